@@ -1,0 +1,17 @@
+export {
+  PROTOCOL_VERSION,
+  MEMORY_KINDS,
+  QUERY_LIMITS,
+  ERROR_CODES,
+  MemoryKind,
+  QueryIntent,
+  MemoryResult,
+  ResponseEnvelope,
+  HealthSubCode,
+  Health,
+  ErrorBody,
+  ReloadResult,
+  ErrorClass,
+} from "./schemas";
+export { parseQueryIntent, isOperational } from "./helpers";
+export type { ParseResult } from "./helpers";
