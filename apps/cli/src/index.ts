@@ -1,2 +1,8 @@
-/** Filled by its own issue; see README.md. */
-export {};
+export { main, reportError } from "./main";
+export type { MainIo } from "./main";
+export { startBundleServer, manifestEtag, etagMatches, BUNDLE_API_PREFIX } from "./bundle-server";
+export type { BundleServer, BundleServerOptions, AccessLogEntry } from "./bundle-server";
+export { parseArgs, GLOBAL_OPTIONS } from "./args";
+export type { CommandSpec, OptionSpec, PositionalSpec, ParsedArgs } from "./args";
+export { CliError, UsageError, EXIT } from "./errors";
+export type { ExitCode } from "./errors";

@@ -1,0 +1,34 @@
+/** Process exit codes of `recall` (SPEC §6). */
+export const EXIT = Object.freeze({
+  ok: 0,
+  error: 1,
+  usage: 2,
+  unavailable: 3,
+} as const);
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/**
+ * Base class of every error the CLI reports itself. `code` is stable
+ * (`USAGE`, `UNAVAILABLE`, …), `exitCode` is what the process exits with and
+ * `hint` the one-line fix shown under the message.
+ */
+export class CliError extends Error {
+  readonly code: string;
+  readonly exitCode: ExitCode;
+  readonly hint: string | undefined;
+  constructor(code: string, message: string, opts: { exitCode?: ExitCode; hint?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = "CliError";
+    this.code = code;
+    this.exitCode = opts.exitCode ?? EXIT.error;
+    this.hint = opts.hint;
+  }
+}
+
+/** Bad command line: unknown option, missing value or argument. Exit 2. */
+export class UsageError extends CliError {
+  constructor(message: string, hint?: string) {
+    super("USAGE", message, hint === undefined ? { exitCode: EXIT.usage } : { exitCode: EXIT.usage, hint });
+    this.name = "UsageError";
+  }
+}
