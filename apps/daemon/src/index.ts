@@ -1,2 +1,15 @@
-/** Filled by its own issue; see README.md. */
-export {};
+export { parseDaemonArgs, USAGE, LOG_LEVELS } from "./args";
+export type { DaemonArgs, LogLevel, ParseArgsResult } from "./args";
+export { ControlServer, probeControlSocket, alreadyRunning, PID_HEADER } from "./control-server";
+export type { ControlServerOptions, ControlTarget, ControlProbe } from "./control-server";
+export { Daemon } from "./daemon";
+export type { DaemonOptions, DaemonPullResult } from "./daemon";
+export { DaemonError } from "./errors";
+export type { DaemonErrorCode } from "./errors";
+export { createDaemonLogger, createAuditSink, scrubSecrets } from "./logging";
+export type { AuditSink, DaemonLoggerOptions, Logger } from "./logging";
+export { DaemonMetrics, SERVICE_STATUSES } from "./metrics";
+export type { DaemonMetricsOptions, MetricsSnapshot } from "./metrics";
+export { runDaemon, SECRET_ENV_VARS } from "./run";
+export type { DaemonIo } from "./run";
+export { VERSION } from "./version";

@@ -1,0 +1,130 @@
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { controlSocketPath, type RecallConfig } from "@recall/config";
+import { Service, serviceOptionsFromConfig, type StatusSnapshot } from "@recall/service";
+import { ControlServer } from "./control-server";
+import { DaemonError } from "./errors";
+import { createAuditSink, type AuditSink, type Logger } from "./logging";
+import { DaemonMetrics } from "./metrics";
+
+/** Longest Unix socket path Linux accepts. */
+const SOCKET_PATH_MAX_BYTES = 107;
+
+/** Options of {@link Daemon}. */
+export interface DaemonOptions {
+  config: RecallConfig;
+  /** `spawn` (default) runs the sidecar; `attach` only connects to one. */
+  mode?: "spawn" | "attach";
+  logger: Logger;
+  /** Audit sink (default: `{audit: true, event, ...}` lines through `logger`). */
+  audit?: AuditSink;
+  version: string;
+  /** Register prom-client's default process metrics (default true). */
+  defaultMetrics?: boolean;
+}
+
+/** What `POST /pull` and SIGHUP return: the service's `pullNow()` result. */
+export type DaemonPullResult = Awaited<ReturnType<Service["pullNow"]>>;
+
+/**
+ * recalld without the process around it: a `Service` built from the config,
+ * its metrics, and the control socket. `start()` binds the control socket
+ * first (refusing when another daemon answers on it), then starts the
+ * service; `stop()` stops the service and removes the socket.
+ */
+export class Daemon {
+  readonly service: Service;
+  readonly metrics: DaemonMetrics;
+  readonly control: ControlServer;
+  readonly controlSocketPath: string;
+  readonly #opts: Readonly<DaemonOptions>;
+  #stopping: Promise<void> | null = null;
+  #started = false;
+  #lastStatus: string | null = null;
+
+  constructor(opts: DaemonOptions) {
+    this.#opts = Object.freeze({ __proto__: null, ...opts }) as Readonly<DaemonOptions>;
+    const { config, logger } = opts;
+    this.controlSocketPath = controlSocketPath(config);
+    this.metrics = new DaemonMetrics({ defaultMetrics: opts.defaultMetrics ?? true });
+    const audit = opts.audit ?? createAuditSink(logger);
+    this.service = new Service(serviceOptionsFromConfig(config, { mode: opts.mode ?? "spawn", version: opts.version }), {
+      audit,
+      logger,
+      hooks: {
+        onStatus: (s) => this.#onStatus(s),
+        onPull: (o, m) => this.metrics.recordPull(o.outcome, m.durationMs, m.bytes),
+        onQuery: (cls, ms) => this.metrics.recordQuery(cls, ms),
+      },
+    });
+    this.metrics.setSnapshotSource(() => this.service.snapshot());
+    this.control = new ControlServer({
+      socketPath: this.controlSocketPath,
+      target: { snapshot: () => this.service.snapshot(), pullNow: () => this.pull("control"), query: (i, o) => this.service.query(i, o) },
+      metrics: this.metrics,
+      logger,
+    });
+  }
+
+  /**
+   * Binds the control socket, then starts the service (which never throws).
+   * Rejects with a `DaemonError`: `DAEMON_ALREADY_RUNNING` when another
+   * daemon answers on the control socket, `DAEMON_SOCKET_PATH_TOO_LONG`,
+   * `DAEMON_CONTROL_SOCKET` when the socket cannot be bound.
+   */
+  async start(): Promise<void> {
+    const path = this.controlSocketPath;
+    if (Buffer.byteLength(path) > SOCKET_PATH_MAX_BYTES) {
+      throw new DaemonError(
+        "DAEMON_SOCKET_PATH_TOO_LONG",
+        `control socket path ${path} is ${Buffer.byteLength(path)} bytes, longer than the ${SOCKET_PATH_MAX_BYTES}-byte limit; shorten memory.socket_path`,
+        { exitCode: 2, socketPath: path },
+      );
+    }
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await this.control.listen();
+    this.#started = true;
+    const { config, logger } = this.#opts;
+    logger.info(
+      { provider: config.memory.provider, mode: this.#opts.mode ?? "spawn", control_socket: path,
+        socket_path: config.memory.socket_path, bundle_root: config.memory.bundle_root, config_file: config.configFile },
+      "recalld starting",
+    );
+    await this.service.start();
+    const snap = this.service.snapshot();
+    logger.info({ status: snap.status, reason: snap.reason }, "recalld started");
+  }
+
+  /**
+   * One pull now (cloud) or a re-read of `current` (local), logged; never
+   * throws. `via` names the trigger in the log line (`control`, `SIGHUP`).
+   */
+  async pull(via: string): Promise<DaemonPullResult> {
+    const { logger } = this.#opts;
+    const started = performance.now();
+    logger.info({ via }, "pull requested");
+    const result = await this.service.pullNow();
+    const ms = performance.now() - started;
+    // Reloads (local) and refusals are not PullOutcomes, so the service's onPull hook does not see them.
+    if (result.outcome === "reloaded" || result.outcome === "disabled") this.metrics.recordPull(result.outcome, ms, 0);
+    logger.info({ via, ...result, duration_ms: Math.round(ms) }, "pull finished");
+    return result;
+  }
+
+  /** Stops the service (sidecar down within the grace) and removes the control socket. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.service.stop();
+      if (this.#started) await this.control.close();
+      this.#opts.logger.info({}, "recalld stopped");
+    })();
+    return this.#stopping;
+  }
+
+  #onStatus(s: StatusSnapshot): void {
+    if (s.status === this.#lastStatus) return;
+    this.#lastStatus = s.status;
+    const level = s.status === "degraded" || s.status === "unavailable" ? "warn" : "info";
+    this.#opts.logger[level]({ status: s.status, reason: s.reason, detail: s.detail }, `status ${s.status}`);
+  }
+}

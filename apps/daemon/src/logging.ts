@@ -1,0 +1,78 @@
+import pino, { type DestinationStream, type Logger as PinoLogger } from "pino";
+import type { LogLevel } from "./args";
+
+/** pino-compatible logger subset every recall package accepts (docs/INTERFACES.md). */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Audit sink (SPEC §5): content-free events, never secrets. */
+export interface AuditSink {
+  log(event: string, fields: Record<string, unknown>): void;
+}
+
+/** Options of {@link createDaemonLogger}. */
+export interface DaemonLoggerOptions {
+  level: LogLevel;
+  /** Where the JSON lines go (default: stdout, written synchronously so nothing is lost on exit). */
+  destination?: DestinationStream;
+  /** Strings that must never reach a log line (API keys); each occurrence becomes `[REDACTED]`. */
+  secrets?: readonly string[];
+}
+
+/** Field paths whose values are always censored, whatever they hold. */
+const REDACT_PATHS = [
+  "api_key", "apiKey", "*.api_key", "*.apiKey", "*.*.api_key", "*.*.apiKey",
+  "headers[\"x-api-key\"]", "*.headers[\"x-api-key\"]",
+];
+
+/**
+ * Replaces every occurrence of each secret (at least 4 characters long, in
+ * its raw and JSON-escaped forms) with `[REDACTED]`.
+ */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length < 4) continue;
+    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) {
+      out = out.split(form).join("[REDACTED]");
+    }
+  }
+  return out;
+}
+
+/**
+ * The daemon's pino logger: JSON lines on stdout, `api_key`-like fields
+ * censored, and every configured secret scrubbed from the final line, so a
+ * key carried by an error message or a child's output still never reaches
+ * the log.
+ */
+export function createDaemonLogger(opts: DaemonLoggerOptions): PinoLogger {
+  const secrets = (opts.secrets ?? []).filter((s) => s.length >= 4);
+  const destination = opts.destination ?? pino.destination({ dest: 1, sync: true });
+  return pino(
+    {
+      level: opts.level,
+      base: { pid: process.pid, name: "recalld" },
+      redact: { paths: REDACT_PATHS, censor: "[REDACTED]" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      ...(secrets.length > 0 ? { hooks: { streamWrite: (s: string) => scrubSecrets(s, secrets) } } : {}),
+    },
+    destination,
+  );
+}
+
+/**
+ * An audit sink writing each event as one info line
+ * `{audit: true, event, ...fields}` through `logger`.
+ */
+export function createAuditSink(logger: Logger): AuditSink {
+  return {
+    log(event, fields) {
+      logger.info({ ...fields, audit: true, event }, event);
+    },
+  };
+}
