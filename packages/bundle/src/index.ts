@@ -1,2 +1,30 @@
-/** Filled by its own issue; see README.md. */
-export {};
+export { REJECT_REASONS, BundleError, BundleRejected } from "./errors";
+export type { RejectReason, BundleErrorCode } from "./errors";
+export { checkEntryPath, MAX_PATH_DEPTH, MAX_SEGMENT_BYTES, MAX_PATH_BYTES } from "./path-rules";
+export type { PathProblem } from "./path-rules";
+export {
+  Manifest,
+  ManifestFile,
+  ManifestSignature,
+  MANIFEST_FORMAT,
+  BUNDLE_ID_RE,
+  MAX_MANIFEST_FILES,
+  MAX_MANIFEST_BYTES,
+  parseManifest,
+  parseManifestJson,
+} from "./manifest";
+export type { ParseManifestResult } from "./manifest";
+export { canonicalJson, canonicalManifest } from "./canonical";
+export {
+  generateKeyPair,
+  keyIdOf,
+  isValidPublicKey,
+  publicKeyFromPrivate,
+  signManifest,
+  verifyManifest,
+} from "./signing";
+export type { BundleKeyPair, VerifyResult } from "./signing";
+export { checkManifestPolicy, schemaInRange } from "./policy";
+export type { ManifestPolicy, PolicyResult } from "./policy";
+export { pack, archiveFileName } from "./pack";
+export type { PackOptions, PackResult } from "./pack";
