@@ -1,2 +1,30 @@
-/** Filled by its own issue; see README.md. */
-export {};
+export { Puller } from "./puller";
+export type { TickOptions, ScheduleOptions } from "./puller";
+export type { PullerOptions, ResolvedPullerOptions } from "./options";
+export { installLocal } from "./install-local";
+export type { InstallLocalOptions } from "./install-local";
+export { recoverBundleRoot, readBundleState, hasValidCurrent } from "./bundle-root";
+export { bundleRootLayout } from "./layout";
+export type { BundleRootLayout } from "./layout";
+export { tenantFingerprint } from "./tenant";
+export { PullSchedule, FAILURE_RETRY_MS } from "./schedule";
+export type { PullScheduleDeps } from "./schedule";
+export { isLoopbackHost, checkUrl, manifestUrlOf } from "./url-policy";
+export { TransferGuard } from "./transfer-guard";
+export type { TransferLimits, GuardTrip } from "./transfer-guard";
+export { acquireLock } from "./lock";
+export type { HeldLock } from "./lock";
+export { realClock, noopLogger, noopAudit } from "./defaults";
+export { PullerError } from "./errors";
+export type { PullerErrorCode } from "./errors";
+export type {
+  Logger,
+  AuditSink,
+  Clock,
+  PullOutcome,
+  PullPhase,
+  PullProgress,
+  FailReason,
+  StateJson,
+  CurrentBundle,
+} from "./types";

@@ -1,0 +1,79 @@
+import { readdir, rename, rm, stat, symlink } from "node:fs/promises";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { Manifest } from "@recall/bundle";
+import { byteOrder, currentTargetId, installedIds } from "./bundle-root";
+import { ensureDir, fsyncDir, writeFileSynced } from "./fs-sync";
+import { bundleRootLayout } from "./layout";
+
+/** fsyncs every directory of an extracted tree (files were fsynced by the extractor). */
+async function fsyncTree(dir: string): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) await fsyncTree(join(dir, e.name));
+  }
+  await fsyncDir(dir);
+}
+
+/** Creates the bundle-root skeleton: root 0700, `staging/`, `bundles/`. */
+export async function ensureLayout(root: string): Promise<void> {
+  const l = bundleRootLayout(root);
+  await ensureDir(l.root, 0o700);
+  await ensureDir(l.staging, 0o755);
+  await ensureDir(l.bundles, 0o755);
+}
+
+/**
+ * Installs the verified tree in `staging/<id>` (SPEC §3.4): write + fsync
+ * `manifest.json`, fsync the tree, rename to `bundles/<id>`, create the
+ * relative symlink `current.tmp` → `bundles/<id>`, rename it over `current`,
+ * fsync the root. After a crash at any point `current` is the old or the new
+ * bundle, whole. Caller holds the lock. Throws on I/O errors.
+ */
+export async function commitStaged(root: string, manifest: Manifest, stagedDir: string): Promise<void> {
+  const l = bundleRootLayout(root);
+  const id = manifest.bundle_id;
+  await writeFileSynced(join(stagedDir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  await fsyncTree(stagedDir);
+  const finalDir = join(l.bundles, id);
+  // a same-id leftover (crash after rename, or `current` deleted by hand) that is not current: move it aside
+  if (await stat(finalDir).then(() => true, () => false)) {
+    const aside = join(l.staging, `.old-${id}-${randomBytes(4).toString("hex")}`);
+    await rename(finalDir, aside);
+    await rm(aside, { recursive: true, force: true });
+  }
+  await rename(stagedDir, finalDir);
+  await fsyncDir(l.bundles);
+  await fsyncDir(l.staging);
+  await rm(l.currentTmp, { force: true });
+  await symlink(`bundles/${id}`, l.currentTmp);
+  await rename(l.currentTmp, l.current);
+  await fsyncDir(l.root);
+}
+
+/**
+ * Retention (SPEC §3.4): keeps the newest `retain` bundles (byte order of
+ * ids) and always the `current` target; removes the others. Never throws:
+ * returns the ids it removed.
+ */
+export async function applyRetention(root: string, retain: number): Promise<string[]> {
+  const l = bundleRootLayout(root);
+  const current = await currentTargetId(root);
+  const ids = await installedIds(root);
+  const keep = new Set(ids.slice().sort(byteOrder).slice(-Math.max(1, retain)));
+  if (current !== null) keep.add(current);
+  const removed: string[] = [];
+  for (const id of ids) {
+    if (keep.has(id)) continue;
+    try {
+      // rename first so a half-removed directory is never mistaken for a bundle
+      const aside = join(l.staging, `.gone-${id}-${randomBytes(4).toString("hex")}`);
+      await ensureDir(l.staging);
+      await rename(join(l.bundles, id), aside);
+      await rm(aside, { recursive: true, force: true });
+      removed.push(id);
+    } catch {
+      // best effort: the next install retries
+    }
+  }
+  return removed;
+}

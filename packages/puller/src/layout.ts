@@ -1,0 +1,27 @@
+import { join } from "node:path";
+
+/** Absolute paths of everything inside a bundle root (SPEC §3.4). */
+export interface BundleRootLayout {
+  root: string;
+  fingerprint: string;
+  lock: string;
+  state: string;
+  staging: string;
+  bundles: string;
+  current: string;
+  currentTmp: string;
+}
+
+/** Computes the paths of the bundle-root layout; touches nothing on disk. */
+export function bundleRootLayout(root: string): BundleRootLayout {
+  return {
+    root,
+    fingerprint: join(root, ".tenant_fingerprint"),
+    lock: join(root, "bundle.lock"),
+    state: join(root, "state.json"),
+    staging: join(root, "staging"),
+    bundles: join(root, "bundles"),
+    current: join(root, "current"),
+    currentTmp: join(root, "current.tmp"),
+  };
+}

@@ -1,0 +1,80 @@
+/** pino-compatible logger subset. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Audit sink: event names of SPEC §5; fields are content-free and never hold secrets. */
+export interface AuditSink {
+  log(event: string, fields: Record<string, unknown>): void;
+}
+
+/** Injectable time. `sleep` resolves after ms or rejects with `signal.reason` on abort. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Phase reported to `onProgress` (for the CLI's progress bar). */
+export type PullPhase = "manifest" | "download" | "install" | "reload";
+
+/** Progress event: bytes done of `total` (0 when unknown) in one phase. */
+export interface PullProgress {
+  phase: PullPhase;
+  bytes: number;
+  total: number;
+}
+
+/**
+ * Why a pull failed (transient or environmental; the next tick retries):
+ * - `unauthorized`: 401/403 on the manifest or archive.
+ * - `http_status`: any other unexpected HTTP status.
+ * - `network`: connection refused, reset, dropped mid-body, DNS.
+ * - `timeout`: the manifest request passed its deadline.
+ * - `download_timeout`: the archive download passed `downloadTimeoutMs`.
+ * - `too_slow`: fewer than `minBytesPerSec` over `minRateWindowMs` (slow-retrieval attack).
+ * - `manifest_too_large`: the manifest body passed `maxManifestBytes`.
+ * - `insecure_url`: plain http:// to a non-loopback host without `allowInsecureHttp`, or a bad URL.
+ * - `io`: the local disk failed (full, permissions).
+ * - `aborted`: the caller's signal fired.
+ * - `not_found`: `installLocal` found no manifest or archive at the given path.
+ */
+export type FailReason =
+  | "unauthorized"
+  | "http_status"
+  | "network"
+  | "timeout"
+  | "download_timeout"
+  | "too_slow"
+  | "manifest_too_large"
+  | "insecure_url"
+  | "io"
+  | "aborted"
+  | "not_found";
+
+/** Result of one pull or local install. Never thrown: every expected outcome is a value. */
+export type PullOutcome =
+  | { outcome: "installed"; bundle_id: string; schema_version: string }
+  | { outcome: "unchanged" }
+  | { outcome: "none" }
+  | { outcome: "busy" }
+  | { outcome: "rejected"; reason: string; path?: string }
+  | { outcome: "failed"; reason: FailReason; message: string };
+
+/** Content of `<bundle_root>/state.json` (SPEC §3.4). */
+export interface StateJson {
+  etag: string | null;
+  highest_bundle_id: string | null;
+  last_pull: { at: string; outcome: PullOutcome["outcome"]; error?: string } | null;
+  last_success: { at: string } | null;
+  installed: { bundle_id: string; at: string } | null;
+}
+
+/** The bundle `current` points at, as read from its manifest. */
+export interface CurrentBundle {
+  bundle_id: string;
+  schema_version: string;
+  installed_at: string | null;
+}
