@@ -1,2 +1,192 @@
-process.stderr.write("not built yet: see README.md\n");
-process.exitCode = 1;
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { buildBundle } from "./build";
+import { generateCorpus } from "./corpus";
+import { parseDuration } from "./duration";
+import { TlmError } from "./errors";
+import { jsonLineLogger } from "./logger";
+import { startServer } from "./server";
+
+const MAIN_HELP = `tlm — the reference recall memory sidecar
+
+Usage:
+  tlm serve --socket S --bundle-root R [--parent-pid P] [--poll-interval 5s]
+  tlm bundle build --from FILE.jsonl|DIR --out DIR [options]
+  tlm --version
+
+Run "tlm <command> --help" for a command's options.
+Exit codes: 0 ok, 1 error, 2 usage, 3 socket in use.
+`;
+
+const SERVE_HELP = `tlm serve — answer memory queries on a Unix socket (protocol 1)
+
+Usage: tlm serve --socket S --bundle-root R [--parent-pid P] [--poll-interval 5s]
+
+Options:
+  --socket S          Unix socket path (≤ 107 bytes); missing dirs are created 0700, the socket is 0600
+  --bundle-root R     bundle root; serves R/current/{manifest.json,memories.db}
+  --parent-pid P      exit when process P is gone (checked every 500 ms)
+  --poll-interval D   how often R/current is checked for a new target (default 5s; 0 disables)
+  --integrity-check   run PRAGMA quick_check when opening a bundle's database
+  --log-level L       debug|info|warn|error (default info); JSON lines on stderr
+  -h, --help          this help
+
+Routes: GET /health, POST /query, POST /bundle/reload, GET /metrics.
+SIGTERM/SIGINT drain in-flight requests, unlink the socket and exit 0.
+Exits 3 when a live server already answers on the socket.
+`;
+
+const BUILD_HELP = `tlm bundle build — build a memory bundle into a publish directory
+
+Usage: tlm bundle build (--from FILE.jsonl|DIR | --synthetic N) --out DIR [options]
+
+Options:
+  --from PATH          JSONL file ({id, text, kind, entities?, created_at, source_ref?} per line)
+                       or a directory of Markdown files (one note per "##" section)
+  --synthetic N        generate N synthetic memories instead (benchmarks); --seed S (default 1)
+  --out DIR            publish directory: manifest.json + bundle-<id>.tar.gz
+  --bundle-id ID       default: UTC time as YYYYMMDDTHHMMSSZ
+  --schema-version V   default 1.0.0
+  --sign-key FILE      Ed25519 private key (PKCS#8 PEM) to sign the manifest
+  --expires-in D       e.g. 30d; sets expires_at
+  --tenant T           tenant fingerprint to bind the bundle to
+  --json               print the manifest summary as JSON
+  -h, --help           this help
+`;
+
+class UsageError extends Error {}
+
+function fail(e: unknown): never {
+  if (e instanceof UsageError) {
+    process.stderr.write(`tlm: ${e.message}\n(see tlm --help)\n`);
+    process.exit(2);
+  }
+  const code = (e as { code?: unknown })?.code;
+  process.stderr.write(`tlm: ${(e as Error)?.message ?? String(e)}${typeof code === "string" ? ` [${code}]` : ""}\n`);
+  process.exit(e instanceof TlmError ? e.exitCode : 1);
+}
+
+function parse<T extends Record<string, { type: "string" | "boolean"; short?: string }>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+async function serve(args: string[]): Promise<void> {
+  const v = parse(args, {
+    socket: { type: "string" }, "bundle-root": { type: "string" }, "parent-pid": { type: "string" },
+    "poll-interval": { type: "string" }, "log-level": { type: "string" }, "integrity-check": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (v.help) { process.stdout.write(SERVE_HELP); return; }
+  if (!v.socket || !v["bundle-root"]) throw new UsageError("serve needs --socket and --bundle-root");
+  const pollIntervalMs = v["poll-interval"] === undefined ? 5000 : v["poll-interval"] === "0" ? 0 : parseDuration(v["poll-interval"]);
+  if (pollIntervalMs === null) throw new UsageError(`--poll-interval: expected a duration like 5s, got ${JSON.stringify(v["poll-interval"])}`);
+  const parentPid = v["parent-pid"] === undefined ? undefined : Number(v["parent-pid"]);
+  if (parentPid !== undefined && !(Number.isInteger(parentPid) && parentPid > 0)) throw new UsageError("--parent-pid: expected a positive integer");
+  const level = (v["log-level"] ?? "info") as "debug" | "info" | "warn" | "error";
+  if (!["debug", "info", "warn", "error"].includes(level)) throw new UsageError("--log-level: expected debug|info|warn|error");
+  const logger = jsonLineLogger((line) => process.stderr.write(line), level);
+
+  const server = await startServer({ socketPath: v.socket, bundleRoot: v["bundle-root"], pollIntervalMs, logger,
+    integrityCheck: v["integrity-check"] ?? false });
+  let stopping = false;
+  const stop = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ event: "shutdown", reason }, "shutting down");
+    // Whatever happens while draining, the process is gone within 1 s.
+    setTimeout(() => process.exit(0), 950).unref();
+    server.close().then(() => process.exit(0), () => process.exit(0));
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  if (parentPid !== undefined) {
+    setInterval(() => {
+      try {
+        process.kill(parentPid, 0);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ESRCH") stop(`parent ${parentPid} is gone`);
+      }
+    }, 500).unref();
+  }
+}
+
+async function bundleBuild(args: string[]): Promise<void> {
+  const v = parse(args, {
+    from: { type: "string" }, synthetic: { type: "string" }, seed: { type: "string" }, out: { type: "string" },
+    "bundle-id": { type: "string" }, "schema-version": { type: "string" }, "sign-key": { type: "string" },
+    "expires-in": { type: "string" }, tenant: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" },
+  });
+  if (v.help) { process.stdout.write(BUILD_HELP); return; }
+  if ((v.from === undefined) === (v.synthetic === undefined)) throw new UsageError("bundle build needs exactly one of --from or --synthetic");
+  if (!v.out) throw new UsageError("bundle build needs --out DIR");
+  let expiresAt: Date | undefined;
+  if (v["expires-in"] !== undefined) {
+    const ms = parseDuration(v["expires-in"]);
+    if (ms === null) throw new UsageError(`--expires-in: expected a duration like 30d, got ${JSON.stringify(v["expires-in"])}`);
+    expiresAt = new Date(Date.now() + ms);
+  }
+  let records;
+  if (v.synthetic !== undefined) {
+    const n = Number(v.synthetic);
+    const seed = Number(v.seed ?? 1);
+    if (!Number.isInteger(n) || n < 1 || !Number.isInteger(seed)) throw new UsageError("--synthetic N and --seed S must be positive integers");
+    records = generateCorpus(n, seed);
+  }
+  let signKeyPem: string | undefined;
+  if (v["sign-key"] !== undefined) {
+    try {
+      signKeyPem = await readFile(v["sign-key"], "utf8");
+    } catch (cause) {
+      throw new TlmError("TLM_INVALID_INPUT", `cannot read --sign-key file: ${(cause as Error).message}`, { cause });
+    }
+  }
+  const started = performance.now();
+  const r = await buildBundle({
+    outDir: v.out,
+    ...(records ? { records } : { from: v.from! }),
+    ...(v["bundle-id"] ? { bundleId: v["bundle-id"] } : {}),
+    ...(v["schema-version"] ? { schemaVersion: v["schema-version"] } : {}),
+    ...(signKeyPem ? { signKeyPem } : {}),
+    ...(expiresAt ? { expiresAt } : {}),
+    ...(v.tenant ? { tenant: v.tenant } : {}),
+  });
+  const summary = {
+    bundle_id: r.manifest.bundle_id, schema_version: r.manifest.schema_version, created_at: r.manifest.created_at,
+    ...(r.manifest.expires_at ? { expires_at: r.manifest.expires_at } : {}),
+    ...(r.manifest.tenant ? { tenant: r.manifest.tenant } : {}),
+    memories: r.count, db_bytes: r.dbBytes, archive: r.manifest.archive,
+    signed_by: (r.manifest.signatures ?? []).map((s) => s.keyid),
+    manifest_path: r.manifestPath, archive_path: r.archivePath,
+    took_ms: Math.round(performance.now() - started),
+  };
+  if (v.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+  else {
+    process.stdout.write(`built bundle ${summary.bundle_id} (schema ${summary.schema_version}): ${r.count} memories, ` +
+      `db ${r.dbBytes} bytes, archive ${r.manifest.archive.size} bytes${summary.signed_by.length ? `, signed by ${summary.signed_by.join(", ")}` : ""}\n` +
+      `  ${r.manifestPath}\n  ${r.archivePath}\n`);
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") { process.stdout.write(MAIN_HELP); return; }
+  if (cmd === "--version") {
+    const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return;
+  }
+  if (cmd === "serve") return serve(rest);
+  if (cmd === "bundle") {
+    const [sub, ...args] = rest;
+    if (sub === "build") return bundleBuild(args);
+    if (sub === undefined || sub === "--help" || sub === "-h") { process.stdout.write("Usage: tlm bundle build --help\n"); return; }
+    throw new UsageError(`unknown bundle command ${JSON.stringify(sub)}`);
+  }
+  throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+}
+
+main(process.argv.slice(2)).catch(fail);

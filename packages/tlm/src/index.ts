@@ -1,2 +1,24 @@
-/** Filled by its own issue; see README.md. */
-export {};
+export { startServer } from "./server";
+export type { ServerOptions, TlmServer, ReloadOutcome } from "./server";
+export { buildBundle, defaultBundleId, readRecords } from "./build";
+export type { BuildOptions, BuildResult } from "./build";
+export { generateCorpus, seededRandom } from "./corpus";
+export type { CorpusOptions } from "./corpus";
+export { MemoryRecord, parseJsonl } from "./records";
+export { readMarkdownDir, slugify } from "./markdown";
+export { writeMemoriesDb, normaliseTime } from "./memories-db";
+export type { MemoriesDbMeta } from "./memories-db";
+export { MemoryDatabase, BM25_WEIGHTS } from "./query-engine";
+export type { QueryOutcome, QueryClock } from "./query-engine";
+export { tokenize, toMatchExpression, MAX_QUERY_TERMS } from "./fts-query";
+export { loadBundle, resolveCurrent } from "./bundle-loader";
+export type { LoadOutcome } from "./bundle-loader";
+export { prepareSocketPath, socketAnswers, MAX_SOCKET_PATH_BYTES } from "./socket-path";
+export { TlmMetrics, LATENCY_BUCKETS } from "./metrics";
+export type { BundleGauge } from "./metrics";
+export { jsonLineLogger, noopLogger } from "./logger";
+export type { Logger } from "./logger";
+export { parseDuration } from "./duration";
+export { SCHEMA_VERSION, SUPPORTED_SCHEMA, MEMORIES_DB, SCHEMA_SQL } from "./schema";
+export { TlmError, SocketInUseError, InvalidRecordError } from "./errors";
+export type { TlmErrorCode } from "./errors";

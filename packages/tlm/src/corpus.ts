@@ -1,0 +1,74 @@
+import type { MemoryRecord } from "./records";
+import { MEMORY_KINDS } from "@recall/protocol";
+
+/** A small deterministic PRNG (mulberry32): same seed, same sequence. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const COMMON = ("service deploy release database cache queue latency error timeout retry config schema migration index " +
+  "customer invoice payment billing search ingest pipeline worker cluster node region backup restore alert incident " +
+  "dashboard metric log trace api client server token session auth login review test build flaky rollout rollback " +
+  "feature flag experiment budget quota limit throughput memory disk network certificate dns proxy gateway storage " +
+  "bucket upload export import report scheduler cron job batch stream event topic partition replica leader lag").split(" ");
+const SYLLABLES = "ka lo mi ne ru ta ve zo pi da fe gu ho ji ku la mo na po qua ri se to vu wi xe yo zu bar cor dex fin gal".split(" ");
+const SERVICES = ["billing-api", "search-svc", "auth-gateway", "ingest-worker", "notifier", "ledger", "web-app", "mobile-app", "data-lake", "scheduler"];
+const PEOPLE = ["alice", "bob", "carol", "dmitri", "eve", "farah", "gustavo", "hana", "ivan", "jun", "kofi", "lena"];
+
+function buildVocabulary(rand: () => number, size: number): string[] {
+  const words = new Set<string>(COMMON);
+  while (words.size < size) {
+    const n = 2 + Math.floor(rand() * 3);
+    let w = "";
+    for (let i = 0; i < n; i++) w += SYLLABLES[Math.floor(rand() * SYLLABLES.length)];
+    words.add(w);
+  }
+  return [...words];
+}
+
+/** Options of {@link generateCorpus}. */
+export interface CorpusOptions { vocabulary?: number; startMs?: number; spanMs?: number }
+
+/**
+ * Generates `n` synthetic memories, deterministic for a given `seed`: texts of
+ * 10–30 words drawn with a Zipf-like skew from a vocabulary (technical words
+ * plus generated ones, default 20 000), 0–3 entities (services and people),
+ * every kind, `created_at` spread over 2025–2026. For benchmarks of any size;
+ * ids are `syn-<n>`. Lazily produced, so millions cost no memory.
+ */
+export function* generateCorpus(n: number, seed = 1, opts: CorpusOptions = {}): Generator<MemoryRecord> {
+  const rand = seededRandom(seed);
+  const vocab = buildVocabulary(rand, opts.vocabulary ?? 20_000);
+  const start = opts.startMs ?? Date.UTC(2025, 0, 1);
+  const span = opts.spanMs ?? Date.UTC(2027, 0, 1) - start;
+  // Zipf-like: index = floor(V * u^3) favours the first (common) words without making them match everything.
+  const pick = () => vocab[Math.floor(vocab.length * rand() ** 3)]!;
+  for (let i = 0; i < n; i++) {
+    const len = 10 + Math.floor(rand() * 21);
+    const words: string[] = [];
+    for (let w = 0; w < len; w++) words.push(pick());
+    const entities: string[] = [];
+    const ne = Math.floor(rand() * 4);
+    for (let e = 0; e < ne; e++) {
+      const pool = rand() < 0.6 ? SERVICES : PEOPLE;
+      const v = pool[Math.floor(rand() * pool.length)]!;
+      if (!entities.includes(v)) entities.push(v);
+    }
+    const text = words.join(" ");
+    yield {
+      id: `syn-${i}`,
+      text: text.charAt(0).toUpperCase() + text.slice(1) + ".",
+      kind: MEMORY_KINDS[Math.floor(rand() * MEMORY_KINDS.length)]!,
+      ...(entities.length ? { entities } : {}),
+      created_at: new Date(start + Math.floor(rand() * span)).toISOString(),
+      ...(rand() < 0.3 ? { source_ref: `synthetic://doc/${Math.floor(rand() * 10_000)}` } : {}),
+    };
+  }
+}

@@ -1,0 +1,53 @@
+import Database from "better-sqlite3";
+import type { MemoryRecord } from "./records";
+import { SCHEMA_SQL } from "./schema";
+
+/** What {@link writeMemoriesDb} stores in the `meta` table. */
+export interface MemoriesDbMeta { bundleId: string; schemaVersion: string }
+
+/** Normalises an ISO date or date-time to `YYYY-MM-DDTHH:MM:SS.sssZ` and its epoch ms. */
+export function normaliseTime(iso: string): { iso: string; ms: number } {
+  const ms = Date.parse(iso);
+  return { iso: new Date(ms).toISOString(), ms };
+}
+
+/**
+ * Writes a fresh `memories.db` at `path` (which must not exist): the schema,
+ * every record, the FTS5 index (optimised), the `meta` table, then VACUUM.
+ * `journal_mode=DELETE` so the result is one self-contained file.
+ * Records are assumed valid (see `MemoryRecord`). Returns the row count.
+ */
+export function writeMemoriesDb(path: string, records: Iterable<MemoryRecord>, meta: MemoriesDbMeta): number {
+  const db = new Database(path);
+  try {
+    db.pragma("journal_mode = DELETE");
+    db.pragma("synchronous = OFF");
+    db.pragma("cache_size = -65536");
+    db.exec(SCHEMA_SQL);
+    const insert = db.prepare(
+      "INSERT INTO memories (id, text, kind, entities, created_at, created_ms, source_ref) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    const insertEntity = db.prepare("INSERT OR IGNORE INTO memory_entities (entity, memory_rowid) VALUES (?, ?)");
+    let count = 0;
+    db.transaction(() => {
+      for (const r of records) {
+        const t = normaliseTime(r.created_at);
+        const entities = r.entities ?? [];
+        const info = insert.run(r.id, r.text, r.kind, JSON.stringify(entities), t.iso, t.ms, r.source_ref ?? null);
+        for (const e of entities) insertEntity.run(e.toLowerCase(), info.lastInsertRowid);
+        count++;
+      }
+      db.exec("CREATE INDEX memories_created ON memories (created_ms)");
+      db.exec("INSERT INTO memories_fts (memories_fts) VALUES ('rebuild')");
+      db.exec("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')");
+      const m = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+      m.run("schema_version", meta.schemaVersion);
+      m.run("bundle_id", meta.bundleId);
+      m.run("count", String(count));
+    })();
+    db.exec("VACUUM");
+    return count;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,35 @@
+/** Schema version written by this `tlm` into `meta.schema_version` and the manifest. */
+export const SCHEMA_VERSION = "1.0.0";
+
+/** Semver range of bundle schema versions this `tlm` can serve (reported as `supported_schema`). */
+export const SUPPORTED_SCHEMA = "^1.0.0";
+
+/** Name of the database file inside a bundle. */
+export const MEMORIES_DB = "memories.db";
+
+/**
+ * DDL of `memories.db`. `memories_fts` is an external-content FTS5 index over
+ * `memories.text` and `memories.entities` (a JSON array: its words are indexed),
+ * `memory_entities` holds the lower-cased entities for exact filtering.
+ */
+export const SCHEMA_SQL = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE memories (
+  rowid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  text TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  entities TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  source_ref TEXT
+);
+CREATE TABLE memory_entities (
+  entity TEXT NOT NULL,
+  memory_rowid INTEGER NOT NULL,
+  PRIMARY KEY (entity, memory_rowid)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE memories_fts USING fts5(
+  text, entities, content='memories', content_rowid='rowid', tokenize='porter unicode61'
+);
+`;

@@ -1,0 +1,318 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { chmod, unlink } from "node:fs/promises";
+import { ERROR_CODES, PROTOCOL_VERSION, QUERY_LIMITS, parseQueryIntent } from "@recall/protocol";
+import type { Health, ReloadResult, ResponseEnvelope } from "@recall/protocol";
+import { loadBundle, resolveCurrent, type LoadOutcome } from "./bundle-loader";
+import { type Logger, noopLogger } from "./logger";
+import { TlmMetrics } from "./metrics";
+import { SUPPORTED_SCHEMA } from "./schema";
+import { prepareSocketPath } from "./socket-path";
+
+/** Options of {@link startServer}. */
+export interface ServerOptions {
+  /** Unix socket to listen on (≤ 107 bytes); its missing directories are created 0700. */
+  socketPath: string;
+  /** Bundle root holding `current -> bundles/<id>`. */
+  bundleRoot: string;
+  /** How often `current` is checked for a new target; 0 disables the poll. Default 5000. */
+  pollIntervalMs?: number;
+  /** Semver range of servable bundle schemas. Default `^1.0.0`. */
+  supportedSchema?: string;
+  /** Largest accepted request body; larger gets 413. Default 64 KiB. */
+  maxBodyBytes?: number;
+  /** Run `PRAGMA quick_check` when opening a database. Default false (open + meta + schema probe). */
+  integrityCheck?: boolean;
+  /** How long {@link TlmServer.close} waits for in-flight requests before cutting them. Default 800 ms. */
+  drainTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** Outcome of a reload: the HTTP status and body `POST /bundle/reload` answers. */
+export type ReloadOutcome =
+  | { status: 200; body: ReloadResult }
+  | { status: 409 | 422; body: { error: { code: string; message: string; sub_code?: string } } };
+
+/** A running `tlm` server. */
+export interface TlmServer {
+  /** The absolute socket path it listens on. */
+  readonly address: string;
+  /** Current health, as `GET /health` answers it. */
+  health(): Health;
+  /** Same as `POST /bundle/reload`. */
+  reload(): Promise<ReloadOutcome>;
+  /** Stops accepting, drains in-flight requests, closes the database and unlinks the socket. Idempotent. */
+  close(): Promise<void>;
+}
+
+type State = { kind: "none"; message: string } | Extract<LoadOutcome, { kind: "incompatible" }> | Extract<LoadOutcome, { kind: "loaded" }>;
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > max) { reject(new BodyTooLarge()); return; }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on("data", (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > max) { failed = true; reject(new BodyTooLarge()); return; }
+      chunks.push(c);
+    });
+    req.on("end", () => { if (!failed) resolve(Buffer.concat(chunks)); });
+    req.on("error", (e) => { if (!failed) { failed = true; reject(e); } });
+  });
+}
+
+const ROUTES: Record<string, string> = { "/health": "GET", "/metrics": "GET", "/query": "POST", "/bundle/reload": "POST" };
+
+/**
+ * Starts the reference sidecar on a Unix socket (SPEC §2): `GET /health`,
+ * `POST /query`, `POST /bundle/reload`, `GET /metrics`. Loads
+ * `<bundleRoot>/current` at start and whenever its target changes (poll) or a
+ * reload is requested. Rejects with `SocketInUseError` when a live server
+ * answers on the socket, `TlmError` `TLM_SOCKET_PATH_TOO_LONG` for a long path.
+ * Installs no signal handlers: the caller decides when to {@link TlmServer.close}.
+ */
+export async function startServer(options: ServerOptions): Promise<TlmServer> {
+  const opts = Object.freeze({ __proto__: null, ...options }) as ServerOptions;
+  const log = opts.logger ?? noopLogger;
+  const supported = opts.supportedSchema ?? SUPPORTED_SCHEMA;
+  const maxBody = opts.maxBodyBytes ?? 64 * 1024;
+  const pollMs = opts.pollIntervalMs ?? 5000;
+  const drainMs = opts.drainTimeoutMs ?? 800;
+  const startedAt = Date.now();
+  const metrics = new TlmMetrics();
+  const address = await prepareSocketPath(opts.socketPath);
+
+  let state: State = { kind: "none", message: "no bundle installed (current is missing or dangling)" };
+  let reloading = false;
+  let failedTarget: string | null = null;
+  let inFlight = 0;
+  let closing: Promise<void> | null = null;
+  let drained: (() => void) | null = null;
+
+  const health = (): Health => {
+    const base = { protocol: PROTOCOL_VERSION, supported_schema: supported, pid: process.pid, uptime_s: Math.round((Date.now() - startedAt) / 10) / 100 };
+    if (state.kind === "loaded") {
+      return { ...base, ready: true, compatibility: "compatible", bundle_id: state.bundleId, schema_version: state.schemaVersion };
+    }
+    if (state.kind === "incompatible") {
+      return { ...base, ready: false, compatibility: "incompatible", bundle_id: state.bundleId, schema_version: state.schemaVersion,
+        error: { code: ERROR_CODES.incompatibleBundle, sub_code: state.subCode, message: state.message } };
+    }
+    return { ...base, ready: false, compatibility: "unknown", bundle_id: null, schema_version: null,
+      error: { code: ERROR_CODES.noBundle, message: state.message } };
+  };
+
+  const doReload = async (): Promise<ReloadOutcome> => {
+    const target = await resolveCurrent(opts.bundleRoot);
+    if (target === null) {
+      const had = state.kind !== "none";
+      if (state.kind === "loaded") state.db.retire();
+      state = { kind: "none", message: "no bundle installed (current is missing or dangling)" };
+      failedTarget = null;
+      metrics.observeReload(had ? "removed" : "unchanged");
+      if (had) log.warn({ event: "bundle_removed" }, "current is gone; serving nothing");
+      return { status: 200, body: { bundle_id: null, changed: had } };
+    }
+    if (state.kind === "loaded" && state.target === target) {
+      metrics.observeReload("unchanged");
+      return { status: 200, body: { bundle_id: state.bundleId, changed: false } };
+    }
+    const loaded = await loadBundle(target, supported, { integrityCheck: opts.integrityCheck ?? false });
+    if (loaded.kind !== "loaded") {
+      const next = loaded;
+      failedTarget = target;
+      metrics.observeReload("incompatible");
+      const keeping = state.kind === "loaded";
+      if (!keeping) state = next;
+      const sub = next.kind === "incompatible" ? next.subCode : undefined;
+      log.warn({ event: "bundle_incompatible", target, sub_code: sub, keeping_old: keeping, reason: next.message }, "bundle cannot be served");
+      return { status: 422, body: { error: { code: ERROR_CODES.incompatibleBundle, message: next.message, ...(sub ? { sub_code: sub } : {}) } } };
+    }
+    const old = state;
+    state = loaded;
+    failedTarget = null;
+    if (old.kind === "loaded") old.db.retire();
+    metrics.observeReload("changed");
+    log.info({ event: "bundle_loaded", bundle_id: loaded.bundleId, schema_version: loaded.schemaVersion, memories: loaded.db.count }, "bundle loaded");
+    return { status: 200, body: { bundle_id: loaded.bundleId, changed: true } };
+  };
+
+  const reload = async (): Promise<ReloadOutcome> => {
+    if (reloading) {
+      metrics.observeReload("conflict");
+      return { status: 409, body: { error: { code: ERROR_CODES.reloadInProgress, message: "a reload is already in progress" } } };
+    }
+    reloading = true;
+    try {
+      return await doReload();
+    } finally {
+      reloading = false;
+    }
+  };
+
+  const send = (res: ServerResponse, route: string, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+    metrics.observeRequest(route, status);
+    const text = typeof body === "string" ? body : JSON.stringify(body);
+    res.writeHead(status, {
+      "content-type": typeof body === "string" ? "text/plain; version=0.0.4; charset=utf-8" : "application/json",
+      "content-length": String(Buffer.byteLength(text)),
+      ...headers,
+    });
+    res.end(text);
+  };
+  const sendError = (res: ServerResponse, route: string, status: number, code: string, message: string, extra: object = {}, headers: Record<string, string> = {}): void =>
+    send(res, route, status, { error: { code, message, ...extra } }, headers);
+
+  const handleQuery = (res: ServerResponse, body: Buffer, t0: number): void => {
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString("utf8"));
+    } catch {
+      metrics.observeQuery(400, 0, false);
+      sendError(res, "/query", 400, ERROR_CODES.badRequest, "body is not valid JSON");
+      return;
+    }
+    const parsed = parseQueryIntent(json);
+    if (!parsed.ok) {
+      metrics.observeQuery(400, 0, false);
+      sendError(res, "/query", 400, ERROR_CODES.badRequest, parsed.message, { issues: parsed.issues });
+      return;
+    }
+    const current = state;
+    if (current.kind !== "loaded") {
+      metrics.observeQuery(503, 0, false);
+      if (current.kind === "none") sendError(res, "/query", 503, ERROR_CODES.noBundle, current.message);
+      else sendError(res, "/query", 503, ERROR_CODES.incompatibleBundle, current.message, { sub_code: current.subCode });
+      return;
+    }
+    const intent = parsed.value;
+    const deadline = intent.budget_ms === undefined ? Number.POSITIVE_INFINITY : t0 + intent.budget_ms;
+    current.db.acquire();
+    let outcome;
+    try {
+      outcome = current.db.query({ ...intent, limit: intent.limit ?? QUERY_LIMITS.limitDefault }, deadline);
+    } finally {
+      current.db.release();
+    }
+    const took = performance.now() - t0;
+    metrics.observeQuery(200, took / 1000, outcome.truncated);
+    const envelope: ResponseEnvelope = {
+      source: "sidecar", bundle_id: current.bundleId, took_ms: Math.round(took * 1000) / 1000,
+      truncated: outcome.truncated, evidence_quality: "indexed", results: outcome.results,
+    };
+    send(res, "/query", 200, envelope);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const t0 = performance.now();
+    const path = (req.url ?? "/").split("?")[0]!;
+    const method = ROUTES[path];
+    if (method === undefined) { req.resume(); sendError(res, "other", 404, ERROR_CODES.notFound, "no such route"); return; }
+    if (req.method !== method) {
+      req.resume();
+      sendError(res, path, 405, ERROR_CODES.methodNotAllowed, `use ${method} ${path}`, {}, { allow: method });
+      return;
+    }
+    if (method === "GET") {
+      req.resume();
+      if (path === "/health") send(res, path, 200, health());
+      else {
+        const h = health();
+        send(res, path, 200, metrics.render({ bundleId: h.bundle_id, schemaVersion: h.schema_version, compatibility: h.compatibility,
+          memories: state.kind === "loaded" ? state.db.count : 0 }, inFlight, h.uptime_s));
+      }
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, maxBody);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) {
+        req.resume();
+        if (path === "/query") metrics.observeQuery(413, 0, false);
+        sendError(res, path, 413, ERROR_CODES.payloadTooLarge, `body is over ${maxBody} bytes`, {}, { connection: "close" });
+      }
+      return;
+    }
+    if (path === "/query") { handleQuery(res, body, t0); return; }
+    const outcome = await reload();
+    send(res, path, outcome.status, outcome.body);
+  };
+
+  const server = createServer((req, res) => {
+    inFlight++;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      inFlight--;
+      if (inFlight === 0 && drained) drained();
+    };
+    res.on("close", finish);
+    res.on("finish", finish);
+    handle(req, res).catch((e: unknown) => {
+      log.error({ event: "request_failed", err: (e as Error)?.message }, "request failed");
+      if (!res.headersSent) sendError(res, "error", 500, ERROR_CODES.internal, "internal error");
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    else socket.destroy();
+  });
+
+  await reload();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    // The socket must never exist with a wider mode than 0600, even for an instant.
+    const oldMask = process.umask(0o177);
+    try {
+      server.listen(address, () => { server.off("error", reject); resolve(); });
+    } finally {
+      process.umask(oldMask);
+    }
+  });
+  await chmod(address, 0o600);
+  server.on("error", (e) => log.error({ event: "server_error", err: e.message }, "server error"));
+  log.info({ event: "listening", socket: address, bundle_root: opts.bundleRoot, ...health() }, "tlm listening");
+
+  const poll = pollMs > 0 ? setInterval(() => {
+    if (reloading || closing) return;
+    void resolveCurrent(opts.bundleRoot).then((target) => {
+      const servedTarget = state.kind === "none" ? null : state.target;
+      if (target === servedTarget || (target !== null && target === failedTarget) || reloading || closing) return;
+      log.info({ event: "current_changed", target }, "current changed; reloading");
+      return reload();
+    }).catch((e: unknown) => log.error({ event: "poll_failed", err: (e as Error)?.message }, "poll failed"));
+  }, pollMs) : null;
+  poll?.unref();
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      if (poll) clearInterval(poll);
+      const stopped = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, drainMs);
+          drained = () => { clearTimeout(timer); r(); };
+        });
+      }
+      server.closeAllConnections();
+      await stopped;
+      if (state.kind === "loaded") state.db.retire();
+      await unlink(address).catch(() => undefined);
+      log.info({ event: "stopped" }, "tlm stopped");
+    })();
+    return closing;
+  };
+
+  return { address, health, reload, close };
+}
