@@ -1,2 +1,26 @@
-/** Filled by its own issue; see README.md. */
-export {};
+export { loadConfig } from "./load";
+export type { LoadConfigOptions } from "./load";
+export type { RecallConfig, MemoryConfig, CloudConfig } from "./config-types";
+export { configSchema, expectedOf } from "./schema";
+export type { SchemaContext, ParsedConfig } from "./schema";
+export { CONFIG_KEYS, CONFIG_KEY_MAP, CONFIG_SECTIONS } from "./keys";
+export type { ConfigKeyInfo, ConfigKeyType } from "./keys";
+export { ConfigError, formatSource } from "./errors";
+export type { ConfigErrorCode, ConfigIssue, ConfigSource, ConfigErrorOptions } from "./errors";
+export { parseDuration, tryParseDuration, formatDuration, DURATION_EXPECTED } from "./duration";
+export { parseSize, tryParseSize, formatSize, SIZE_EXPECTED } from "./size";
+export {
+  controlSocketPath,
+  defaultConfigPath,
+  resolveConfigPath,
+  defaultSocketPath,
+  defaultBundleRoot,
+  expandPath,
+  homeDir,
+  xdgDir,
+  SOCKET_PATH_MAX_BYTES,
+  CONTROL_SOCKET_NAME,
+} from "./paths";
+export type { Env, ExpandResult } from "./paths";
+export { redact, redactUrl, tenantFingerprint, REDACTED } from "./redact";
+export { didYouMean, editDistance } from "./suggest";
