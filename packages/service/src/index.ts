@@ -1,2 +1,40 @@
-/** Filled by its own issue; see README.md. */
-export {};
+export { Service, realParts } from "./service";
+export { ServiceCore } from "./service-core";
+export { serviceOptionsFromConfig, resolveOptions, DEFAULT_BACKOFF, SERVICE_DEFAULTS } from "./options";
+export type { ServiceConfigInput, ResolvedOptions } from "./options";
+export { ServiceError, ServiceOptionsError } from "./errors";
+export type { ServiceErrorCode } from "./errors";
+export { contentFree, scrub } from "./content-free";
+export { realClock, nullLogger, nullAudit } from "./clock";
+export type {
+  AuditSink,
+  BackoffSettings,
+  Clock,
+  Fallback,
+  Logger,
+  Provider,
+  PullNowOutcome,
+  PullOutcome,
+  PullerSettings,
+  QueryOptions,
+  QueryOutcome,
+  ServiceDeps,
+  ServiceHooks,
+  ServiceMode,
+  ServiceOptions,
+  ServiceStatus,
+  StatusSnapshot,
+} from "./types";
+export type {
+  BundleStateLike,
+  CallOpts,
+  CallResult,
+  ClientPart,
+  ExitInfoLike,
+  PullerPart,
+  ServiceParts,
+  SidecarPart,
+  SupervisorCallbacks,
+  SupervisorPart,
+  SupervisorSettings,
+} from "./parts";
