@@ -28,3 +28,5 @@ export { checkManifestPolicy, schemaInRange } from "./policy";
 export type { ManifestPolicy, PolicyResult } from "./policy";
 export { pack, archiveFileName } from "./pack";
 export type { PackOptions, PackResult } from "./pack";
+export { safeExtract, DEFAULT_MAX_ENTRIES } from "./safe-extract";
+export type { SafeExtractOptions, SafeExtractResult } from "./safe-extract";
