@@ -1,5 +1,5 @@
-export { loadConfig } from "./load";
-export type { LoadConfigOptions } from "./load";
+export { loadConfig, loadConfigWithSources } from "./load";
+export type { LoadConfigOptions, ConfigWithSources } from "./load";
 export type { RecallConfig, MemoryConfig, CloudConfig } from "./config-types";
 export { configSchema, expectedOf } from "./schema";
 export type { SchemaContext, ParsedConfig } from "./schema";

@@ -117,6 +117,26 @@ function deepFreeze<T>(o: T): T {
  * from env and flags against `cwd`. A null value in the file means "unset".
  */
 export function loadConfig(opts: LoadConfigOptions = {}): RecallConfig {
+  return loadConfigWithSources(opts).config;
+}
+
+/** A loaded config and where each key's value came from. */
+export interface ConfigWithSources {
+  config: RecallConfig;
+  /**
+   * Per dotted key of `CONFIG_KEYS`: `default`, `file:LINE`, the env variable
+   * name or `--flag`. For `memory.endpoint`/`memory.api_key` left empty and
+   * filled by the fallback, the source of the `cloud.*` key is prefixed with
+   * `cloud fallback: `.
+   */
+  sources: Readonly<Record<string, string>>;
+}
+
+/**
+ * {@link loadConfig}, plus the source of every key's effective value (for
+ * `recall config` and `recall doctor`). Same precedence, same errors.
+ */
+export function loadConfigWithSources(opts: LoadConfigOptions = {}): ConfigWithSources {
   const env: Env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const merged = new Map<string, Entry>();
@@ -202,7 +222,12 @@ export function loadConfig(opts: LoadConfigOptions = {}): RecallConfig {
       issues,
     });
   }
-  return deepFreeze({ configFile: file ? file.path : null, ...parsed.data });
+  const sources: Record<string, string> = {};
+  for (const k of CONFIG_KEYS) sources[k.key] = formatSource(merged.get(k.key)?.source ?? { kind: "default" });
+  for (const name of ["endpoint", "api_key"] as const) {
+    if (!merged.has(`memory.${name}`) && parsed.data.cloud[name] !== "") sources[`memory.${name}`] = `cloud fallback: ${sources[`cloud.${name}`]}`;
+  }
+  return deepFreeze({ config: { configFile: file ? file.path : null, ...parsed.data }, sources });
 }
 
 function toIssue(i: z.core.$ZodIssue, raw: Record<string, Record<string, unknown>>, merged: Map<string, Entry>): ConfigIssue {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, loadConfig, type LoadConfigOptions } from "../../src/index";
+import { ConfigError, loadConfig, loadConfigWithSources, type LoadConfigOptions } from "../../src/index";
 
 let dir: string;
 let env: Record<string, string>;
@@ -58,6 +58,23 @@ describe("config file", () => {
     expect(c.memory.bundle_pull_jitter).toBe(0.2); // file
     expect(c.memory.client_request_timeout_ms).toBe(4000); // env over file
     expect(c.memory.sidecar_ready_timeout_ms).toBe(40_000); // flag over env over file
+  });
+
+  it("loadConfigWithSources names where each effective value came from", () => {
+    const file = write("c.yaml", "memory:\n  provider: cloud\n  bundle_retain: 4\ncloud:\n  api_key: k\n");
+    const { config, sources } = loadConfigWithSources({
+      file,
+      env: { ...env, RECALL_MEMORY_BUNDLE_RETAIN: "5", RECALL_MEMORY_ENDPOINT: "https://e.example" },
+      flags: { "client-request-timeout": "1s" },
+    });
+    expect(config.memory.bundle_retain).toBe(5);
+    expect(sources["memory.provider"]).toBe(`${file}:2`);
+    expect(sources["memory.bundle_retain"]).toBe("RECALL_MEMORY_BUNDLE_RETAIN");
+    expect(sources["memory.client_request_timeout"]).toBe("--client-request-timeout");
+    expect(sources["memory.socket_path"]).toBe("default");
+    expect(sources["memory.endpoint"]).toBe("RECALL_MEMORY_ENDPOINT");
+    expect(sources["memory.api_key"]).toBe(`cloud fallback: ${file}:5`);
+    expect(Object.isFrozen(sources)).toBe(true);
   });
 
   it("reads $RECALL_CONFIG, then the XDG default, and a missing default file is fine", () => {
