@@ -155,8 +155,11 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
     }
   };
 
+  // Sockets whose last response closes the connection: bytes after it are not a new request.
+  const closingSockets = new WeakSet<object>();
   const send = (res: ServerResponse, route: string, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     metrics.observeRequest(route, status);
+    if (headers.connection === "close" && res.socket) closingSockets.add(res.socket);
     const text = typeof body === "string" ? body : JSON.stringify(body);
     res.writeHead(status, {
       "content-type": typeof body === "string" ? "text/plain; version=0.0.4; charset=utf-8" : "application/json",
@@ -246,6 +249,7 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
 
   const server = createServer((req, res) => {
     inFlight++;
+    if (!res.shouldKeepAlive) closingSockets.add(req.socket);
     let done = false;
     const finish = () => {
       if (done) return;
@@ -263,7 +267,7 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
   });
   server.keepAliveTimeout = 5000;
   server.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    if (socket.writable && !closingSockets.has(socket)) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
     else socket.destroy();
   });
 

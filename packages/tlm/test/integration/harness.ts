@@ -1,0 +1,142 @@
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile, copyFile, readFile } from "node:fs/promises";
+import { request, Agent } from "node:http";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { fileURLToPath } from "node:url";
+import { buildBundle, parseJsonl, type MemoryRecord } from "../../dist/index.js";
+
+const run = promisify(execFile);
+
+/** Absolute path of the built `tlm` binary. */
+export const TLM_BIN = fileURLToPath(new URL("../../bin/tlm.js", import.meta.url));
+/** Absolute path of the examples corpus. */
+export const EXAMPLES = fileURLToPath(new URL("../../../../examples/memories.jsonl", import.meta.url));
+
+export async function exampleRecords(): Promise<MemoryRecord[]> {
+  return parseJsonl(await readFile(EXAMPLES, "utf8"));
+}
+
+/** A short temp dir (socket paths must stay < 107 bytes). */
+export async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), "tlm-"));
+}
+
+/**
+ * Builds a bundle from records with `buildBundle`, unpacks the archive into
+ * `<root>/bundles/<id>` and (unless `activate: false`) swaps `current` to it atomically.
+ */
+export async function installBundle(root: string, bundleId: string, records: Iterable<MemoryRecord>,
+  opts: { schemaVersion?: string; activate?: boolean } = {}): Promise<string> {
+  const pub = await mkdtemp(join(tmpdir(), "tlm-pub-"));
+  try {
+    const built = await buildBundle({ records, outDir: pub, bundleId, ...(opts.schemaVersion ? { schemaVersion: opts.schemaVersion } : {}) });
+    const dir = join(root, "bundles", bundleId);
+    await mkdir(dir, { recursive: true });
+    await run("tar", ["-xzf", built.archivePath, "-C", dir]);
+    await copyFile(built.manifestPath, join(dir, "manifest.json"));
+    if (opts.activate !== false) await activate(root, bundleId);
+    return dir;
+  } finally {
+    await rm(pub, { recursive: true, force: true });
+  }
+}
+
+/** Points `<root>/current` at `bundles/<id>` with symlink + rename (atomic). */
+export async function activate(root: string, bundleId: string): Promise<void> {
+  const tmp = join(root, "current.tmp");
+  await rm(tmp, { force: true });
+  await symlink(join("bundles", bundleId), tmp);
+  await rename(tmp, join(root, "current"));
+}
+
+/** A running `tlm serve` child and what it wrote to stderr. */
+export interface TlmChild { child: ChildProcess; stderr: () => string; exited: Promise<{ code: number | null; signal: string | null }> }
+
+/** Spawns `node bin/tlm.js <args>` and records its stderr. */
+export function spawnTlm(args: string[]): TlmChild {
+  const child = spawn(process.execPath, [TLM_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr!.on("data", (d: Buffer) => { err += d.toString(); });
+  child.stdout!.resume();
+  const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
+  return { child, stderr: () => err, exited };
+}
+
+/** Runs `tlm <args>` to completion. */
+export function runTlm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [TLM_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
+    child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
+    child.once("close", (code) => done({ code, stdout: out, stderr: err }));
+  });
+}
+
+/** An HTTP answer from the sidecar. */
+export interface Answer { status: number; headers: Record<string, string | string[] | undefined>; text: string; json: () => any }
+
+/** One HTTP request over the Unix socket. */
+export function call(socketPath: string, method: string, path: string, body?: string | Buffer, agent?: Agent,
+  headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolveP, reject) => {
+    const req = request({ socketPath, method, path, agent: agent ?? false, headers: { "content-type": "application/json", ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        resolveP({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** POST /query with a JSON intent. */
+export function query(socketPath: string, intent: unknown, agent?: Agent): Promise<Answer> {
+  return call(socketPath, "POST", "/query", JSON.stringify(intent), agent);
+}
+
+/** Polls `check` until it returns a truthy value or `ms` pass. */
+export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, ms = 20_000, what = "condition"): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (e) {
+      if ((e as { fatal?: boolean }).fatal) throw e;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Waits until `/health` answers on the socket, or the child exits (then throws with its stderr). */
+export async function waitHealthy(t: TlmChild, socketPath: string, ms = 20_000): Promise<any> {
+  let exited = false;
+  void t.exited.then(() => { exited = true; });
+  return waitFor(async () => {
+    if (exited) throw Object.assign(new Error(`tlm exited early: ${t.stderr()}`), { fatal: true });
+    const a = await call(socketPath, "GET", "/health");
+    return a.status === 200 ? a.json() : undefined;
+  }, ms, "tlm health").catch((e) => { throw new Error(`${(e as Error).message}\nstderr:\n${t.stderr()}`); });
+}
+
+/** Stops a child (SIGKILL) if still running and waits for it. */
+export async function stopChild(t: TlmChild | undefined): Promise<void> {
+  if (!t) return;
+  if (t.child.exitCode === null && t.child.signalCode === null) t.child.kill("SIGKILL");
+  await t.exited;
+}
+
+/** Writes a file, creating its directory. */
+export async function put(path: string, content: string | Buffer): Promise<void> {
+  await mkdir(resolve(path, ".."), { recursive: true });
+  await writeFile(path, content);
+}
