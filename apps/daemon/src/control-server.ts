@@ -185,6 +185,9 @@ export class ControlServer {
         } catch {
           return this.#json(res, 400, { error: { code: "bad_request", message: "body is not valid JSON" } });
         }
+        if (typeof intent !== "object" || intent === null || Array.isArray(intent)) {
+          return this.#json(res, 400, { error: { code: "bad_request", message: "body must be a JSON object (a QueryIntent)" } });
+        }
         const ac = new AbortController();
         res.on("close", () => ac.abort());
         return this.#json(res, 200, await this.#opts.target.query(intent as never, { signal: ac.signal }));

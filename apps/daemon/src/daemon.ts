@@ -105,8 +105,10 @@ export class Daemon {
     logger.info({ via }, "pull requested");
     const result = await this.service.pullNow();
     const ms = performance.now() - started;
-    // Reloads (local) and refusals are not PullOutcomes, so the service's onPull hook does not see them.
-    if (result.outcome === "reloaded" || result.outcome === "disabled") this.metrics.recordPull(result.outcome, ms, 0);
+    // The service's onPull hook reports cloud pulls only; local reloads and refusals are counted here.
+    if (this.#opts.config.memory.provider !== "cloud" || result.outcome === "disabled") {
+      this.metrics.recordPull(result.outcome, ms, 0);
+    }
     logger.info({ via, ...result, duration_ms: Math.round(ms) }, "pull finished");
     return result;
   }

@@ -108,6 +108,8 @@ describe("ControlServer", () => {
     const bad = await request(s.socketPath, "POST", "/query", "{nope");
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body)).toMatchObject({ error: { code: "bad_request" } });
+    const notObject = await request(s.socketPath, "POST", "/query", "null");
+    expect(notObject.status).toBe(400);
     const huge = await request(s.socketPath, "POST", "/query", JSON.stringify({ text: "x".repeat(70_000) }));
     expect(huge.status).toBe(413);
     expect(t.queries).toHaveLength(1);
