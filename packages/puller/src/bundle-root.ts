@@ -112,7 +112,8 @@ export async function readBundleState(
   const state = await readState(bundleRootLayout(bundleRoot).state).catch(() => null);
   const m = await validCurrentManifest(bundleRoot).catch(() => null);
   if (m === null) return { current: null, state };
-  const installedAt = state?.installed?.bundle_id === m.bundle_id ? state.installed.at : null;
+  const inst = state?.installed ?? null;
+  const installedAt = inst !== null && inst.bundle_id === m.bundle_id ? inst.at : null;
   return { current: { bundle_id: m.bundle_id, schema_version: m.schema_version, installed_at: installedAt }, state };
 }
 

@@ -115,7 +115,7 @@ export async function installLocal(archiveOrDir: string, options: InstallLocalOp
           : { reason: (readError as { code?: string }).code === "ENOENT" ? "not_found" : "io", message: `cannot read the archive (${errCode(readError)})` },
       snap,
       etag: null,
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.signal ? { signal: options.signal, reloadSignal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
   });

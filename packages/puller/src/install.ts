@@ -1,18 +1,10 @@
-import { readdir, rename, rm, stat, symlink } from "node:fs/promises";
+import { rename, rm, stat, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Manifest } from "@recall/bundle";
 import { byteOrder, currentTargetId, installedIds } from "./bundle-root";
 import { ensureDir, fsyncDir, writeFileSynced } from "./fs-sync";
 import { bundleRootLayout } from "./layout";
-
-/** fsyncs every directory of an extracted tree (files were fsynced by the extractor). */
-async function fsyncTree(dir: string): Promise<void> {
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) await fsyncTree(join(dir, e.name));
-  }
-  await fsyncDir(dir);
-}
 
 /** Creates the bundle-root skeleton: root 0700, `staging/`, `bundles/`. */
 export async function ensureLayout(root: string): Promise<void> {
@@ -24,7 +16,7 @@ export async function ensureLayout(root: string): Promise<void> {
 
 /**
  * Installs the verified tree in `staging/<id>` (SPEC §3.4): write + fsync
- * `manifest.json`, fsync the tree, rename to `bundles/<id>`, create the
+ * `manifest.json` and the staged directory, rename to `bundles/<id>`, create the
  * relative symlink `current.tmp` → `bundles/<id>`, rename it over `current`,
  * fsync the root. After a crash at any point `current` is the old or the new
  * bundle, whole. Caller holds the lock. Throws on I/O errors.
@@ -33,7 +25,8 @@ export async function commitStaged(root: string, manifest: Manifest, stagedDir: 
   const l = bundleRootLayout(root);
   const id = manifest.bundle_id;
   await writeFileSynced(join(stagedDir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-  await fsyncTree(stagedDir);
+  // the extractor fsynced every file and directory; only the manifest entry is new
+  await fsyncDir(stagedDir);
   const finalDir = join(l.bundles, id);
   // a same-id leftover (crash after rename, or `current` deleted by hand) that is not current: move it aside
   if (await stat(finalDir).then(() => true, () => false)) {

@@ -106,11 +106,17 @@ export async function decideManifest(ctx: PipelineContext, raw: unknown, snap: R
   return { kind: "install", manifest };
 }
 
-/** The highest id ever installed: state.json's, or (if state.json was lost) the newest installed directory. */
+/**
+ * The highest id ever installed: state.json's `highest_bundle_id` (and the
+ * current id). Only when state.json is lost or damaged do the installed
+ * directories stand in for it, so deleting `current` never reopens rollback.
+ */
 async function durableHighest(root: string, snap: RootSnapshot): Promise<string | null> {
   const candidates = [snap.state.highest_bundle_id, snap.current?.bundle_id ?? null];
-  const ids = await installedIds(root);
-  if (ids.length > 0) candidates.push(ids[ids.length - 1]!);
+  if (snap.state.highest_bundle_id === null) {
+    const ids = await installedIds(root);
+    if (ids.length > 0) candidates.push(ids[ids.length - 1]!);
+  }
   let best: string | null = null;
   for (const c of candidates) if (c !== null && (best === null || byteOrder(c, best) > 0)) best = c;
   return best;
@@ -149,7 +155,12 @@ export async function extractAndInstall(
     sourceFailure: SourceFailure;
     snap: RootSnapshot;
     etag: string | null;
+    /** Aborts the extraction (caller's signal, transfer guard). */
     signal?: AbortSignal;
+    /** Called once extraction has ended, before the install: stops transfer watchdogs. */
+    afterExtract?: () => void;
+    /** Aborts the reload wait (the caller's own signal). */
+    reloadSignal?: AbortSignal;
     onProgress?: (p: PullProgress) => void;
   },
 ): Promise<PullOutcome> {
@@ -171,6 +182,7 @@ export async function extractAndInstall(
       if (sf) return failed(sf.reason, sf.message);
       return failed("io", `extraction failed (${errCode(err)})`);
     }
+    args.afterExtract?.();
     if (!result.ok) {
       const sf = args.sourceFailure();
       if (sf) return failed(sf.reason, sf.message);
@@ -187,14 +199,19 @@ export async function extractAndInstall(
   const st = args.snap.state;
   const highest = st.highest_bundle_id !== null && byteOrder(st.highest_bundle_id, manifest.bundle_id) > 0 ? st.highest_bundle_id : manifest.bundle_id;
   const installed: PullOutcome = { outcome: "installed", bundle_id: manifest.bundle_id, schema_version: manifest.schema_version };
-  await writeState(bundleRootLayout(ctx.bundleRoot).state, {
-    ...st,
-    etag: args.etag,
-    highest_bundle_id: highest,
-    installed: { bundle_id: manifest.bundle_id, at: now },
-    last_success: { at: now },
-    last_pull: { at: now, outcome: "installed" },
-  });
+  try {
+    await writeState(bundleRootLayout(ctx.bundleRoot).state, {
+      ...st,
+      etag: args.etag,
+      highest_bundle_id: highest,
+      installed: { bundle_id: manifest.bundle_id, at: now },
+      last_success: { at: now },
+      last_pull: { at: now, outcome: "installed" },
+    });
+  } catch (err) {
+    // `current` already is the new bundle; the next tick repairs state.json (same id → unchanged)
+    ctx.logger.error({ code: errCode(err) }, "cannot write state.json after install");
+  }
   ctx.logger.info({ bundle_id: manifest.bundle_id, schema_version: manifest.schema_version }, "bundle installed");
   if (ctx.socketPath) {
     args.onProgress?.({ phase: "reload", bytes: 0, total: 0 });
@@ -203,7 +220,7 @@ export async function extractAndInstall(
       audit: ctx.audit,
       logger: ctx.logger,
       timeoutMs: ctx.reloadTimeoutMs,
-      ...(args.signal ? { signal: args.signal } : {}),
+      ...(args.reloadSignal ? { signal: args.reloadSignal } : {}),
     });
   }
   const removed = await applyRetention(ctx.bundleRoot, ctx.retain);

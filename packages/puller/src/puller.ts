@@ -283,6 +283,8 @@ export class Puller {
         snap,
         etag,
         signal: ac.signal,
+        afterExtract: () => guard.stop(),
+        reloadSignal: signal,
         ...(onProgress ? { onProgress } : {}),
       });
     } finally {

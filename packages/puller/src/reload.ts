@@ -15,8 +15,9 @@ export async function reloadSidecar(
   socketPath: string,
   deps: { clock: Clock; audit: AuditSink; logger: Logger; signal?: AbortSignal; timeoutMs?: number },
 ): Promise<ReloadOutcome> {
-  const client = new SidecarClient({ socketPath, requestTimeoutMs: deps.timeoutMs ?? 5000 });
+  let client: SidecarClient | null = null;
   try {
+    client = new SidecarClient({ socketPath, requestTimeoutMs: deps.timeoutMs ?? 5000 });
     for (let attempt = 1; attempt <= 2; attempt++) {
       const r = await client.reload(deps.signal ? { signal: deps.signal } : {});
       if (r.class === "ok") {
@@ -45,6 +46,6 @@ export async function reloadSidecar(
     deps.audit.log("memory_reload_failed", { class: "internal", code: (err as { code?: string })?.code ?? "error", status: null });
     return "failed";
   } finally {
-    await client.close().catch(() => {});
+    await client?.close().catch(() => {});
   }
 }

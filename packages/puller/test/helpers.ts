@@ -280,3 +280,31 @@ export function keys(): ReturnType<typeof generateKeyPair> {
 export async function removeTree(p: string): Promise<void> {
   await rm(p, { recursive: true, force: true });
 }
+
+/** A stand-in sidecar on a Unix socket: answers `POST /bundle/reload` with scripted statuses. */
+export async function startFakeSidecar(dir: string, statuses: number[]): Promise<{ socketPath: string; reloads: number[]; close(): Promise<void> }> {
+  const socketPath = join(dir, "s.sock");
+  const reloads: number[] = [];
+  const server = createServer((req, res) => {
+    if (req.method === "POST" && req.url === "/bundle/reload") {
+      const status = statuses.shift() ?? 200;
+      reloads.push(status);
+      res.setHeader("content-type", "application/json");
+      if (status === 200) return void res.writeHead(200).end(JSON.stringify({ bundle_id: "x", changed: true }));
+      if (status === 409) {
+        return void res.writeHead(409).end(JSON.stringify({ error: { code: "reload_in_progress", message: "busy" } }));
+      }
+      return void res.writeHead(status).end(JSON.stringify({ error: { code: "internal", message: "boom" } }));
+    }
+    res.writeHead(404).end(JSON.stringify({ error: { code: "not_found", message: "nope" } }));
+  });
+  await new Promise<void>((r) => server.listen(socketPath, r));
+  return {
+    socketPath,
+    reloads,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
