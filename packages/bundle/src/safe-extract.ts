@@ -77,6 +77,14 @@ export async function safeExtract(
   const opts = Object.freeze({ __proto__: null, ...options }) as SafeExtractOptions;
   const { manifest, maxBytes, maxUnpackedBytes, signal } = opts;
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  // Listen before the first await, and stay listening: a source that fails
+  // while dest is created, or after we gave up on it, must not crash the process.
+  const sourceState: { error: unknown } = { error: null };
+  const src = source as Partial<Readable>;
+  const onSourceError = (err: unknown): void => {
+    sourceState.error ??= err;
+  };
+  if (typeof src.on === "function") src.on("error", onSourceError);
   const destroySource = (): void => {
     const s = source as Partial<Readable>;
     if (typeof s.destroy === "function" && !s.destroyed) s.destroy();
@@ -111,7 +119,7 @@ export async function safeExtract(
     throw new BundleError("BUNDLE_IO", `cannot create extraction target ${destAbs}`, { cause });
   }
 
-  const run = new Extraction(destAbs, await realpath(destAbs), manifest, maxEntries, maxUnpackedBytes);
+  const run = new Extraction(destAbs, await realpath(destAbs), manifest, maxEntries, maxUnpackedBytes, sourceState);
   const onAbort = (): void => run.fail(new BundleRejected("aborted", "extraction aborted"));
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
@@ -151,6 +159,7 @@ class Extraction {
     private readonly manifest: Manifest,
     private readonly maxEntries: number,
     private readonly maxUnpackedBytes: number,
+    private readonly sourceState: { error: unknown },
   ) {
     this.listed = new Map(manifest.files.map((f) => [f.path, f]));
     for (const f of manifest.files) for (const d of ancestorsOf(f.path)) this.allowedDirs.add(d);
@@ -211,13 +220,6 @@ class Extraction {
       },
     });
 
-    let sourceError: unknown = null;
-    const src = source as Partial<Readable>;
-    if (typeof src.on === "function") {
-      src.on("error", (err: unknown) => {
-        if (!this.stopped) sourceError = err;
-      });
-    }
     const gunzip = createGunzip();
     let gunzipError: unknown = null;
     gunzip.on("error", (err) => {
@@ -289,10 +291,11 @@ class Extraction {
     } catch (err) {
       if (!this.rejection && !this.ioError) {
         if (err instanceof Rejection) this.fail(err.rejection);
-        else if (gunzipError) {
+        else if (this.sourceState.error) {
+          // The source's own failure (network, disk) propagates to gunzip too: check it first.
+          this.failIo(new BundleError("BUNDLE_IO", "reading the archive failed", { cause: this.sourceState.error }));
+        } else if (gunzipError) {
           this.reject("corrupt_archive", `archive is not valid gzip: ${(gunzipError as Error).message}`, undefined, gunzipError);
-        } else if (sourceError) {
-          this.failIo(new BundleError("BUNDLE_IO", "reading the archive failed", { cause: sourceError }));
         } else {
           this.failIo(err as Error);
         }
@@ -349,6 +352,11 @@ class Extraction {
       this.work = this.work
         .then(() => this.writeEntry(entry))
         .catch((err: unknown) => this.failIo(err instanceof Error ? err : new Error(String(err))));
+    });
+    parser.on("meta", (meta: string) => {
+      // node-tar cuts long names at the first NUL; a NUL followed by more text
+      // is a smuggled name (GNU long names may only end in NUL padding).
+      if (/\0[^\0]/.test(meta)) this.reject("unsafe_path", "NUL inside an extended tar name");
     });
     parser.on("ignoredEntry", (entry: ReadEntry) => {
       // Entries our filter refused are already rejected; the rest are types
