@@ -1,6 +1,6 @@
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rename, rm, symlink, writeFile, copyFile, readFile } from "node:fs/promises";
-import { request, Agent } from "node:http";
+import { request, type Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -77,7 +77,7 @@ export function runTlm(args: string[]): Promise<{ code: number | null; stdout: s
 }
 
 /** An HTTP answer from the sidecar. */
-export interface Answer { status: number; headers: Record<string, string | string[] | undefined>; text: string; json: () => any }
+export interface Answer { status: number; headers: Record<string, string | string[] | undefined>; text: string; json: () => any } // eslint-disable-line @typescript-eslint/no-explicit-any -- test bodies are checked by the assertions
 
 /** One HTTP request over the Unix socket. */
 export function call(socketPath: string, method: string, path: string, body?: string | Buffer, agent?: Agent,
@@ -118,7 +118,7 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false> | T
 }
 
 /** Waits until `/health` answers on the socket, or the child exits (then throws with its stderr). */
-export async function waitHealthy(t: TlmChild, socketPath: string, ms = 20_000): Promise<any> {
+export async function waitHealthy(t: TlmChild, socketPath: string, ms = 20_000): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed by callers
   let exited = false;
   void t.exited.then(() => { exited = true; });
   return waitFor(async () => {
