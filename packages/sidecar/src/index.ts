@@ -1,2 +1,12 @@
-/** Filled by its own issue; see README.md. */
-export {};
+export { Sidecar } from "./sidecar";
+export type { SidecarOptions } from "./sidecar";
+export { resolveBinary } from "./resolve-binary";
+export type { BinarySource, ResolveBinaryOptions, ResolveBinaryResult } from "./resolve-binary";
+export { attachPolicy, ATTACH_PROBE_TIMEOUT_MS } from "./attach-policy";
+export type { AttachResult } from "./attach-policy";
+export { sidecarEnv } from "./env";
+export { PROBE_SCHEDULE_MS, PROBE_STEADY_MS } from "./probe-schedule";
+export { SidecarError, ErrBinaryMissing } from "./errors";
+export type { SidecarErrorCode, SpawnFailureReason } from "./errors";
+export { isOperational } from "./types";
+export type { ExitInfo, Logger, ReadyResult } from "./types";

@@ -1,0 +1,363 @@
+import { spawn as spawnChild, type ChildProcess } from "node:child_process";
+import { constants, watch, type FSWatcher } from "node:fs";
+import { access, mkdir } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+import { createInterface, type Interface } from "node:readline";
+import { probeHealth, type Health } from "@recall/client";
+import { SidecarError } from "./errors";
+import { sidecarEnv } from "./env";
+import { OutputRing } from "./output-ring";
+import { groupHasLiveMembers, signalGroup } from "./process-group";
+import { probeDelay } from "./probe-schedule";
+import { socketState, unlinkQuietly } from "./socket-state";
+import { isOperational, noopLogger, type ExitInfo, type Logger, type ReadyResult } from "./types";
+
+/** Options of {@link Sidecar}. Copied at construction; the caller's object is never mutated. */
+export interface SidecarOptions {
+  /** Unix socket the sidecar serves on (`--socket`). */
+  socketPath: string;
+  /** Bundle root (`--bundle-root`). */
+  bundleRoot: string;
+  /** Executable to run (see `resolveBinary`); a `.js`/`.mjs`/`.cjs` file is run with this Node. */
+  binary: string;
+  /** Arguments placed before `serve`. */
+  extraArgs?: readonly string[];
+  /** Base environment, filtered by `sidecarEnv` (default `process.env`). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Receives every output line of the child (`{stream, pid}`) and lifecycle messages. */
+  logger?: Logger;
+  /** `--parent-pid` (default `process.pid`): the sidecar exits when that process is gone. */
+  parentPid?: number;
+  /** `--poll-interval` of the sidecar: a duration string (`"5s"`) or milliseconds. Omitted when unset. */
+  pollInterval?: string | number;
+  /** Lines kept for {@link Sidecar.recentOutput}. Default 64. */
+  outputLines?: number;
+}
+
+interface Child {
+  proc: ChildProcess;
+  pid: number;
+  exit: Promise<ExitInfo>;
+  exitInfo: ExitInfo | null;
+  readers: Interface[];
+  shutdown: Promise<void> | null;
+}
+
+const JS_FILE = /\.(?:c|m)?js$/;
+const STALE_PROBE_TIMEOUT_MS = 1000;
+const KILL_WAIT_MS = 5000;
+const MAX_LINE = 4096;
+
+/**
+ * Handle on one sidecar child process at a time (SPEC §4). Structurally a
+ * `@recall/supervisor` `Spawner`: `spawn`, `waitReady`, `wait`, `shutdown`.
+ * The child runs in its own process group, so `shutdown` reaches whatever it
+ * forked.
+ */
+export class Sidecar {
+  readonly #o: Readonly<Required<Omit<SidecarOptions, "pollInterval">> & { pollInterval: string | undefined }>;
+  readonly #ring: OutputRing;
+  #child: Child | null = null;
+
+  constructor(options: SidecarOptions) {
+    const o = { __proto__: null, ...options } as SidecarOptions;
+    this.#o = Object.freeze({
+      socketPath: o.socketPath,
+      bundleRoot: o.bundleRoot,
+      binary: o.binary,
+      extraArgs: Object.freeze([...(o.extraArgs ?? [])]),
+      env: sidecarEnv(o.env ?? process.env),
+      logger: o.logger ?? noopLogger,
+      parentPid: o.parentPid ?? process.pid,
+      pollInterval: o.pollInterval === undefined ? undefined : typeof o.pollInterval === "number" ? `${o.pollInterval}ms` : o.pollInterval,
+      outputLines: o.outputLines ?? 64,
+    });
+    this.#ring = new OutputRing(this.#o.outputLines);
+  }
+
+  /** Pid of the running child (the process-group leader), or null when none runs. */
+  get pid(): number | null {
+    const c = this.#child;
+    return c && c.exitInfo === null ? c.pid : null;
+  }
+
+  /** The last output lines (stdout and stderr, in arrival order) of the children spawned by this handle. */
+  recentOutput(): string[] {
+    return this.#ring.lines();
+  }
+
+  /** The command line `spawn` runs: `[file, ...args]`. */
+  command(): { file: string; args: string[] } {
+    const o = this.#o;
+    const serve = ["serve", "--socket", o.socketPath, "--bundle-root", o.bundleRoot, "--parent-pid", String(o.parentPid)];
+    if (o.pollInterval !== undefined) serve.push("--poll-interval", o.pollInterval);
+    const args = [...o.extraArgs, ...serve];
+    return JS_FILE.test(o.binary) ? { file: process.execPath, args: [o.binary, ...args] } : { file: o.binary, args };
+  }
+
+  /**
+   * Starts the child in its own process group. Before that, a socket file
+   * nobody answers on is removed; one something answers on is left alone.
+   * Resolves once the process exists (not when it is ready: see {@link waitReady}).
+   * @throws SidecarError with `reason` `socket_in_use` (a live server holds the socket),
+   *   `binary_missing` (the binary is gone), `exec_error` (not executable, spawn failed,
+   *   aborted, or a child of this handle still runs).
+   */
+  async spawn(signal?: AbortSignal): Promise<void> {
+    const o = this.#o;
+    if (this.#child && (this.#child.exitInfo === null || groupHasLiveMembers(this.#child.pid))) {
+      throw new SidecarError("SIDECAR_ALREADY_RUNNING", "a sidecar spawned by this handle is still running; shut it down first", {
+        reason: "exec_error",
+      });
+    }
+    this.#child = null;
+    throwIfAborted(signal);
+    await this.#checkBinary();
+    const state = await socketState(o.socketPath, STALE_PROBE_TIMEOUT_MS);
+    if (state === "live") {
+      throw new SidecarError("SIDECAR_SOCKET_IN_USE", `another sidecar already answers on ${o.socketPath}`, { reason: "socket_in_use" });
+    }
+    if (state === "not_socket") {
+      throw new SidecarError("SIDECAR_EXEC_ERROR", `${o.socketPath} exists and is not a socket`, { reason: "exec_error" });
+    }
+    if (state === "stale") {
+      o.logger.info({ socket: o.socketPath }, "removing stale sidecar socket");
+      await unlinkQuietly(o.socketPath);
+    }
+    // The sidecar creates it too (0700); creating it here lets waitReady watch it from the start.
+    await mkdir(dirname(o.socketPath), { recursive: true, mode: 0o700 }).catch(() => undefined);
+    throwIfAborted(signal);
+
+    const { file, args } = this.command();
+    const proc = spawnChild(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: o.env });
+    let markExit!: (e: ExitInfo) => void;
+    const exit = new Promise<ExitInfo>((resolve) => (markExit = resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        proc.once("spawn", resolve);
+        proc.once("error", reject);
+      });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new SidecarError("SIDECAR_EXEC_ERROR", `cannot run ${file}: ${code ?? String(e)}`, {
+        reason: code === "ENOENT" ? "binary_missing" : "exec_error",
+        cause: e,
+      });
+    }
+    const pid = proc.pid!;
+    const child: Child = { proc, pid, exit, exitInfo: null, readers: [], shutdown: null };
+    proc.once("exit", (code, sig) => {
+      child.exitInfo = { code, signal: sig };
+      o.logger.info({ pid, code, signal: sig }, "sidecar exited");
+      markExit(child.exitInfo);
+    });
+    proc.on("error", (e) => o.logger.warn({ pid, err: e.message }, "sidecar process error"));
+    for (const [stream, readable] of [
+      ["stdout", proc.stdout],
+      ["stderr", proc.stderr],
+    ] as const) {
+      if (!readable) continue;
+      readable.on("error", () => undefined);
+      const rl = createInterface({ input: readable, crlfDelay: Infinity });
+      rl.on("line", (raw: string) => {
+        const line = raw.length > MAX_LINE ? `${raw.slice(0, MAX_LINE)}…` : raw;
+        this.#ring.push(line);
+        o.logger.info({ pid, stream, line }, "sidecar output");
+      });
+      child.readers.push(rl);
+    }
+    this.#child = child;
+    o.logger.info({ pid, file, args }, "sidecar spawned");
+  }
+
+  /**
+   * Waits until `/health` says the child is operational (ready, or alive
+   * without a bundle). Probes 5, 10, 20, 40, 80, 160 ms apart, then every
+   * 250 ms, and at once whenever the socket file appears. Never throws:
+   * - `{ok: true, detail: {health}}`;
+   * - `exited` with `exit` as soon as the child exits (or when none was spawned);
+   * - at `ceilingMs`: `incompatible` (+ `sub_code`) when the last health said so,
+   *   `health_failed` when the socket only ever gave unparseable answers,
+   *   else `timeout` with `detail.last_health` (the last Health seen, or null);
+   * - `timeout` with `detail.aborted` when `signal` aborts.
+   */
+  async waitReady(signal: AbortSignal | undefined, ceilingMs: number): Promise<ReadyResult> {
+    const child = this.#child;
+    if (!child) return { ok: false, reason: "exited", exit: { code: null, signal: null }, detail: { message: "no child spawned" } };
+    const socketPath = this.#o.socketPath;
+    const deadline = performance.now() + Math.max(0, ceilingMs);
+    let lastHealth: Health | null = null;
+    let lastError: { class: string; code: string; message: string } | null = null;
+    let answered = false;
+
+    let wake: (() => void) | null = null;
+    let socketAppeared = false;
+    const poke = () => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    let onAbortResolve: (v: "aborted") => void = () => undefined;
+    const aborted = new Promise<"aborted">((r) => (onAbortResolve = r));
+    const onAbort = () => {
+      onAbortResolve("aborted");
+      poke();
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    void child.exit.then(poke);
+    let watcher: FSWatcher | null = null;
+    try {
+      watcher = watch(dirname(socketPath), { persistent: false }, (_event, name) => {
+        if (name === basename(socketPath)) {
+          socketAppeared = true;
+          poke();
+        }
+      });
+      watcher.on("error", () => undefined);
+    } catch (_e) {
+      watcher = null; // no directory yet, or no inotify: the schedule alone still works
+    }
+
+    const exited = (): ReadyResult => ({ ok: false, reason: "exited", exit: child.exitInfo!, detail: { last_health: lastHealth } });
+    try {
+      for (let i = 0; ; i++) {
+        if (child.exitInfo) return exited();
+        if (signal?.aborted) return { ok: false, reason: "timeout", detail: { aborted: true, last_health: lastHealth } };
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) break;
+        if (!socketAppeared) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              wake = null;
+              resolve();
+            }, Math.min(probeDelay(i), remaining));
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
+        if (socketAppeared) {
+          // The socket was just bound: probe now, and restart the fast schedule after it.
+          socketAppeared = false;
+          i = -1;
+        }
+        if (child.exitInfo) return exited();
+        if (signal?.aborted) continue;
+        const timeoutMs = Math.min(1000, Math.max(50, deadline - performance.now()));
+        const r = await Promise.race([probeHealth(socketPath, timeoutMs), child.exit.then(() => null), aborted]);
+        if (r === null) return exited();
+        if (r === "aborted") continue;
+        if (r.class === "ok") {
+          answered = true;
+          lastHealth = r.value;
+          lastError = null;
+          if (isOperational(r.value)) return { ok: true, detail: { health: r.value } };
+        } else {
+          if (r.class !== "unavailable") answered = true;
+          lastError = { class: r.class, code: r.error.code, message: r.error.message };
+        }
+      }
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      watcher?.close();
+      wake = null;
+    }
+    if (lastHealth?.compatibility === "incompatible") {
+      return {
+        ok: false,
+        reason: "incompatible",
+        detail: {
+          ...(lastHealth.error?.sub_code ? { sub_code: lastHealth.error.sub_code } : {}),
+          ...(lastHealth.error ? { code: lastHealth.error.code, message: lastHealth.error.message } : {}),
+          health: lastHealth,
+        },
+      };
+    }
+    if (answered && lastHealth === null && lastError && lastError.class !== "timeout") {
+      return { ok: false, reason: "health_failed", detail: { last_health: null, last_error: lastError } };
+    }
+    return { ok: false, reason: "timeout", detail: { last_health: lastHealth, ...(lastError ? { last_error: lastError } : {}) } };
+  }
+
+  /** Resolves with `{code, signal}` once the current child is reaped; at once when none was spawned. */
+  wait(): Promise<ExitInfo> {
+    return this.#child?.exit ?? Promise.resolve({ code: null, signal: null });
+  }
+
+  /**
+   * Stops the child's whole process group: SIGTERM, then SIGKILL after
+   * `graceMs`, waits until no live member remains and the leader is reaped,
+   * then removes the socket (unless something else now answers on it).
+   * Idempotent (concurrent and repeated calls share one shutdown), safe while
+   * `wait()` is pending, after the child exited on its own (stray
+   * grandchildren are still killed), and when nothing was spawned. Never throws.
+   */
+  shutdown(graceMs: number): Promise<void> {
+    const child = this.#child;
+    if (!child) return Promise.resolve();
+    child.shutdown ??= this.#shutdown(child, Math.max(0, graceMs));
+    return child.shutdown;
+  }
+
+  async #shutdown(child: Child, graceMs: number): Promise<void> {
+    const log = this.#o.logger;
+    try {
+      if (groupHasLiveMembers(child.pid)) {
+        signalGroup(child.pid, "SIGTERM");
+        if (!(await waitGroupGone(child, graceMs))) {
+          log.warn({ pid: child.pid, grace_ms: graceMs }, "sidecar ignored SIGTERM: killing its process group");
+          signalGroup(child.pid, "SIGKILL");
+          if (!(await waitGroupGone(child, KILL_WAIT_MS))) log.error({ pid: child.pid }, "sidecar process group survived SIGKILL");
+        }
+      }
+      if (child.exitInfo === null) await Promise.race([child.exit, delay(KILL_WAIT_MS)]);
+    } catch (e) {
+      log.warn({ pid: child.pid, err: e instanceof Error ? e.message : String(e) }, "sidecar shutdown error");
+    }
+    for (const rl of child.readers) rl.close();
+    child.proc.stdout?.destroy();
+    child.proc.stderr?.destroy();
+    try {
+      if ((await socketState(this.#o.socketPath, 200)) === "stale") await unlinkQuietly(this.#o.socketPath);
+    } catch (_e) {
+      // never throw from shutdown
+    }
+  }
+
+  async #checkBinary(): Promise<void> {
+    const bin = this.#o.binary;
+    try {
+      await access(bin, JS_FILE.test(bin) ? constants.R_OK : constants.X_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") {
+        throw new SidecarError("SIDECAR_BINARY_MISSING", `sidecar binary ${bin} does not exist`, { reason: "binary_missing", cause: e });
+      }
+      throw new SidecarError("SIDECAR_EXEC_ERROR", `sidecar binary ${bin} is not executable (${code ?? "error"})`, {
+        reason: "exec_error",
+        cause: e,
+      });
+    }
+  }
+}
+
+/** Polls until the leader is reaped and no live member of its group remains, or `ms` pass. */
+async function waitGroupGone(child: Child, ms: number): Promise<boolean> {
+  const until = performance.now() + ms;
+  for (let step = 0; ; step++) {
+    if (child.exitInfo !== null && !groupHasLiveMembers(child.pid)) return true;
+    const left = until - performance.now();
+    if (left <= 0) return false;
+    const pause = delay(Math.min(step < 10 ? 5 : 25, left));
+    await (child.exitInfo === null ? Promise.race([pause, child.exit]) : pause);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new SidecarError("SIDECAR_ABORTED", "spawn aborted", { reason: "exec_error", cause: signal.reason });
+}
