@@ -16,12 +16,19 @@ export class CliError extends Error {
   readonly code: string;
   readonly exitCode: ExitCode;
   readonly hint: string | undefined;
-  constructor(code: string, message: string, opts: { exitCode?: ExitCode; hint?: string; cause?: unknown } = {}) {
+  /** Extra fields merged into the `--json` error document (e.g. `class` for query). */
+  readonly json: Record<string, unknown> | undefined;
+  constructor(
+    code: string,
+    message: string,
+    opts: { exitCode?: ExitCode; hint?: string; cause?: unknown; json?: Record<string, unknown> } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "CliError";
     this.code = code;
     this.exitCode = opts.exitCode ?? EXIT.error;
     this.hint = opts.hint;
+    this.json = opts.json;
   }
 }
 

@@ -25,7 +25,9 @@ export function reportError(e: unknown, out: Output): number {
   let message: string;
   let hint: string | undefined;
   let exit: number;
+  let extra: Record<string, unknown> = {};
   if (e instanceof CliError) {
+    extra = e.json ?? {};
     ({ code, message, hint } = e);
     exit = e.exitCode;
   } else if (isConfigError(e)) {
@@ -33,13 +35,18 @@ export function reportError(e: unknown, out: Output): number {
     message = e.message;
     hint = "fix the config (see `recall config --help`), or point --config / RECALL_CONFIG at another file";
     exit = EXIT.usage;
+  } else if (e instanceof Error && typeof (e as Error & { code?: unknown }).code === "string") {
+    // A library's typed error (BundleError, PullerError, …): its message is meant for people.
+    code = (e as Error & { code: string }).code;
+    message = e.message;
+    exit = EXIT.error;
   } else {
     code = "INTERNAL";
     message = e instanceof Error ? e.message : String(e);
     exit = EXIT.error;
   }
   if (out.json) {
-    out.printJson({ error: { code, message, ...(hint ? { hint } : {}), exit_code: exit } });
+    out.printJson({ ...extra, error: { code, message, ...(hint ? { hint } : {}), exit_code: exit } });
   } else {
     const st = out.errStyle;
     out.err(`${st.red(st.bold("error:"))} ${message}`);

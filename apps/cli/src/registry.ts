@@ -169,7 +169,9 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = Object.freeze({
         "Runs the puller's verify + install path on a local archive or publish directory, swaps `current`\n" +
         "atomically, then asks a running sidecar to reload.",
       positionals: [{ name: "ARCHIVE_OR_DIR", required: true, description: "publish directory, or an archive with manifest.json beside it" }],
-      options: {},
+      options: {
+        "allow-rollback": { type: "boolean", description: "install even if older than the highest bundle ever installed" },
+      },
       examples: ["recall bundle install publish/"],
     },
     load: () => import("./commands/bundle-install"),

@@ -1,7 +1,79 @@
-import { CliError } from "../errors";
+import { BUNDLE_ID_RE, pack, type Manifest } from "@recall/bundle";
+import { tryParseDuration } from "@recall/config";
+import { readFile, stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { shortPath } from "../fs-util";
+import { strOption } from "../args";
+import { CliError, EXIT, UsageError } from "../errors";
+import { formatBytes } from "../output";
 import type { CommandContext } from "../registry";
+import { marks } from "../symbols";
 
-/** Not written yet. */
-export async function run(_ctx: CommandContext): Promise<number> {
-  throw new CliError("NOT_IMPLEMENTED", "not implemented yet");
+/** `YYYYMMDDTHHMMSSZ` of `d` (UTC): the default bundle id, sorting in publication order. */
+export function utcBundleId(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
+}
+
+/** Reads a private key file for signing; a missing file or one readable by others is reported. */
+export async function readSignKey(path: string): Promise<string> {
+  const st = await stat(path).catch(() => null);
+  if (!st?.isFile()) throw new CliError("KEY_MISSING", `signing key ${path} not found`, { hint: "create one with `recall bundle keygen --out PREFIX`" });
+  return readFile(path, "utf8");
+}
+
+/** Human summary lines of a manifest, shared by pack, sign and verify. */
+export function describeManifest(m: Manifest, ctx: CommandContext, dir: string): string[] {
+  const s = ctx.out.style;
+  const rel = (p: string) => shortPath(ctx.cwd, resolve(dir, p));
+  const sigs = m.signatures ?? [];
+  return [
+    `  bundle_id  ${s.bold(m.bundle_id)}   schema ${m.schema_version}`,
+    `  archive    ${rel(m.archive.path)}  ${s.dim(`${formatBytes(m.archive.size)}, sha256 ${m.archive.sha256.slice(0, 16)}…`)}`,
+    `  files      ${m.files.length} ${s.dim(`(${m.files.slice(0, 3).map((f) => f.path).join(", ")}${m.files.length > 3 ? ", …" : ""})`)}`,
+    `  created    ${m.created_at}${m.expires_at ? `   expires ${m.expires_at}` : ""}${m.tenant ? `   tenant ${m.tenant}` : ""}`,
+    `  signed     ${sigs.length ? sigs.map((x) => `keyid ${x.keyid}`).join(", ") : s.yellow("no (sign with --sign-key or `recall bundle sign`)")}`,
+  ];
+}
+
+/** `recall bundle pack DIR --out OUT [--bundle-id ID] [--schema-version V] [--sign-key F] [--expires-in D] [--tenant T]` */
+export async function run(ctx: CommandContext): Promise<number> {
+  const { args, out } = ctx;
+  const src = resolve(ctx.cwd, args.positionals[0]!);
+  const outOpt = strOption(args.values, "out");
+  if (!outOpt) throw new UsageError("--out is required", "e.g. --out publish/ (the directory to upload or serve)");
+  const bundleId = strOption(args.values, "bundle-id") ?? utcBundleId(new Date());
+  if (!BUNDLE_ID_RE.test(bundleId)) {
+    throw new UsageError(`--bundle-id "${bundleId}" is not a valid bundle id`, "use letters, digits, . _ - (max 64, not starting with . _ -), sorting in publication order, e.g. 20261126T080000Z");
+  }
+  const schemaVersion = strOption(args.values, "schema-version") ?? "1.0.0";
+  let expiresAt: Date | undefined;
+  const expiresIn = strOption(args.values, "expires-in");
+  if (expiresIn !== undefined) {
+    const ms = tryParseDuration(expiresIn);
+    if (ms === null || ms <= 0) throw new UsageError(`--expires-in "${expiresIn}" is not a duration`, "e.g. 30d, 24h, 90m");
+    expiresAt = new Date(Date.now() + ms);
+  }
+  const tenant = strOption(args.values, "tenant");
+  const keyPath = strOption(args.values, "sign-key");
+  const signKeyPem = keyPath === undefined ? undefined : await readSignKey(resolve(ctx.cwd, keyPath));
+  const st = await stat(src).catch(() => null);
+  if (!st?.isDirectory()) throw new CliError("NOT_A_DIRECTORY", `${src} is not a directory`, { exitCode: EXIT.usage, hint: "pass the directory holding the bundle files (e.g. memories.db)" });
+
+  const outDir = resolve(ctx.cwd, outOpt);
+  const r = await pack(src, {
+    outDir,
+    bundleId,
+    schemaVersion,
+    ...(expiresAt ? { expiresAt } : {}),
+    ...(tenant !== undefined ? { tenant } : {}),
+    ...(signKeyPem !== undefined ? { signKeyPem } : {}),
+  });
+  if (out.json) {
+    out.printJson({ manifest_path: r.manifestPath, archive_path: r.archivePath, manifest: r.manifest });
+    return EXIT.ok;
+  }
+  const m = marks(out.style, ctx.env);
+  out.line(`${m.ok} packed ${shortPath(ctx.cwd, src)} → ${shortPath(ctx.cwd, outDir)}/`);
+  for (const l of describeManifest(r.manifest, ctx, outDir)) out.line(l);
+  return EXIT.ok;
 }

@@ -1,0 +1,13 @@
+import { loadConfig, type RecallConfig } from "@recall/config";
+import { strOption } from "./args";
+import type { CommandContext } from "./registry";
+
+/**
+ * Loads the effective config for a command: `--config FILE`, else
+ * `$RECALL_CONFIG`, else the XDG default; env and defaults as in SPEC §7.
+ * Throws the `ConfigError` (the CLI turns it into its message and exit 2).
+ */
+export function loadCliConfig(ctx: Pick<CommandContext, "args" | "env" | "cwd">): RecallConfig {
+  const file = strOption(ctx.args.values, "config");
+  return loadConfig({ ...(file === undefined ? {} : { file }), env: ctx.env, cwd: ctx.cwd });
+}
