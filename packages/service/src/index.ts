@@ -32,6 +32,7 @@ export type {
   ClientPart,
   ExitInfoLike,
   PullerPart,
+  ReadyResultLike,
   ServiceParts,
   SidecarPart,
   SupervisorCallbacks,

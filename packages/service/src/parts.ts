@@ -29,10 +29,20 @@ export interface ExitInfoLike {
   signal: string | null;
 }
 
+/** Outcome of `waitReady` (structurally the supervisor's `ReadyResult`). */
+export type ReadyResultLike =
+  | { ok: true; detail?: Record<string, unknown> }
+  | {
+      ok: false;
+      reason: "exited" | "timeout" | "incompatible" | "health_failed";
+      exit?: ExitInfoLike;
+      detail?: Record<string, unknown>;
+    };
+
 /** The part of `Sidecar` the service uses (a supervisor `Spawner` plus its pid). */
 export interface SidecarPart {
   spawn(signal: AbortSignal): Promise<void>;
-  waitReady(signal: AbortSignal, ceilingMs: number): Promise<unknown>;
+  waitReady(signal: AbortSignal, ceilingMs: number): Promise<ReadyResultLike>;
   wait(): Promise<ExitInfoLike>;
   shutdown(graceMs: number): Promise<void>;
   readonly pid: number | null | undefined;
@@ -96,8 +106,20 @@ export interface ServiceParts {
   }): SidecarPart;
   createSupervisor(spawner: SidecarPart, o: SupervisorSettings): SupervisorPart;
   createClient(o: { socketPath: string; requestTimeoutMs: number }): ClientPart;
+  /**
+   * `onTick` must be called after every pull the puller runs (its own
+   * schedule's, `pullNow`'s and direct `tick`s), with its wall time and the
+   * archive bytes downloaded.
+   */
   createPuller(
-    o: PullerSettings & { bundleRoot: string; socketPath: string; audit: AuditSink; logger: Logger; clock: Clock },
+    o: PullerSettings & {
+      bundleRoot: string;
+      socketPath: string;
+      audit: AuditSink;
+      logger: Logger;
+      clock: Clock;
+      onTick(outcome: PullOutcome, m: { durationMs: number; bytes: number }): void;
+    },
   ): PullerPart;
   hasValidCurrent(bundleRoot: string): Promise<boolean>;
   readBundleState(bundleRoot: string): Promise<BundleStateLike>;

@@ -142,8 +142,15 @@ export class ServiceCore {
     if (this.#o.provider === "cloud") {
       const puller = this.#puller;
       if (puller === null) return { outcome: "disabled", reason: this.#reason ?? "not_started" };
-      const o = await this.#measuredPull(() => puller.pullNow(), "pull_now");
-      return o;
+      let outcome: PullOutcome;
+      try {
+        outcome = await puller.pullNow();
+      } catch (err) {
+        this.#logger.error({ err: this.#errorSummary(err) }, "memory pull threw");
+        outcome = { outcome: "failed", reason: "internal", message: "pull failed unexpectedly" };
+      }
+      await this.#refreshBundle();
+      return outcome;
     }
     const client = this.#client;
     if (client === null) return { outcome: "disabled", reason: this.#reason ?? "not_started" };
@@ -222,6 +229,7 @@ export class ServiceCore {
         audit: this.#audit,
         logger: this.#logger,
         clock: this.#clock,
+        onTick: (outcome, m) => this.#afterPull(outcome, m),
       });
       if (!(await this.#parts.hasValidCurrent(o.bundleRoot))) await this.#bootstrap();
     }
@@ -251,7 +259,7 @@ export class ServiceCore {
     let result: PullOutcome;
     let durationMs: number;
     try {
-      ({ outcome: result, durationMs } = await this.#measuredTick(puller, signal));
+      ({ outcome: result, durationMs } = await this.#tick(puller, signal));
     } finally {
       timer.abort();
     }
@@ -355,7 +363,7 @@ export class ServiceCore {
       this.#auditLog("memory_self_heal_failed", { reason: "no_remote" });
       return;
     }
-    const { outcome } = await this.#measuredTick(puller, this.#abort.signal);
+    const { outcome } = await this.#tick(puller, this.#abort.signal);
     if (this.#stopping) return;
     if (outcome.outcome === "installed") {
       this.#auditLog("memory_self_heal_ok", { bundle_id: outcome.bundle_id, schema_version: outcome.schema_version });
@@ -438,49 +446,29 @@ export class ServiceCore {
       .runSchedule({
         signal: this.#abort.signal,
         bootstrap: this.#bootstrapFailed,
-        onOutcome: (o) => this.#afterPull(o, { durationMs: 0, bytes: 0 }),
       })
       .catch((err: unknown) => {
         this.#logger.error({ err: this.#errorSummary(err) }, "memory pull schedule failed");
       });
   }
 
-  async #measuredTick(puller: PullerPart, signal: AbortSignal): Promise<{ outcome: PullOutcome; durationMs: number }> {
-    let bytes = 0;
+  /** One pull outside the schedule (bootstrap, self-heal); `onTick` reports it to the hooks. */
+  async #tick(puller: PullerPart, signal: AbortSignal): Promise<{ outcome: PullOutcome; durationMs: number }> {
     const t0 = this.#clock.now();
     let outcome: PullOutcome;
     try {
-      outcome = await puller.tick({
-        signal,
-        onProgress: (p) => {
-          if (p.phase === "download") bytes = p.bytes;
-        },
-      });
+      outcome = await puller.tick({ signal });
     } catch (err) {
       this.#logger.error({ err: this.#errorSummary(err) }, "memory pull threw");
       outcome = { outcome: "failed", reason: "internal", message: "pull failed unexpectedly" };
     }
-    const durationMs = this.#clock.now() - t0;
-    await this.#afterPull(outcome, { durationMs, bytes });
-    return { outcome, durationMs };
+    return { outcome, durationMs: this.#clock.now() - t0 };
   }
 
-  async #measuredPull(run: () => Promise<PullOutcome>, what: string): Promise<PullOutcome> {
-    const t0 = this.#clock.now();
-    let outcome: PullOutcome;
-    try {
-      outcome = await run();
-    } catch (err) {
-      this.#logger.error({ err: this.#errorSummary(err), what }, "memory pull threw");
-      outcome = { outcome: "failed", reason: "internal", message: "pull failed unexpectedly" };
-    }
-    await this.#afterPull(outcome, { durationMs: this.#clock.now() - t0, bytes: 0 });
-    return outcome;
-  }
-
-  async #afterPull(o: PullOutcome, m: { durationMs: number; bytes: number }): Promise<void> {
+  /** After every pull, wherever it ran: metrics hook, bundle info, and a health re-check when a bundle arrived. */
+  #afterPull(o: PullOutcome, m: { durationMs: number; bytes: number }): void {
     this.#callHook("onPull", () => this.#hooks.onPull?.(o, m));
-    await this.#refreshBundle();
+    void this.#refreshBundle();
     // A new bundle may make a waiting sidecar ready (or show a new bundle_id).
     if (o.outcome === "installed" && this.#status !== "ready") this.#recheck();
   }

@@ -1,13 +1,51 @@
 import { SidecarClient } from "@recall/client";
-import { Puller, hasValidCurrent, readBundleState } from "@recall/puller";
+import {
+  Puller,
+  hasValidCurrent,
+  readBundleState,
+  type PullOutcome,
+  type PullerOptions,
+  type TickOptions,
+} from "@recall/puller";
 import { Sidecar, resolveBinary } from "@recall/sidecar";
 import { Supervisor } from "@recall/supervisor";
 import type { ServiceParts } from "./parts";
+import type { Clock } from "./types";
 import { ServiceCore } from "./service-core";
 import type { ServiceDeps, ServiceOptions } from "./types";
 
-/** The real packages behind a {@link Service}. */
-export const realParts: ServiceParts = Object.freeze({
+type TickObserver = (outcome: PullOutcome, m: { durationMs: number; bytes: number }) => void;
+
+/**
+ * A `Puller` that reports every tick it runs (scheduled, `pullNow`, direct)
+ * with its wall time and downloaded bytes, for the daemon's pull metrics.
+ */
+class ObservedPuller extends Puller {
+  readonly #onTick: TickObserver;
+  readonly #clock: Clock;
+
+  constructor(options: PullerOptions & { clock: Clock }, onTick: TickObserver) {
+    super(options);
+    this.#onTick = onTick;
+    this.#clock = options.clock;
+  }
+
+  override async tick(opts: TickOptions = {}): Promise<PullOutcome> {
+    const t0 = this.#clock.now();
+    let bytes = 0;
+    const outcome = await super.tick({
+      ...opts,
+      onProgress: (p) => {
+        if (p.phase === "download") bytes = p.bytes;
+        opts.onProgress?.(p);
+      },
+    });
+    this.#onTick(outcome, { durationMs: this.#clock.now() - t0, bytes });
+    return outcome;
+  }
+}
+
+const parts: ServiceParts = {
   resolveBinary: (tlmPath: string) => {
     const r = resolveBinary(tlmPath === "" ? undefined : tlmPath);
     return r.ok ? { ok: true as const, path: r.path } : { ok: false as const, error: r.error };
@@ -26,10 +64,13 @@ export const realParts: ServiceParts = Object.freeze({
   },
   createSupervisor: (spawner, o) => new Supervisor(spawner, o),
   createClient: (o) => new SidecarClient({ socketPath: o.socketPath, requestTimeoutMs: o.requestTimeoutMs }),
-  createPuller: (o) => new Puller(o),
+  createPuller: ({ onTick, ...o }) => new ObservedPuller(o, onTick),
   hasValidCurrent: (bundleRoot) => hasValidCurrent(bundleRoot),
   readBundleState: (bundleRoot) => readBundleState(bundleRoot),
-});
+};
+
+/** The real packages behind a {@link Service}. */
+export const realParts: Readonly<ServiceParts> = Object.freeze(parts);
 
 /**
  * The memory service of SPEC §5: start gates, bootstrap pull, the sidecar

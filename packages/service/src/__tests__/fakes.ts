@@ -4,6 +4,7 @@ import type {
   CallResult,
   ClientPart,
   PullerPart,
+  ReadyResultLike,
   ServiceParts,
   SidecarPart,
   SupervisorPart,
@@ -88,7 +89,7 @@ export class FakeSidecar implements SidecarPart {
   pid: number | null = 777;
   shutdowns = 0;
   async spawn(): Promise<void> {}
-  async waitReady(): Promise<unknown> {
+  async waitReady(): Promise<ReadyResultLike> {
     return { ok: true };
   }
   wait(): Promise<{ code: number | null; signal: string | null }> {
@@ -106,24 +107,26 @@ export class FakePuller implements PullerPart {
   ticks = 0;
   schedules: { bootstrap: boolean | undefined; signal: AbortSignal }[] = [];
   pullNows = 0;
-  onOutcome: ((o: PullOutcome) => void) | undefined;
-  async tick(opts?: { signal?: AbortSignal; onProgress?(p: { phase: string; bytes: number; total: number }): void }) {
+  onTick: (o: PullOutcome, m: { durationMs: number; bytes: number }) => void = () => {};
+  async tick(opts?: { signal?: AbortSignal }): Promise<PullOutcome> {
     this.ticks++;
     if (this.hangTick) {
       await new Promise<void>((resolve) => opts?.signal?.addEventListener("abort", () => resolve(), { once: true }));
-      return { outcome: "failed", reason: "aborted", message: "aborted" } as PullOutcome;
+      const aborted: PullOutcome = { outcome: "failed", reason: "aborted", message: "aborted" };
+      this.onTick(aborted, { durationMs: 1, bytes: 0 });
+      return aborted;
     }
-    opts?.onProgress?.({ phase: "download", bytes: 1234, total: 1234 });
+    this.onTick(this.tickAnswer, { durationMs: 1, bytes: this.tickAnswer.outcome === "installed" ? 1234 : 0 });
     return this.tickAnswer;
   }
   runSchedule(opts: { signal: AbortSignal; bootstrap?: boolean; onOutcome?(o: PullOutcome): void }): Promise<void> {
     this.schedules.push({ bootstrap: opts.bootstrap, signal: opts.signal });
-    this.onOutcome = opts.onOutcome;
     return new Promise((resolve) => opts.signal.addEventListener("abort", () => resolve(), { once: true }));
   }
   async pullNow(): Promise<PullOutcome> {
     this.pullNows++;
-    return { outcome: "unchanged" };
+    this.tickAnswer = { outcome: "unchanged" };
+    return this.tick();
   }
 }
 
@@ -161,6 +164,7 @@ export function fakeParts(over: Partial<ServiceParts> = {}) {
     createPuller: (o) => {
       made.order.push("puller");
       made.pullerOptions = { ...o };
+      made.puller.onTick = o.onTick;
       const tick = made.puller.tick.bind(made.puller);
       made.puller.tick = (opts) => {
         made.order.push("tick");

@@ -1,0 +1,214 @@
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import type { QueryOutcome, ServiceOptions } from "../../src/index";
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The reference sidecar's executable (packages/tlm must be built). */
+export const TLM_BIN = resolve(here, "../../../tlm/bin/tlm.js");
+/** The demo corpus shipped with the repo. */
+export const EXAMPLES = resolve(here, "../../../../examples/memories.jsonl");
+/** A fake sidecar that exits at once with code 3. */
+export const EXIT_AT_ONCE = resolve(here, "../fixtures/exit-at-once.mjs");
+export const API_KEY = "rk_live_9d2f7c4e1a8b6053feedc0de";
+
+const run = promisify(execFile);
+
+/** A short temp dir (socket paths must stay < 107 bytes) with the paths a service needs. */
+export async function workDir(): Promise<{ dir: string; socketPath: string; bundleRoot: string; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "rsv-"));
+  return {
+    dir,
+    socketPath: join(dir, "run", "memory.sock"),
+    bundleRoot: join(dir, "bundles"),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Builds a publish dir with the real `tlm bundle build`. */
+export async function buildPublishDir(
+  outDir: string,
+  o: { bundleId: string; schemaVersion?: string },
+): Promise<{ manifestPath: string }> {
+  const args = [TLM_BIN, "bundle", "build", "--from", EXAMPLES, "--out", outDir, "--bundle-id", o.bundleId];
+  if (o.schemaVersion) args.push("--schema-version", o.schemaVersion);
+  await run(process.execPath, args, { timeout: 30_000 });
+  return { manifestPath: join(outDir, "manifest.json") };
+}
+
+/**
+ * A SPEC §3.2 endpoint on 127.0.0.1: `manifest` from the current publish dir
+ * (ETag = sha256 of the body, 304 on If-None-Match), the archive beside it.
+ * Requires `X-API-Key`. `publish(dir)` switches what it serves.
+ */
+export async function bundleEndpoint(apiKey: string, initialDir: string) {
+  let current = initialDir;
+  const requests: { path: string; key: string | undefined }[] = [];
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? "/", "http://x");
+      const key = req.headers["x-api-key"] as string | undefined;
+      requests.push({ path: url.pathname, key });
+      if (key !== apiKey) {
+        res.writeHead(401).end();
+        return;
+      }
+      const prefix = "/api/v1/memory/bundle/";
+      if (!url.pathname.startsWith(prefix)) {
+        res.writeHead(404).end();
+        return;
+      }
+      const name = url.pathname.slice(prefix.length);
+      if (name === "manifest") {
+        const body = await readFile(join(current, "manifest.json"));
+        const etag = `"${createHash("sha256").update(body).digest("hex").slice(0, 16)}"`;
+        if (req.headers["if-none-match"] === etag) {
+          res.writeHead(304, { etag }).end();
+          return;
+        }
+        res.writeHead(200, { "content-type": "application/json", etag }).end(body);
+        return;
+      }
+      const file = join(current, name);
+      if (name.includes("/") || !existsSync(file)) {
+        res.writeHead(404).end();
+        return;
+      }
+      const data = await readFile(file);
+      res.writeHead(200, { "content-type": "application/gzip", "content-length": (await stat(file)).size }).end(data);
+    })().catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    publish(dir: string) {
+      current = dir;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Service options for a test, with fast backoff and a short attach probe interval. */
+export function testOptions(
+  w: { socketPath: string; bundleRoot: string },
+  over: Partial<ServiceOptions> = {},
+): ServiceOptions {
+  return {
+    provider: "local",
+    mode: "spawn",
+    socketPath: w.socketPath,
+    bundleRoot: w.bundleRoot,
+    tlmPath: TLM_BIN,
+    readyTimeoutMs: 15_000,
+    shutdownGraceMs: 2000,
+    restartMax: 5,
+    requestTimeoutMs: 2000,
+    attachProbeIntervalMs: 100,
+    backoff: { initialMs: 50, maxMs: 200, jitter: 0 },
+    puller: {
+      endpoint: "",
+      apiKey: "",
+      publicKeys: [],
+      schemaRange: "^1.0.0",
+      retain: 3,
+      maxBytes: 64 * 1024 * 1024,
+      maxUnpackedBytes: 256 * 1024 * 1024,
+      downloadTimeoutMs: 30_000,
+      minBytesPerSec: 0,
+      allowInsecureHttp: false,
+      startupDelayMs: 60_000,
+      intervalMs: 3_600_000,
+      jitter: 0,
+    },
+    ...over,
+  };
+}
+
+/** Polls `cond` every 10 ms until true; throws naming `what` after `ms`. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** True while a process with this pid exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A query that must settle within `ms` (a generous deadline, not a timing assertion). */
+export async function queryWithin(
+  q: Promise<QueryOutcome>,
+  ms = 5000,
+): Promise<QueryOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`query did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([q, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Starts `tlm serve` directly (attach-mode tests); killed by the returned `stop`. */
+export function startTlm(w: { socketPath: string; bundleRoot: string }): {
+  child: ChildProcess;
+  stop(): Promise<void>;
+} {
+  const child = spawn(
+    process.execPath,
+    [TLM_BIN, "serve", "--socket", w.socketPath, "--bundle-root", w.bundleRoot, "--parent-pid", String(process.pid)],
+    { stdio: "ignore" },
+  );
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  return {
+    child,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/** Records audit events and log lines (JSON) of a service run. */
+export function recorder() {
+  const events: { event: string; fields: Record<string, unknown> }[] = [];
+  const lines: string[] = [];
+  const log =
+    (level: string) =>
+    (obj: object, msg?: string): void => {
+      lines.push(JSON.stringify({ level, ...obj, msg }));
+    };
+  return {
+    events,
+    lines,
+    names: () => events.map((e) => e.event),
+    audit: { log: (event: string, fields: Record<string, unknown>) => events.push({ event, fields: { ...fields } }) },
+    logger: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
+  };
+}
