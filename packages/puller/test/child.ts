@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const FIXTURE = fileURLToPath(new URL("./fixtures/tick-child.mjs", import.meta.url));
+
+/** A tick running in a child process. */
+export interface TickChild {
+  proc: ChildProcess;
+  /** Resolves when the child printed "start" (about to tick). */
+  started: Promise<void>;
+  /** Resolves when the child entered the install phase (extraction done). */
+  installing: Promise<void>;
+  /** Resolves with the exit and the printed outcome (null when killed before it). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; outcome: unknown }>;
+}
+
+const live = new Set<ChildProcess>();
+
+/** Spawns the tick fixture with these Puller options. */
+export function spawnTick(options: Record<string, unknown>): TickChild {
+  const proc = spawn(process.execPath, [FIXTURE, JSON.stringify(options)], { stdio: ["ignore", "pipe", "pipe"] });
+  live.add(proc);
+  let out = "";
+  let onStart: () => void = () => {};
+  const started = new Promise<void>((r) => (onStart = r));
+  let onInstall: () => void = () => {};
+  const installing = new Promise<void>((r) => (onInstall = r));
+  proc.stdout!.on("data", (c: Buffer) => {
+    out += c.toString();
+    if (out.includes("start\n")) onStart();
+    if (out.includes("install\n")) onInstall();
+  });
+  proc.stderr!.on("data", () => {});
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; outcome: unknown }>((resolve) => {
+    proc.on("exit", (code, signal) => {
+      live.delete(proc);
+      const line = out.split("\n").find((l) => l.startsWith("{"));
+      resolve({ code, signal, outcome: line ? JSON.parse(line) : null });
+    });
+  });
+  return { proc, started, installing, exited };
+}
+
+/** SIGKILLs every child still running (afterEach). */
+export async function killAll(): Promise<void> {
+  const waits = [...live].map(
+    (p) =>
+      new Promise<void>((r) => {
+        p.once("exit", () => r());
+        p.kill("SIGKILL");
+      }),
+  );
+  await Promise.all(waits);
+}
