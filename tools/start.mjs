@@ -36,7 +36,8 @@ const die = (msg, code = 1) => {
 };
 
 function run(cmd, args, what) {
-  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: "inherit" });
+  // Their output goes to stderr: stdout is recalld's JSON log stream.
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: ["inherit", 2, 2] });
   if (r.error) die(`${what} failed: ${r.error.message}`);
   if (r.status !== 0) die(`${what} failed (exit ${r.status ?? r.signal})`, r.status || 1);
 }

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { controlSocketPath, type RecallConfig } from "@recall/config";
-import { Service, serviceOptionsFromConfig, type StatusSnapshot } from "@recall/service";
+import { Service, serviceOptionsFromConfig } from "@recall/service";
 import { ControlServer } from "./control-server";
 import { DaemonError } from "./errors";
 import { createAuditSink, type AuditSink, type Logger } from "./logging";
@@ -40,7 +40,6 @@ export class Daemon {
   readonly #opts: Readonly<DaemonOptions>;
   #stopping: Promise<void> | null = null;
   #started = false;
-  #lastStatus: string | null = null;
 
   constructor(opts: DaemonOptions) {
     this.#opts = Object.freeze({ __proto__: null, ...opts }) as Readonly<DaemonOptions>;
@@ -52,7 +51,6 @@ export class Daemon {
       audit,
       logger,
       hooks: {
-        onStatus: (s) => this.#onStatus(s),
         onPull: (o, m) => this.metrics.recordPull(o.outcome, m.durationMs, m.bytes),
         onQuery: (cls, ms) => this.metrics.recordQuery(cls, ms),
       },
@@ -121,12 +119,5 @@ export class Daemon {
       this.#opts.logger.info({}, "recalld stopped");
     })();
     return this.#stopping;
-  }
-
-  #onStatus(s: StatusSnapshot): void {
-    if (s.status === this.#lastStatus) return;
-    this.#lastStatus = s.status;
-    const level = s.status === "degraded" || s.status === "unavailable" ? "warn" : "info";
-    this.#opts.logger[level]({ status: s.status, reason: s.reason, detail: s.detail }, `status ${s.status}`);
   }
 }

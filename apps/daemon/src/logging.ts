@@ -56,7 +56,8 @@ export function createDaemonLogger(opts: DaemonLoggerOptions): PinoLogger {
   return pino(
     {
       level: opts.level,
-      base: { pid: process.pid, name: "recalld" },
+      // No `pid` in the base: the sidecar's lines carry the child's `pid`, and a line must not hold the key twice.
+      base: { name: "recalld" },
       redact: { paths: REDACT_PATHS, censor: "[REDACTED]" },
       timestamp: pino.stdTimeFunctions.isoTime,
       ...(secrets.length > 0 ? { hooks: { streamWrite: (s: string) => scrubSecrets(s, secrets) } } : {}),

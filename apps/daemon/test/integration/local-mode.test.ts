@@ -62,7 +62,8 @@ describe("recalld in local mode, spawning the real tlm", () => {
     const logs = jsonLines(daemon.stdout);
     expect(logs.length).toBe(daemon.stdout.filter(Boolean).length);
     expect(logs.some((l) => l.msg === "recalld starting" && l.provider === "local")).toBe(true);
-    expect(logs.some((l) => l.msg === "status ready")).toBe(true);
+    expect(logs.some((l) => l.status === "ready" && l.msg === "memory status")).toBe(true);
+    for (const l of daemon.stdout) expect(l.match(/"pid":/g)?.length ?? 0).toBeLessThanOrEqual(1);
   });
 
   it("answers POST /query through the service, and counts it by class", async () => {
