@@ -149,6 +149,7 @@ class Extraction {
   private rejection: BundleRejected | null = null;
   private ioError: Error | null = null;
   private entries = 0;
+  private metaEntries = 0;
   private declaredUnpacked = 0;
   private unpacked = 0;
   private work: Promise<void> = Promise.resolve();
@@ -354,6 +355,11 @@ class Extraction {
         .catch((err: unknown) => this.failIo(err instanceof Error ? err : new Error(String(err))));
     });
     parser.on("meta", (meta: string) => {
+      // Extended headers are not entries, but a stream of them is still work: bound it.
+      this.metaEntries += 1;
+      if (this.metaEntries > 2 * this.maxEntries + 16) {
+        this.reject("too_many_entries", `archive has more than ${2 * this.maxEntries + 16} extended headers`);
+      }
       // node-tar cuts long names at the first NUL; a NUL followed by more text
       // is a smuggled name (GNU long names may only end in NUL padding).
       if (/\0[^\0]/.test(meta)) this.reject("unsafe_path", "NUL inside an extended tar name");

@@ -284,6 +284,14 @@ const cases: Case[] = [
     reason: "too_many_entries",
   },
   {
+    name: "a flood of extended headers with no entries",
+    build: () => ({
+      ...simple(Array.from({ length: 40 }, (_, i) => paxEntry({ comment: `c${i}` })), { "memories.db": DB }),
+      opts: { maxEntries: 10 },
+    }),
+    reason: "too_many_entries",
+  },
+  {
     name: "depth 17",
     build: () => simple([file(`${"a/".repeat(16)}f`, "deep"), file("memories.db", DB)]),
     reason: "too_deep",
