@@ -1,4 +1,5 @@
 import type { Writable } from "node:stream";
+import type { DestinationStream } from "pino";
 import { ConfigError, loadConfig, type RecallConfig } from "@recall/config";
 import { parseDaemonArgs, USAGE } from "./args";
 import { Daemon } from "./daemon";
@@ -16,6 +17,8 @@ export interface DaemonIo {
   stderr?: Writable;
   /** Receives SIGTERM/SIGINT/SIGHUP and the fatal-error events (default: `process`). */
   signals?: Pick<NodeJS.Process, "on" | "off">;
+  /** Where the JSON log lines go (default: stdout, written synchronously). */
+  logStream?: DestinationStream;
 }
 
 /**
@@ -57,7 +60,7 @@ export async function runDaemon(argv: readonly string[], io: DaemonIo = {}): Pro
   // The key now lives in the config only: no child can inherit it from our environment.
   for (const k of SECRET_ENV_VARS) delete env[k];
   const secrets = [...new Set([...envSecrets, config.memory.api_key, config.cloud.api_key].filter(Boolean))];
-  const logger = createDaemonLogger({ level: args.logLevel, secrets });
+  const logger = createDaemonLogger({ level: args.logLevel, secrets, ...(io.logStream ? { destination: io.logStream } : {}) });
 
   let daemon: Daemon;
   try {
