@@ -68,7 +68,7 @@ export async function probeControlSocket(socketPath: string, timeoutMs = 1000): 
 
 /**
  * recalld's control socket: HTTP/1.1 on a Unix socket (mode 0600) serving
- * `GET /status`, `GET /metrics`, `POST /pull` (answers when the pull is done)
+ * `GET /status`, `GET /metrics`, `POST /pull` (answers `{outcome}` when the pull is done)
  * and `POST /query` (a query through the service, with its fallback).
  * `listen()` refuses with `DAEMON_ALREADY_RUNNING` when another daemon
  * answers on the path, and removes a stale socket file.
@@ -174,7 +174,8 @@ export class ControlServer {
       }
       case "/pull": {
         req.resume();
-        return this.#json(res, 200, await this.#opts.target.pullNow());
+        // docs/INTERFACES.md: the body wraps the pullNow() result, `{outcome: {outcome: "installed", …}}`.
+        return this.#json(res, 200, { outcome: await this.#opts.target.pullNow() });
       }
       case "/query": {
         const body = await readBody(req);

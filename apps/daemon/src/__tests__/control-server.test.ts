@@ -94,7 +94,7 @@ describe("ControlServer", () => {
     t.releasePull({ outcome: "installed", bundle_id: "b2", schema_version: "1.0.0" });
     const r = await pending;
     expect(r.status).toBe(200);
-    expect(JSON.parse(r.body)).toEqual({ outcome: "installed", bundle_id: "b2", schema_version: "1.0.0" });
+    expect(JSON.parse(r.body)).toEqual({ outcome: { outcome: "installed", bundle_id: "b2", schema_version: "1.0.0" } });
   });
 
   it("passes POST /query bodies to the service and rejects bad JSON or huge bodies", async () => {

@@ -58,11 +58,11 @@ describe("recalld in cloud mode against a SPEC §3.2 endpoint", () => {
   it("POST /pull waits for the pull: unchanged, then installed once a new bundle is published", async () => {
     const same = await request(control, "POST", "/pull");
     expect(same.status).toBe(200);
-    expect(same.json()).toEqual({ outcome: "unchanged" });
+    expect(same.json()).toEqual({ outcome: { outcome: "unchanged" } });
 
     server.publishDir = join(dir, "pub2");
     const fresh = await request(control, "POST", "/pull");
-    expect(fresh.json()).toEqual({ outcome: "installed", bundle_id: SECOND, schema_version: "1.0.0" });
+    expect(fresh.json()).toEqual({ outcome: { outcome: "installed", bundle_id: SECOND, schema_version: "1.0.0" } });
     const s = await daemon.status();
     expect(s.bundle).toMatchObject({ bundle_id: SECOND });
     expect(s.last_pull).toMatchObject({ outcome: "installed" });
