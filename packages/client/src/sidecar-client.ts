@@ -1,14 +1,13 @@
 import { Pool, type Dispatcher } from "undici";
+import { Call, abortedResult } from "./call";
 import { Health, ReloadResult, ResponseEnvelope, type QueryIntent } from "@recall/protocol";
-import { classifyResponse, classifyTransportError, failure, isConnectionClosed, type ResponseSchema } from "./classify";
+import { failure, type ResponseSchema } from "./classify";
 import { CLIENT_ERROR_CODES as C, SidecarClientError } from "./errors";
 import type { CallOptions, ClientResult, SidecarClientOptions } from "./types";
 
 const DEFAULTS = { requestTimeoutMs: 2000, connections: 8, maxResponseBytes: 16 * 1024 * 1024, keepAliveTimeoutMs: 30_000 };
 const JSON_HEADERS = { "content-type": "application/json", accept: "application/json" };
 const GET_HEADERS = { accept: "application/json" };
-
-type Why = "deadline" | "aborted" | null;
 
 function positive(name: string, v: number | undefined, fallback: number): number {
   if (v === undefined) return fallback;
@@ -83,7 +82,7 @@ export class SidecarClient {
     return this.#closing;
   }
 
-  async #call<T>(
+  #call<T>(
     method: "GET" | "POST",
     path: string,
     body: string | undefined,
@@ -91,88 +90,18 @@ export class SidecarClient {
     retryOnStale: boolean,
     opts: CallOptions | undefined,
   ): Promise<ClientResult<T>> {
-    const timeoutMs = positive("timeoutMs", opts?.timeoutMs, this.requestTimeoutMs);
-    const caller = opts?.signal;
-    if (this.#closing) return failure("unavailable", { code: C.clientClosed, message: "the client is closed" });
-    if (caller?.aborted) return aborted();
-    const ac = new AbortController();
-    let why: Why = null;
-    const timer = setTimeout(() => {
-      why ??= "deadline";
-      ac.abort(new Error("deadline exceeded"));
-    }, timeoutMs);
-    const onAbort = () => {
-      why ??= "aborted";
-      ac.abort(new Error("aborted by the caller"));
-    };
-    caller?.addEventListener("abort", onAbort, { once: true });
+    let timeoutMs: number;
     try {
-      for (let attempt = 0; ; attempt++) {
-        let answered = false;
-        try {
-          const res = await this.#pool.request({
-            path,
-            method,
-            headers: body === undefined ? GET_HEADERS : JSON_HEADERS,
-            body,
-            signal: ac.signal,
-          });
-          answered = true;
-          const text = await this.#readBody(res);
-          if (text === null) {
-            return failure("internal", {
-              code: C.responseTooLarge,
-              message: `sidecar answer exceeds ${this.#maxResponseBytes} bytes`,
-              status: res.statusCode,
-            });
-          }
-          return classifyResponse(res.statusCode, text, schema);
-        } catch (err) {
-          if (why === "deadline") return deadline(timeoutMs);
-          if (why === "aborted") return aborted();
-          if (retryOnStale && attempt === 0 && !answered && isConnectionClosed(err)) continue;
-          return classifyTransportError(err, answered);
-        }
-      }
-    } finally {
-      clearTimeout(timer);
-      caller?.removeEventListener("abort", onAbort);
+      timeoutMs = positive("timeoutMs", opts?.timeoutMs, this.requestTimeoutMs);
+    } catch (err) {
+      return Promise.reject(err);
     }
+    const signal = opts?.signal;
+    if (this.#closing) return Promise.resolve(failure("unavailable", { code: C.clientClosed, message: "the client is closed" }));
+    if (signal?.aborted) return Promise.resolve(abortedResult());
+    const options: Dispatcher.DispatchOptions = { path, method, headers: body === undefined ? GET_HEADERS : JSON_HEADERS, body: body ?? null };
+    return new Promise<ClientResult<T>>((resolve) => {
+      new Call<T>({ dispatcher: this.#pool, options, schema, maxBytes: this.#maxResponseBytes, timeoutMs, retryOnStale, signal, resolve });
+    });
   }
-
-  async #readBody(res: Dispatcher.ResponseData): Promise<string | null> {
-    const declared = Number(res.headers["content-length"]);
-    const discard = () => {
-      // destroying emits an AbortError; nobody else listens, and the connection is dropped with it
-      res.body.on("error", () => undefined);
-      res.body.destroy();
-    };
-    if (Number.isFinite(declared)) {
-      if (declared > this.#maxResponseBytes) {
-        discard();
-        return null;
-      }
-      // undici enforces Content-Length, so text() cannot read more than declared
-      return res.body.text();
-    }
-    const chunks: Buffer[] = [];
-    let n = 0;
-    for await (const chunk of res.body) {
-      n += chunk.length;
-      if (n > this.#maxResponseBytes) {
-        discard();
-        return null;
-      }
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks, n).toString("utf8");
-  }
-}
-
-function deadline(ms: number) {
-  return failure("timeout", { code: C.deadlineExceeded, message: `no complete answer from the sidecar within ${ms} ms` });
-}
-
-function aborted() {
-  return failure("timeout", { code: C.aborted, message: "the call was aborted" });
 }

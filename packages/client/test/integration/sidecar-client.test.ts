@@ -154,6 +154,13 @@ describe("transport failures", () => {
     expectFailure(await c.health({ timeoutMs: 50 }), "timeout", CLIENT_ERROR_CODES.deadlineExceeded);
   });
 
+  it("calls still queued in the pool (all connections stuck) also end at their deadline", async () => {
+    await raw(() => undefined);
+    const c = client({ connections: 1, requestTimeoutMs: 150 });
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => c.query({ text: `q${i}` })));
+    for (const r of results) expectFailure(r, "timeout", CLIENT_ERROR_CODES.deadlineExceeded);
+  });
+
   it("headers then half a body, then silence, ends at the deadline", async () => {
     await raw((s) => {
       s.write("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"protocol\":1,");
