@@ -48,8 +48,8 @@ export function* generateCorpus(n: number, seed = 1, opts: CorpusOptions = {}): 
   const vocab = buildVocabulary(rand, opts.vocabulary ?? 20_000);
   const start = opts.startMs ?? Date.UTC(2025, 0, 1);
   const span = opts.spanMs ?? Date.UTC(2027, 0, 1) - start;
-  // Zipf-like: index = floor(V * u^3) favours the first (common) words without making them match everything.
-  const pick = () => vocab[Math.floor(vocab.length * rand() ** 3)]!;
+  // Zipf-like: index = floor(V * u^2) favours the first (common) words without making them match everything.
+  const pick = () => vocab[Math.floor(vocab.length * rand() ** 2)]!;
   for (let i = 0; i < n; i++) {
     const len = 10 + Math.floor(rand() * 21);
     const words: string[] = [];

@@ -7,6 +7,11 @@ const STOPWORDS = new Set(
     .split(" "),
 );
 
+/** Lower-cased words of a text, as FTS5's unicode61 tokenizer splits them (before stemming), stop words kept. */
+export function words(text: string): string[] {
+  return text.normalize("NFKC").toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+}
+
 /**
  * Splits user text into lower-cased words (Unicode letters and digits, the
  * same split as FTS5's unicode61 tokenizer), de-duplicated, at most
@@ -14,9 +19,9 @@ const STOPWORDS = new Set(
  * text holds nothing else.
  */
 export function tokenize(text: string): string[] {
-  const words = [...new Set((text.normalize("NFKC").toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []))];
-  const content = words.filter((w) => !STOPWORDS.has(w));
-  return (content.length > 0 ? content : words).slice(0, MAX_QUERY_TERMS);
+  const all = [...new Set(words(text))];
+  const content = all.filter((w) => !STOPWORDS.has(w));
+  return (content.length > 0 ? content : all).slice(0, MAX_QUERY_TERMS);
 }
 
 /**
@@ -27,6 +32,32 @@ export function tokenize(text: string): string[] {
  */
 export function toMatchExpression(text: string): string | null {
   const terms = tokenize(text);
-  if (terms.length === 0) return null;
-  return terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(" OR ");
+  return terms.length === 0 ? null : orOf(terms);
+}
+
+const quote = (t: string) => `"${t.replace(/"/g, '""')}"`;
+const orOf = (terms: string[]) => terms.map(quote).join(" OR ");
+
+/** A word is "common" when more memories than this hold it: max(500, 1 % of the memories). */
+export function commonThreshold(count: number): number {
+  return Math.max(500, Math.floor(count / 100));
+}
+
+/**
+ * Plans the MATCH expressions of a query, tried in order until one yields
+ * rows. With document frequencies (`df`, from the bundle's `term_df` table):
+ * words held by more than {@link commonThreshold} memories add little to bm25
+ * but make a query rank most of the index, so when the text has rarer words
+ * only those are OR-ed; when every word is common the memories holding all of
+ * them (AND) come first, then any of them (OR). Without `df`, or below the
+ * threshold, it is the plain OR of every word. Empty when no word is left.
+ */
+export function planMatch(text: string, df?: (term: string) => number, count = 0): string[] {
+  const terms = tokenize(text);
+  if (terms.length === 0) return [];
+  if (!df || count <= commonThreshold(count)) return [orOf(terms)];
+  const limit = commonThreshold(count);
+  const rare = terms.filter((t) => df(t) <= limit);
+  if (rare.length > 0) return [orOf(rare)];
+  return terms.length > 1 ? [terms.map(quote).join(" AND "), orOf(terms)] : [orOf(terms)];
 }

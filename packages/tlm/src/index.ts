@@ -10,7 +10,7 @@ export { writeMemoriesDb, normaliseTime } from "./memories-db";
 export type { MemoriesDbMeta } from "./memories-db";
 export { MemoryDatabase, BM25_WEIGHTS } from "./query-engine";
 export type { QueryOutcome, QueryClock } from "./query-engine";
-export { tokenize, toMatchExpression, MAX_QUERY_TERMS } from "./fts-query";
+export { tokenize, words, toMatchExpression, planMatch, commonThreshold, MAX_QUERY_TERMS } from "./fts-query";
 export { loadBundle, resolveCurrent } from "./bundle-loader";
 export type { LoadOutcome } from "./bundle-loader";
 export { prepareSocketPath, socketAnswers, MAX_SOCKET_PATH_BYTES } from "./socket-path";

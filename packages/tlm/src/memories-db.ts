@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import type { MemoryRecord } from "./records";
 import { SCHEMA_SQL } from "./schema";
+import { words } from "./fts-query";
 
 /** What {@link writeMemoriesDb} stores in the `meta` table. */
 export interface MemoriesDbMeta { bundleId: string; schemaVersion: string }
@@ -29,17 +30,21 @@ export function writeMemoriesDb(path: string, records: Iterable<MemoryRecord>, m
     );
     const insertEntity = db.prepare("INSERT OR IGNORE INTO memory_entities (entity, memory_rowid) VALUES (?, ?)");
     let count = 0;
+    const df = new Map<string, number>();
     db.transaction(() => {
       for (const r of records) {
         const t = normaliseTime(r.created_at);
         const entities = r.entities ?? [];
         const info = insert.run(r.id, r.text, r.kind, JSON.stringify(entities), t.iso, t.ms, r.source_ref ?? null);
         for (const e of entities) insertEntity.run(e.toLowerCase(), info.lastInsertRowid);
+        for (const w of new Set(words(`${r.text} ${entities.join(" ")}`))) df.set(w, (df.get(w) ?? 0) + 1);
         count++;
       }
       db.exec("CREATE INDEX memories_created ON memories (created_ms)");
       db.exec("INSERT INTO memories_fts (memories_fts) VALUES ('rebuild')");
       db.exec("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')");
+      const insertDf = db.prepare("INSERT INTO term_df (term, df) VALUES (?, ?)");
+      for (const [term, n] of df) insertDf.run(term, n);
       const m = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
       m.run("schema_version", meta.schemaVersion);
       m.run("bundle_id", meta.bundleId);

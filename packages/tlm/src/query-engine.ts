@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import type { MemoryResult, QueryIntent } from "@recall/protocol";
 import { QUERY_LIMITS } from "@recall/protocol";
-import { toMatchExpression } from "./fts-query";
+import { planMatch } from "./fts-query";
 
 /** Injectable time source for deadlines (milliseconds, monotonic). */
 export interface QueryClock { now(): number }
@@ -38,6 +38,7 @@ export class MemoryDatabase {
   readonly count: number;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly dfStatement: Database.Statement | null;
   private refs = 0;
   private retired = false;
   private closed = false;
@@ -47,6 +48,8 @@ export class MemoryDatabase {
     this.db = db;
     this.meta = Object.freeze(meta);
     this.count = Number(meta.count ?? 0);
+    const hasDf = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'term_df'").get() !== undefined;
+    this.dfStatement = hasDf ? db.prepare("SELECT df FROM term_df WHERE term = ?").pluck() : null;
   }
 
   /**
@@ -117,13 +120,17 @@ export class MemoryDatabase {
     }
     if (intent.since) where.push("m.created_ms >= @since");
     if (intent.until) where.push("m.created_ms <= @until");
+    // Rank row ids and scores first, then fetch the columns of the `limit` winners only:
+    // the sorter never carries memory texts, and unfiltered queries never touch `memories` while ranking.
+    const bm25 = `bm25(memories_fts, ${BM25_WEIGHTS[0]}, ${BM25_WEIGHTS[1]})`;
+    const ranked = where.length === 1
+      ? `SELECT rowid AS rid, -${bm25} AS score FROM memories_fts WHERE ${where[0]} ORDER BY ${bm25}, rowid LIMIT @limit`
+      : `SELECT m.rowid AS rid, -${bm25} AS score FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid
+          WHERE ${where.join(" AND ")} ORDER BY ${bm25}, m.rowid LIMIT @limit`;
     stmt = this.db.prepare(
-      `SELECT m.id, m.text, m.kind, m.entities, m.created_at, m.source_ref,
-              -bm25(memories_fts, ${BM25_WEIGHTS[0]}, ${BM25_WEIGHTS[1]}) AS score
-         FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid
-        WHERE ${where.join(" AND ")}
-        ORDER BY bm25(memories_fts, ${BM25_WEIGHTS[0]}, ${BM25_WEIGHTS[1]}), m.rowid
-        LIMIT @limit`,
+      `SELECT m.id, m.text, m.kind, m.entities, m.created_at, m.source_ref, r.score
+         FROM (${ranked}) r JOIN memories m ON m.rowid = r.rid
+        ORDER BY r.score DESC, r.rid`,
     );
     this.statements.set(key, stmt);
     return stmt;
@@ -137,17 +144,29 @@ export class MemoryDatabase {
    * the rows so far are returned with `truncated: true`.
    */
   query(intent: QueryIntent, deadline = Number.POSITIVE_INFINITY, clock: QueryClock = realClock): QueryOutcome {
-    const match = toMatchExpression(intent.text);
-    if (match === null) return { results: [], truncated: false };
+    const dfStmt = this.dfStatement;
+    const plan = planMatch(intent.text, dfStmt ? (t) => (dfStmt.get(t) as number | undefined) ?? 0 : undefined, this.count);
+    if (plan.length === 0) return { results: [], truncated: false };
     const entities = intent.entities ? [...new Set(intent.entities.map((e) => e.toLowerCase()))] : undefined;
-    const params: Record<string, unknown> = { match, limit: intent.limit ?? QUERY_LIMITS.limitDefault };
+    const params: Record<string, unknown> = { match: plan[0], limit: intent.limit ?? QUERY_LIMITS.limitDefault };
     if (intent.kinds) params.kinds = JSON.stringify(intent.kinds);
     if (entities?.length) { params.entities = JSON.stringify(entities); params.entityCount = entities.length; }
     if (intent.since) params.since = boundMs(intent.since, false);
     if (intent.until) params.until = boundMs(intent.until, true);
+    let outcome: QueryOutcome = { results: [], truncated: false };
+    const stmt = this.statement(intent);
+    for (const match of plan) {
+      params.match = match;
+      outcome = this.collect(stmt, params, deadline, clock);
+      if (outcome.results.length > 0 || outcome.truncated) break;
+    }
+    return outcome;
+  }
+
+  private collect(stmt: Database.Statement, params: Record<string, unknown>, deadline: number, clock: QueryClock): QueryOutcome {
     const results: MemoryResult[] = [];
     let truncated = false;
-    const it = this.statement(intent).iterate(params) as IterableIterator<Row>;
+    const it = stmt.iterate(params) as IterableIterator<Row>;
     try {
       for (const row of it) {
         if (clock.now() > deadline) { truncated = true; break; }

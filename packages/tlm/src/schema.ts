@@ -10,7 +10,9 @@ export const MEMORIES_DB = "memories.db";
 /**
  * DDL of `memories.db`. `memories_fts` is an external-content FTS5 index over
  * `memories.text` and `memories.entities` (a JSON array: its words are indexed),
- * `memory_entities` holds the lower-cased entities for exact filtering.
+ * `memory_entities` holds the lower-cased entities for exact filtering,
+ * `term_df` the number of memories holding each (unstemmed, lower-cased) word,
+ * used to plan queries (optional when reading: older bundles may lack it).
  */
 export const SCHEMA_SQL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -29,6 +31,7 @@ CREATE TABLE memory_entities (
   memory_rowid INTEGER NOT NULL,
   PRIMARY KEY (entity, memory_rowid)
 ) WITHOUT ROWID;
+CREATE TABLE term_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 CREATE VIRTUAL TABLE memories_fts USING fts5(
   text, entities, content='memories', content_rowid='rowid', tokenize='porter unicode61'
 );

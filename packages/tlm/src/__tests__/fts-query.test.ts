@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import Database from "better-sqlite3";
-import { MAX_QUERY_TERMS, toMatchExpression, tokenize } from "../fts-query";
+import { MAX_QUERY_TERMS, planMatch, toMatchExpression, tokenize } from "../fts-query";
 
 describe("tokenize", () => {
   it("splits on non-word characters, lower-cases, de-duplicates and drops stop words", () => {
@@ -37,5 +37,21 @@ describe("toMatchExpression", () => {
     } finally {
       db.close();
     }
+  });
+});
+
+describe("planMatch", () => {
+  const df = (t: string) => ({ common: 5000, usual: 3000, rare: 12, odd: 40 } as Record<string, number>)[t] ?? 0;
+  it("is the plain OR without document frequencies or on small corpora", () => {
+    expect(planMatch("common rare")).toEqual(['"common" OR "rare"']);
+    expect(planMatch("common rare", df, 400)).toEqual(['"common" OR "rare"']);
+  });
+  it("drops common words when rarer ones are present", () => {
+    expect(planMatch("common rare odd", df, 100_000)).toEqual(['"rare" OR "odd"']);
+  });
+  it("tries AND before OR when every word is common", () => {
+    expect(planMatch("common usual", df, 100_000)).toEqual(['"common" AND "usual"', '"common" OR "usual"']);
+    expect(planMatch("common", df, 100_000)).toEqual(['"common"']);
+    expect(planMatch("...", df, 100_000)).toEqual([]);
   });
 });
