@@ -1,4 +1,4 @@
-import { rename, rm, stat, symlink } from "node:fs/promises";
+import { chmod, rename, rm, stat, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Manifest } from "@recall/bundle";
@@ -10,6 +10,8 @@ import { bundleRootLayout } from "./layout";
 export async function ensureLayout(root: string): Promise<void> {
   const l = bundleRootLayout(root);
   await ensureDir(l.root, 0o700);
+  // an existing root keeps no wider mode than 0700 (it holds the tenant's memory)
+  await chmod(l.root, 0o700).catch(() => {});
   await ensureDir(l.staging, 0o755);
   await ensureDir(l.bundles, 0o755);
 }

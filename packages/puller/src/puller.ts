@@ -16,8 +16,8 @@ import { ensureTenant, tenantFingerprint } from "./tenant";
 import { TransferGuard } from "./transfer-guard";
 import { manifestUrlOf, checkUrl } from "./url-policy";
 import { reloadSidecar } from "./reload";
-import type { PullOutcome, PullProgress } from "./types";
-import { hasValidCurrent } from "./bundle-root";
+import type { PullOutcome, PullProgress, StateJson } from "./types";
+import { byteOrder, hasValidCurrent } from "./bundle-root";
 
 /** Options of one {@link Puller.tick}. */
 export interface TickOptions {
@@ -87,9 +87,12 @@ export class Puller {
       outcome = await withRootLock(
         this.ctx,
         async (snap) => {
-          const r = await this.pullLocked(snap, signal, opts.onProgress, (id) => (bundleId = id));
-          if (r.outcome !== "installed") await recordLastPull(this.ctx, snap.state, r, r.outcome === "unchanged" ? this.unchangedPatch : {});
-          this.unchangedPatch = {};
+          let patch: Partial<StateJson> = {};
+          const r = await this.pullLocked(snap, signal, opts.onProgress, {
+            setId: (id) => (bundleId = id),
+            setPatch: (p) => (patch = p),
+          });
+          if (r.outcome !== "installed") await recordLastPull(this.ctx, snap.state, r, patch);
           return r;
         },
         () => this.checkTenant(),
@@ -102,8 +105,6 @@ export class Puller {
     this.o.logger.info({ ...outcome }, "pull finished");
     return outcome;
   }
-
-  private unchangedPatch: Partial<RootSnapshot["state"]> = {};
 
   private async checkTenant(): Promise<void> {
     if (await ensureTenant(this.o.bundleRoot, this.fingerprint)) {
@@ -119,7 +120,7 @@ export class Puller {
     snap: RootSnapshot,
     signal: AbortSignal,
     onProgress: TickOptions["onProgress"],
-    setId: (id: string) => void,
+    out: { setId: (id: string) => void; setPatch: (p: Partial<StateJson>) => void },
   ): Promise<PullOutcome> {
     let manifestUrl: URL;
     try {
@@ -187,19 +188,17 @@ export class Puller {
     }
     const decision = await decideManifest(this.ctx, raw, snap);
     if (decision.kind === "rejected") return decision.outcome;
-    setId(decision.manifest.bundle_id);
+    out.setId(decision.manifest.bundle_id);
     if (decision.kind === "unchanged") {
       // repairs a state.json that a crash left behind the installed bundle
-      this.unchangedPatch = {
+      const prev = snap.state.highest_bundle_id;
+      out.setPatch({
         etag: newEtag,
-        highest_bundle_id:
-          snap.state.highest_bundle_id !== null && snap.state.highest_bundle_id > decision.manifest.bundle_id
-            ? snap.state.highest_bundle_id
-            : decision.manifest.bundle_id,
+        highest_bundle_id: prev !== null && byteOrder(prev, decision.manifest.bundle_id) > 0 ? prev : decision.manifest.bundle_id,
         ...(snap.state.installed?.bundle_id === decision.manifest.bundle_id
           ? {}
           : { installed: { bundle_id: decision.manifest.bundle_id, at: new Date(this.o.clock.now()).toISOString() } }),
-      };
+      });
       return { outcome: "unchanged" };
     }
     return this.download(manifestUrl, decision.manifest, snap, newEtag, signal, onProgress);
