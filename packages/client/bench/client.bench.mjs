@@ -2,7 +2,7 @@
 // sidecar (a child process), side by side with a raw `net` baseline writing the same HTTP
 // request by hand over kept-alive connections (one per concurrent worker), serialising the
 // intent per call and JSON.parse-ing the answer (no validation, no deadline). Prints p50/p99 latency, throughput and the ratio client/raw.
-// Run: node --expose-gc bench/client.bench.mjs   (BENCH_FULL=1 for 5x the requests)
+// Run: node --expose-gc bench/client.bench.mjs   (BENCH_FULL=1 for 4x the requests)
 import { fork } from "node:child_process";
 import { connect } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";

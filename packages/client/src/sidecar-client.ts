@@ -9,10 +9,13 @@ const DEFAULTS = { requestTimeoutMs: 2000, connections: 8, maxResponseBytes: 16 
 const JSON_HEADERS = { "content-type": "application/json", accept: "application/json" };
 const GET_HEADERS = { accept: "application/json" };
 
-function positive(name: string, v: number | undefined, fallback: number): number {
+/** Longest delay a Node timer honours; larger ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function positive(name: string, v: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return fallback;
-  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
-    throw new SidecarClientError("CLIENT_INVALID_OPTIONS", `${name} must be a positive finite number, got ${String(v)}`);
+  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0 || v > max) {
+    throw new SidecarClientError("CLIENT_INVALID_OPTIONS", `${name} must be a positive finite number up to ${max}, got ${String(v)}`);
   }
   return v;
 }
@@ -42,17 +45,17 @@ export class SidecarClient {
       throw new SidecarClientError("CLIENT_INVALID_OPTIONS", "SidecarClient: socketPath is required");
     }
     this.socketPath = o.socketPath;
-    this.requestTimeoutMs = positive("requestTimeoutMs", o.requestTimeoutMs, DEFAULTS.requestTimeoutMs);
-    const connections = Math.floor(positive("connections", o.connections, DEFAULTS.connections));
+    this.requestTimeoutMs = positive("requestTimeoutMs", o.requestTimeoutMs, DEFAULTS.requestTimeoutMs, MAX_TIMER_MS);
+    const connections = Math.max(1, Math.floor(positive("connections", o.connections, DEFAULTS.connections)));
     this.#maxResponseBytes = positive("maxResponseBytes", o.maxResponseBytes, DEFAULTS.maxResponseBytes);
-    const keepAlive = positive("keepAliveTimeoutMs", o.keepAliveTimeoutMs, DEFAULTS.keepAliveTimeoutMs);
+    const keepAlive = positive("keepAliveTimeoutMs", o.keepAliveTimeoutMs, DEFAULTS.keepAliveTimeoutMs, MAX_TIMER_MS);
     this.#pool = new Pool("http://localhost", {
       connect: { socketPath: this.socketPath },
       connections,
       pipelining: 1,
       keepAliveTimeout: keepAlive,
       keepAliveMaxTimeout: keepAlive,
-      // the per-call deadline (an AbortSignal) is what bounds a call; these are only a backstop
+      // undici's own timeouts are off: each call's deadline timer bounds it, even while queued
       headersTimeout: 0,
       bodyTimeout: 0,
     });
@@ -92,7 +95,7 @@ export class SidecarClient {
   ): Promise<ClientResult<T>> {
     let timeoutMs: number;
     try {
-      timeoutMs = positive("timeoutMs", opts?.timeoutMs, this.requestTimeoutMs);
+      timeoutMs = positive("timeoutMs", opts?.timeoutMs, this.requestTimeoutMs, MAX_TIMER_MS);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -3,7 +3,7 @@ export type { LoadConfigOptions, ConfigWithSources } from "./load";
 export type { RecallConfig, MemoryConfig, CloudConfig } from "./config-types";
 export { configSchema, expectedOf } from "./schema";
 export type { SchemaContext, ParsedConfig } from "./schema";
-export { CONFIG_KEYS, CONFIG_KEY_MAP, CONFIG_SECTIONS } from "./keys";
+export { CONFIG_KEYS, CONFIG_KEY_MAP, CONFIG_SECTIONS, MAX_DURATION_MS } from "./keys";
 export type { ConfigKeyInfo, ConfigKeyType } from "./keys";
 export { ConfigError, formatSource } from "./errors";
 export type { ConfigErrorCode, ConfigIssue, ConfigSource, ConfigErrorOptions } from "./errors";

@@ -39,6 +39,9 @@ export interface ConfigKeyInfo {
   readonly max?: number;
 }
 
+/** Longest duration accepted (24d): Node timers misfire beyond 2^31-1 ms (24.8 days). */
+export const MAX_DURATION_MS = 24 * 86_400_000;
+
 type KeyDef = Omit<ConfigKeyInfo, "key" | "section" | "env" | "output" | "secret"> & { secret?: boolean };
 
 const MEMORY: KeyDef[] = [
@@ -92,6 +95,7 @@ const CLOUD: KeyDef[] = [
 ];
 
 function info(section: "memory" | "cloud", d: KeyDef): ConfigKeyInfo {
+  if (d.type === "duration") d = { ...d, max: d.max ?? MAX_DURATION_MS };
   const output = d.type === "duration" ? `${d.name}_ms` : d.name;
   return Object.freeze({
     ...d,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { CloudConfig, MemoryConfig } from "./config-types";
-import { DURATION_EXPECTED, tryParseDuration } from "./duration";
+import { DURATION_EXPECTED, formatDuration, tryParseDuration } from "./duration";
 import { CONFIG_KEYS, type ConfigKeyInfo } from "./keys";
 import {
   CONTROL_SOCKET_NAME,
@@ -44,7 +44,7 @@ export function expectedOf(k: ConfigKeyInfo): string {
     case "command":
       return "a path or a command name (or empty)";
     case "duration":
-      return `a ${positive ? "positive" : "non-negative"} ${DURATION_EXPECTED.replace(/^a /, "")}`;
+      return `a ${positive ? "positive" : "non-negative"} ${DURATION_EXPECTED.replace(/^a /, "")}${k.max === undefined ? "" : `, at most ${formatDuration(k.max)}`}`;
     case "size":
       return `a ${positive ? "positive" : "non-negative"} ${SIZE_EXPECTED.replace(/^a /, "")}`;
     case "ratio":

@@ -318,6 +318,8 @@ describe("programmer errors throw", () => {
     expect(() => new SidecarClient({ socketPath: tmp.sock, requestTimeoutMs: 0 })).toThrow(SidecarClientError);
     const c = client();
     await expect(c.health({ timeoutMs: -1 })).rejects.toThrow(SidecarClientError);
+    // a Node timer longer than 2^31-1 ms fires at once: refused rather than silently wrong
+    await expect(c.health({ timeoutMs: 2 ** 31 })).rejects.toThrow(SidecarClientError);
     await expect(probeHealth("", 100)).rejects.toThrow(SidecarClientError);
   });
 });

@@ -147,6 +147,7 @@ describe("loadConfig bad values", () => {
     ["bad provider", { flags: { provider: "remote" } }, "memory.provider", "--provider", 'expected one of disabled, local, cloud; found "remote"'],
     ["negative duration", { env: { RECALL_MEMORY_SIDECAR_READY_TIMEOUT: "-5s" } }, "memory.sidecar_ready_timeout", "RECALL_MEMORY_SIDECAR_READY_TIMEOUT", 'found "-5s"'],
     ["unitless duration", { flags: { bundle_pull_interval: 86400 } }, "memory.bundle_pull_interval", "--bundle_pull_interval", "found 86400"],
+    ["duration beyond what a timer can hold", { flags: { bundle_pull_interval: "30d" } }, "memory.bundle_pull_interval", "--bundle_pull_interval", 'at most 24d; found "30d"'],
     ["zero timeout", { flags: { client_request_timeout: "0s" } }, "memory.client_request_timeout", "--client_request_timeout", "expected a positive duration"],
     ["jitter above 1", { env: { RECALL_MEMORY_BUNDLE_PULL_JITTER: "1.5" } }, "memory.bundle_pull_jitter", "RECALL_MEMORY_BUNDLE_PULL_JITTER", "expected a number from 0 to 1; found 1.5"],
     ["jitter below 0", { flags: { bundle_pull_jitter: -0.1 } }, "memory.bundle_pull_jitter", "--bundle_pull_jitter", "found -0.1"],

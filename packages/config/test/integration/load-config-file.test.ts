@@ -132,7 +132,7 @@ describe("config file", () => {
     expect(err.key).toBe("memory.sidecar_ready_timeout");
     expect(err.source).toBe(`${file}:5`);
     expect(err.message).toBe(
-      `invalid config: memory.sidecar_ready_timeout (from ${file}:5): expected a positive duration such as 500ms, 30s, 10m, 24h or 1d; found "-5s"`,
+      `invalid config: memory.sidecar_ready_timeout (from ${file}:5): expected a positive duration such as 500ms, 30s, 10m, 24h or 1d, at most 24d; found "-5s"`,
     );
   });
 
