@@ -55,6 +55,8 @@ export class ServiceCore {
   #sidecar: SidecarPart | null = null;
   #supervisor: SupervisorPart | null = null;
   #supervisorRun: Promise<void> | null = null;
+  #supervisorActive = false;
+  #rerunSupervisor = false;
   #puller: PullerPart | null = null;
   #pullerRun: Promise<void> | null = null;
   #bootstrapFailed = false;
@@ -304,12 +306,29 @@ export class ServiceCore {
       onIncompatible: () => this.#selfHeal(),
     });
     this.#supervisor = supervisor;
+    this.#runSupervisor();
+  }
+
+  /** Runs the supervisor loop in the background (again, after it ended degraded). */
+  #runSupervisor(): void {
+    const supervisor = this.#supervisor;
+    if (supervisor === null || this.#stopping) return;
+    if (this.#supervisorActive) {
+      // It is just ending (onDegraded fires before run() resolves): run again right after.
+      this.#rerunSupervisor = true;
+      return;
+    }
+    this.#supervisorActive = true;
+    this.#rerunSupervisor = false;
     this.#supervisorRun = supervisor.run(this.#abort.signal).then(
       (outcome) => {
+        this.#supervisorActive = false;
         this.#sidecarUp = false;
         this.#logger.info({ outcome }, "memory supervisor finished");
+        if (this.#rerunSupervisor) this.#runSupervisor();
       },
       (err: unknown) => {
+        this.#supervisorActive = false;
         this.#sidecarUp = false;
         this.#logger.error({ err: this.#errorSummary(err) }, "memory supervisor failed");
         if (!this.#stopping) this.#setStatus("degraded", "internal", {});
@@ -352,6 +371,8 @@ export class ServiceCore {
     const safe = contentFree(detail);
     this.#auditLog("memory_sidecar_degraded", { ...safe, reason, attempts });
     this.#setStatus("degraded", reason, { ...safe, attempts });
+    // The bundle, not the sidecar, is what is wrong: keep pulling, so a compatible bundle can bring memory back.
+    if (reason === "binary_too_old") this.#startPullerOnce();
   }
 
   async #selfHeal(): Promise<void> {
@@ -469,8 +490,16 @@ export class ServiceCore {
   #afterPull(o: PullOutcome, m: { durationMs: number; bytes: number }): void {
     this.#callHook("onPull", () => this.#hooks.onPull?.(o, m));
     void this.#refreshBundle();
+    if (o.outcome !== "installed" || this.#stopping) return;
+    if (this.#status === "degraded" && this.#reason === "binary_too_old" && this.#o.mode === "spawn") {
+      // A new bundle may be one this sidecar can serve: give the supervisor a fresh budget.
+      this.#logger.info({ bundle_id: o.bundle_id }, "new bundle while degraded: restarting the sidecar");
+      this.#setStatus("initializing", "new_bundle", {});
+      this.#runSupervisor();
+      return;
+    }
     // A new bundle may make a waiting sidecar ready (or show a new bundle_id).
-    if (o.outcome === "installed" && this.#status !== "ready") this.#recheck();
+    if (this.#status !== "ready") this.#recheck();
   }
 
   #refreshBundle(): Promise<void> {

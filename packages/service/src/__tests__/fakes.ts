@@ -73,12 +73,21 @@ export class FakeSupervisor implements SupervisorPart {
   constructor(settings: SupervisorSettings) {
     this.settings = settings;
   }
+  runs = 0;
+  #end: ((o: "stopped" | "degraded") => void) | null = null;
   run(signal: AbortSignal): Promise<"stopped" | "degraded"> {
     this.signal = signal;
+    this.runs++;
     return new Promise((resolve) => {
+      this.#end = resolve;
       if (signal.aborted) resolve("stopped");
       signal.addEventListener("abort", () => resolve("stopped"), { once: true });
     });
+  }
+  /** Ends the current run like the real supervisor does after `onDegraded`. */
+  degrade(reason: string, attempts: number, detail: Record<string, unknown>): void {
+    this.settings.onDegraded(reason, attempts, detail);
+    this.#end?.("degraded");
   }
   snapshot() {
     return { restarts: this.restarts, attempts: 0, state: "ready" };
@@ -125,7 +134,6 @@ export class FakePuller implements PullerPart {
   }
   async pullNow(): Promise<PullOutcome> {
     this.pullNows++;
-    this.tickAnswer = { outcome: "unchanged" };
     return this.tick();
   }
 }

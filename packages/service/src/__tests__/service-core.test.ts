@@ -238,10 +238,37 @@ describe("cloud mode", () => {
     expect(made.puller.ticks).toBe(2);
   });
 
+  it("degraded binary_too_old keeps pulling; a new bundle restarts the supervisor", async () => {
+    const { svc, made } = cloud();
+    await svc.start();
+    const sup = made.supervisor!;
+    expect(sup.runs).toBe(1);
+    sup.degrade("binary_too_old", 1, { sub_code: "version_out_of_range" });
+    expect(svc.snapshot()).toMatchObject({ status: "degraded", reason: "binary_too_old" });
+    expect(made.puller.schedules).toHaveLength(1);
+    made.puller.tickAnswer = { outcome: "installed", bundle_id: "b9", schema_version: "1.1.0" };
+    await svc.pullNow();
+    await until(() => sup.runs === 2, "second supervisor run");
+    expect(svc.snapshot()).toMatchObject({ status: "initializing", reason: "new_bundle" });
+    sup.settings.onReady({ attempts: 0, restarts: 0, detail: { health: health() } });
+    expect(svc.status).toBe("ready");
+  });
+
+  it("an unchanged pull while degraded does not restart the supervisor", async () => {
+    const { svc, made } = cloud();
+    await svc.start();
+    made.supervisor!.degrade("binary_too_old", 1, {});
+    made.puller.tickAnswer = { outcome: "unchanged" };
+    await svc.pullNow();
+    expect(made.supervisor!.runs).toBe(1);
+    expect(svc.status).toBe("degraded");
+  });
+
   it("pullNow runs one pull and reports it to onPull", async () => {
     const pulls: unknown[] = [];
     const { svc, made } = cloud({}, { onPull: (o) => pulls.push(o) });
     await svc.start();
+    made.puller.tickAnswer = { outcome: "unchanged" };
     expect(await svc.pullNow()).toEqual({ outcome: "unchanged" });
     expect(made.puller.pullNows).toBe(1);
     expect(pulls).toEqual([{ outcome: "unchanged" }]);

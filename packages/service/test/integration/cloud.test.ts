@@ -98,8 +98,11 @@ describe("cloud mode", () => {
     expect(everything).not.toContain(API_KEY);
   });
 
-  it("incompatible bundle → self-heal pull (nothing newer) → degraded binary_too_old", async () => {
-    const { w, ep } = await cloudSetup([{ id: "20261126T080000Z", schema: "2.0.0" }]);
+  it("incompatible bundle → self-heal pull (nothing newer) → degraded binary_too_old → a new bundle recovers", async () => {
+    const { w, ep, dirs } = await cloudSetup([
+      { id: "20261126T080000Z", schema: "2.0.0" },
+      { id: "20261126T090000Z" },
+    ]);
     const rec = recorder();
     const base = testOptions(w);
     const svc = new Service(
@@ -127,6 +130,12 @@ describe("cloud mode", () => {
     });
     const q = await queryWithin(svc.query(intent));
     expect(q.class).toBe("unavailable");
+
+    // Publishing a bundle this sidecar can serve brings memory back without a daemon restart.
+    ep.publish(dirs[1]!);
+    expect(await svc.pullNow()).toMatchObject({ outcome: "installed", bundle_id: "20261126T090000Z" });
+    await waitFor(() => svc.status === "ready", "ready with the compatible bundle");
+    expect((await queryWithin(svc.query(intent))).envelope?.bundle_id).toBe("20261126T090000Z");
     expect(JSON.stringify([rec.events, rec.lines])).not.toContain(API_KEY);
   });
 
