@@ -42,6 +42,8 @@ export type SafeExtractResult =
 const TAR_OVERHEAD_PER_ENTRY = 2048;
 const TAR_OVERHEAD_FIXED = 1024 * 1024;
 const MAX_META_ENTRY = 64 * 1024;
+const MAX_SYNCS_IN_FLIGHT = 16;
+const WRITE_BATCH_BYTES = 1024 * 1024;
 const OPEN_NEW_FILE =
   fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | (fsConstants.O_NOFOLLOW ?? 0);
 const OPEN_DIR = fsConstants.O_RDONLY | (fsConstants.O_DIRECTORY ?? 0);
@@ -150,6 +152,8 @@ class Extraction {
   private ioError: Error | null = null;
   private entries = 0;
   private metaEntries = 0;
+  private readonly syncs = new Set<Promise<void>>();
+  private syncFailure: unknown = null;
   private declaredUnpacked = 0;
   private unpacked = 0;
   private work: Promise<void> = Promise.resolve();
@@ -304,6 +308,10 @@ class Extraction {
     }
     this.stop.abort(new Error("extraction finished"));
     await this.work.catch(() => undefined);
+    await this.settleSyncs();
+    if (this.syncFailure && !this.rejection && !this.ioError) {
+      this.failIo(new BundleError("BUNDLE_IO", "fsync of an extracted file failed", { cause: this.syncFailure }));
+    }
 
     if (this.ioError) throw this.ioError;
     if (this.rejection) return { ok: false, rejection: this.rejection };
@@ -490,10 +498,21 @@ class Extraction {
     if (this.stopped) return;
     const abs = this.targetOf(path);
     const fh = await open(abs, OPEN_NEW_FILE, 0o644);
+    let handedOff = false;
     try {
       await fh.chmod(0o644);
       const hash = createHash("sha256");
       let size = 0;
+      // Coalesce the parser's small chunks into fewer, larger writes.
+      let batch: Buffer[] = [];
+      let batchBytes = 0;
+      const flush = async (): Promise<void> => {
+        if (batchBytes === 0) return;
+        const buf = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, batchBytes);
+        batch = [];
+        batchBytes = 0;
+        await writeAll(fh, buf);
+      };
       await drain(entry, this.stop.signal, async (chunk) => {
         size += chunk.length;
         this.unpacked += chunk.length;
@@ -506,9 +525,12 @@ class Extraction {
           return;
         }
         hash.update(chunk);
-        await writeAll(fh, chunk);
+        batch.push(chunk);
+        batchBytes += chunk.length;
+        if (batchBytes >= WRITE_BATCH_BYTES) await flush();
       });
       if (this.stopped) return;
+      await flush();
       if (size !== listed.size) {
         this.reject("file_size_mismatch", `file ${quotePath(path)} is ${size} bytes, the manifest states ${listed.size}`, path);
         return;
@@ -517,29 +539,46 @@ class Extraction {
         this.reject("file_hash_mismatch", `file ${quotePath(path)} sha256 differs from the manifest`, path);
         return;
       }
-      await fh.sync();
       this.written.add(path);
+      handedOff = true;
+      await this.syncInBackground(fh);
     } finally {
-      await fh.close();
+      if (!handedOff) await fh.close();
     }
   }
 
-  /** fsyncs every created directory, deepest first, then dest's parent. */
+  /**
+   * fsyncs and closes a verified file without holding up the next entry: a
+   * few fsyncs in flight overlap with extraction instead of serialising it.
+   * `execute` waits for all of them before it reports anything.
+   */
+  private async syncInBackground(fh: FileHandle): Promise<void> {
+    while (this.syncs.size >= MAX_SYNCS_IN_FLIGHT) await Promise.race(this.syncs);
+    const p: Promise<void> = fh
+      .sync()
+      .finally(() => fh.close())
+      .catch((err: unknown) => {
+        this.syncFailure ??= err;
+      })
+      .finally(() => this.syncs.delete(p));
+    this.syncs.add(p);
+  }
+
+  private async settleSyncs(): Promise<void> {
+    while (this.syncs.size > 0) await Promise.all([...this.syncs]);
+  }
+
+  /** fsyncs every created directory and dest's parent (after all files are synced). */
   private async syncDirectories(): Promise<void> {
     const dirs = [...this.createdDirs].sort((a, b) => b.split("/").length - a.split("/").length || (a < b ? 1 : -1));
     const paths = dirs.map((d) => (d === "" ? this.destAbs : join(this.destAbs, ...d.split("/"))));
     paths.push(dirname(this.destAbs));
-    for (const p of paths) {
-      try {
-        const fh = await open(p, OPEN_DIR);
-        try {
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-      } catch (cause) {
+    for (let i = 0; i < paths.length; i += MAX_SYNCS_IN_FLIGHT) {
+      const results = await Promise.allSettled(paths.slice(i, i + MAX_SYNCS_IN_FLIGHT).map((p) => syncDirectory(p)));
+      const failed = results.find((r) => r.status === "rejected");
+      if (failed) {
         await rm(this.destAbs, { recursive: true, force: true });
-        throw new BundleError("BUNDLE_IO", `fsync of ${p} failed`, { cause });
+        throw new BundleError("BUNDLE_IO", "fsync of an extracted directory failed", { cause: failed.reason });
       }
     }
   }
@@ -593,6 +632,15 @@ function drain(entry: ReadEntry, stop: AbortSignal, onChunk: (chunk: Buffer) => 
     stop.addEventListener("abort", onStop, { once: true });
     entry.on("data", onData);
   });
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  const fh = await open(path, OPEN_DIR);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
