@@ -137,14 +137,20 @@ export class ControlServer {
       const onError = (err: Error) => reject(err);
       this.#server.once("error", onError);
       // Bind with a 0177 umask so the socket is never group/world accessible, not even before chmod.
-      const previous = process.umask(0o177);
+      // (Worker threads cannot change the umask: there the 0700 directory and the chmod below protect it.)
+      let previous: number | null = null;
+      try {
+        previous = process.umask(0o177);
+      } catch {
+        previous = null;
+      }
       try {
         this.#server.listen(this.socketPath, () => {
           this.#server.off("error", onError);
           resolve();
         });
       } finally {
-        process.umask(previous);
+        if (previous !== null) process.umask(previous);
       }
     });
   }

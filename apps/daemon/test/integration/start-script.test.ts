@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO, alive, removeTmp, request, shortTmp, waitFor } from "./helpers";
@@ -9,6 +10,7 @@ interface StartRun { child: ChildProcess; stderr: string[]; exited: Promise<numb
 
 const runs: StartRun[] = [];
 const strays: number[] = [];
+const socketDirs = new Set<string>();
 
 function runStart(demoDir: string): StartRun {
   const env = { ...process.env, RECALL_START_NO_BUILD: "1", RECALL_START_DEMO_DIR: demoDir };
@@ -35,10 +37,11 @@ afterAll(async () => {
     }
   }
   await removeTmp(dir);
+  for (const d of socketDirs) await removeTmp(d);
 });
 
 /** Runs start.mjs until its ready line, checks the query and socket it names, then stops it with SIGINT. */
-async function startQueryStop(demoDir: string): Promise<{ stderr: string[] }> {
+async function startQueryStop(demoDir: string): Promise<{ stderr: string[]; socket: string }> {
   const run = runStart(demoDir);
   const line = await waitFor("the ready line", () => run.stderr.find((l) => l.startsWith("recall is ready:")), 60_000);
   const m = /npx recall query (".*?") --config (\S+)\s+\(sidecar socket (\S+);/.exec(line);
@@ -65,20 +68,24 @@ async function startQueryStop(demoDir: string): Promise<{ stderr: string[] }> {
   await waitFor("tlm to be gone", () => !alive(tlmPid), 10_000);
   expect(existsSync(socket!)).toBe(false);
   expect(existsSync(control)).toBe(false);
-  return run;
+  socketDirs.add(dirname(socket!));
+  return { stderr: run.stderr, socket: socket! };
 }
 
 describe("npm start (tools/start.mjs)", () => {
   it("builds the demo once, serves it, prints the query to try, and stops cleanly on SIGINT", async () => {
     dir = await shortTmp("rds-");
-    const demo = join(dir, "demo");
+    // A demo dir too deep for a Unix socket path: start.mjs falls back to a per-user dir under the temp dir.
+    const demo = join(dir, "a-demo-directory-whose-path-is-far-too-long-for-a-unix-socket-".repeat(2));
     const first = await startQueryStop(demo);
+    expect(first.socket.startsWith(join(tmpdir(), "recall-demo-"))).toBe(true);
     expect(first.stderr.some((l) => l.includes("building the demo bundle"))).toBe(true);
     expect(existsSync(join(demo, "publish", "manifest.json"))).toBe(true);
     expect(existsSync(join(demo, "bundles", "current"))).toBe(true);
 
     // Second run: the demo bundle is reused, not rebuilt nor reinstalled.
     const second = await startQueryStop(demo);
+    expect(second.socket).toBe(first.socket);
     expect(second.stderr.some((l) => l.includes("building the demo bundle"))).toBe(false);
     expect(second.stderr.some((l) => l.includes("installing the demo bundle"))).toBe(false);
   });
