@@ -1,0 +1,393 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, renameSync } from "node:fs";
+import { mkdtemp, rm, readFile, readdir, stat } from "node:fs/promises";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Repository root (e2e/src/harness.ts → ../..). */
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const RECALLD = path.join(REPO, "apps/daemon/bin/recalld.js");
+export const RECALL = path.join(REPO, "apps/cli/bin/recall.js");
+export const TLM = path.join(REPO, "packages/tlm/bin/tlm.js");
+export const EXAMPLES = path.join(REPO, "examples/memories.jsonl");
+
+/** Every suite runs with this key, and every suite greps everything it produced for it. */
+export const API_KEY = "e2e-SECRET-4f7c1a9b-do-not-leak";
+
+/** True when the long (soak) variants are requested: `npm run soak`. */
+export const SOAK = process.env.E2E_SOAK === "1";
+
+/** Polls `probe` until it returns a truthy value or the deadline passes (then throws naming `what`). */
+export async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 30_000, intervalMs = 25): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** A JSON HTTP call over a Unix socket with a deadline; never hangs. */
+export function unixRequest(socketPath: string, method: string, urlPath: string, body?: unknown, timeoutMs = 10_000): Promise<{ status: number; body: string; json: () => any }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      { socketPath, method, path: urlPath, timeout: timeoutMs, headers: data ? { "content-type": "application/json", "content-length": data.length } : {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          resolve({ status: res.statusCode ?? 0, body: text, json: () => JSON.parse(text) });
+        });
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`request ${method} ${urlPath} timed out`)));
+    req.on("error", reject);
+    req.end(data);
+  });
+}
+
+/** Pids of live (non-zombie) processes whose command line contains `needle`. */
+export function processesMatching(needle: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, "utf8").replace(/\0/g, " ");
+      if (!cmd.includes(needle)) continue;
+      const st = readFileSync(`/proc/${d}/stat`, "utf8");
+      const state = st.slice(st.lastIndexOf(")") + 2, st.lastIndexOf(")") + 3);
+      if (state !== "Z") pids.push(Number(d));
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  return pids;
+}
+
+/** Whether a pid is alive and not a zombie. */
+export function alive(pid: number): boolean {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return st.slice(st.lastIndexOf(")") + 2, st.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Resident set size of a process, in KiB (VmRSS), or null when it is gone. */
+export function rssKb(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash("sha256");
+    createReadStream(file).on("data", (c) => h.update(c)).on("end", () => resolve(h.digest("hex"))).on("error", reject);
+  });
+}
+
+/**
+ * Checks that `current` in a bundle root points at a whole installed bundle:
+ * every file its manifest lists is there with the right size and sha256, and
+ * nothing else. Returns the bundle id, or null when there is no `current`.
+ */
+export async function verifyCurrentWhole(bundleRoot: string): Promise<string | null> {
+  const cur = path.join(bundleRoot, "current");
+  let target: string;
+  try {
+    target = readlinkSync(cur);
+  } catch {
+    return null;
+  }
+  const dir = path.resolve(bundleRoot, target);
+  const manifest = JSON.parse(await readFile(path.join(dir, "manifest.json"), "utf8"));
+  const listed = new Set<string>(["manifest.json"]);
+  for (const f of manifest.files as { path: string; size: number; sha256: string }[]) {
+    listed.add(f.path);
+    const p = path.join(dir, f.path);
+    const st = await stat(p);
+    if (st.size !== f.size) throw new Error(`current ${manifest.bundle_id}: ${f.path} has size ${st.size}, manifest says ${f.size}`);
+    const h = await sha256File(p);
+    if (h !== f.sha256) throw new Error(`current ${manifest.bundle_id}: ${f.path} hash differs from its manifest`);
+  }
+  for (const f of await readdir(dir, { recursive: true })) {
+    const full = path.join(dir, f);
+    if ((await stat(full)).isFile() && !listed.has(f)) throw new Error(`current ${manifest.bundle_id}: unlisted file ${f}`);
+  }
+  return manifest.bundle_id as string;
+}
+
+/** Lists every file below `dir` that contains `needle` (skipping `skip` paths). */
+export async function filesContaining(dir: string, needle: string, skip: (p: string) => boolean = () => false): Promise<string[]> {
+  const hits: string[] = [];
+  const n = Buffer.from(needle);
+  for (const rel of await readdir(dir, { recursive: true })) {
+    const p = path.join(dir, rel);
+    if (skip(p)) continue;
+    let st;
+    try {
+      st = await stat(p);
+    } catch {
+      continue;
+    }
+    if (!st.isFile() || st.size > 64 * 1024 * 1024) continue;
+    if ((await readFile(p)).includes(n)) hits.push(p);
+  }
+  return hits;
+}
+
+/** A process started by a suite, its output captured to files in the sandbox. */
+export interface Proc {
+  child: ChildProcess;
+  pid: number;
+  stdoutFile: string;
+  stderrFile: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+}
+
+/**
+ * A temp directory with everything a suite starts in it. `cleanup()` kills
+ * what is still running (process groups included), checks that no sidecar
+ * started from it survives, and removes the directory.
+ */
+export class Sandbox {
+  readonly procs: Proc[] = [];
+  private constructor(readonly dir: string) {}
+
+  static async create(prefix = "rc"): Promise<Sandbox> {
+    // Short paths: Unix socket paths must stay under 107 bytes.
+    return new Sandbox(await mkdtemp(path.join(os.tmpdir(), `${prefix}-`)));
+  }
+
+  path(...p: string[]): string {
+    return path.join(this.dir, ...p);
+  }
+
+  /** Starts `node script args…`, capturing stdout/stderr into `logs/<name>.{out,err}`. */
+  run(name: string, script: string, args: string[], env: Record<string, string | undefined> = {}): Proc {
+    return this.start(name, process.execPath, [script, ...args], env);
+  }
+
+  /** Starts any executable, capturing stdout/stderr into `logs/<name>.{out,err}`. */
+  start(name: string, file: string, args: string[], env: Record<string, string | undefined> = {}): Proc {
+    mkdirSync(this.path("logs"), { recursive: true });
+    const stdoutFile = this.path("logs", `${name}.out`);
+    const stderrFile = this.path("logs", `${name}.err`);
+    const child = spawn(file, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1", ...env },
+    });
+    const out = createWriteStream(stdoutFile, { flags: "a" });
+    const err = createWriteStream(stderrFile, { flags: "a" });
+    child.stdout!.pipe(out);
+    child.stderr!.pipe(err);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.once("exit", (code, signal) => resolve({ code, signal }));
+    });
+    const proc: Proc = {
+      child,
+      pid: child.pid!,
+      stdoutFile,
+      stderrFile,
+      exited,
+      output: () => readFileSync(stdoutFile, "utf8") + readFileSync(stderrFile, "utf8"),
+    };
+    this.procs.push(proc);
+    return proc;
+  }
+
+  /** Runs a command to completion (deadline `timeoutMs`) and returns its exit code and output. */
+  async exec(name: string, script: string, args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000) {
+    const p = this.run(name, script, args, env);
+    const timer = setTimeout(() => p.child.kill("SIGKILL"), timeoutMs);
+    const r = await p.exited;
+    clearTimeout(timer);
+    await new Promise((res) => setImmediate(res));
+    return { ...r, stdout: readFileSync(p.stdoutFile, "utf8"), stderr: readFileSync(p.stderrFile, "utf8") };
+  }
+
+  async cleanup(): Promise<void> {
+    for (const p of this.procs) {
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+    }
+    await Promise.all(this.procs.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(r, 5000))])));
+    // A SIGKILLed daemon's sidecar exits by itself (parent-pid watch); wait for that, then insist.
+    const leftovers = await waitFor(() => processesMatching(this.dir).length === 0, "sidecars of the sandbox to exit", 10_000).catch(() => false);
+    if (!leftovers) for (const pid of processesMatching(this.dir)) process.kill(pid, "SIGKILL");
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Writes a recalld config into the sandbox and returns its path and the paths it names. */
+export function writeConfig(sb: Sandbox, memory: Record<string, unknown>, name = "config.yaml") {
+  const all = { socket_path: sb.path("run", "memory.sock"), bundle_root: sb.path("bundles"), ...memory };
+  const socketPath = all.socket_path as string;
+  const bundleRoot = all.bundle_root as string;
+  const yaml = "memory:\n" + Object.entries(all).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join("\n") + "\n";
+  const file = sb.path(name);
+  writeFileSync(file, yaml);
+  return { file, socketPath, bundleRoot, controlSocket: path.join(path.dirname(socketPath), "daemon.sock") };
+}
+
+/** A running recalld and the means to talk to it. */
+export class Daemon {
+  constructor(readonly proc: Proc, readonly controlSocket: string, readonly socketPath: string, readonly bundleRoot: string) {}
+
+  static start(sb: Sandbox, cfg: ReturnType<typeof writeConfig>, name = "recalld", extraArgs: string[] = []): Daemon {
+    const proc = sb.run(name, RECALLD, ["--config", cfg.file, ...extraArgs]);
+    return new Daemon(proc, cfg.controlSocket, cfg.socketPath, cfg.bundleRoot);
+  }
+
+  async status(): Promise<any> {
+    const r = await unixRequest(this.controlSocket, "GET", "/status", undefined, 5000);
+    return r.json();
+  }
+
+  /** Waits until /status satisfies `pred` (and returns that status). */
+  waitStatus(pred: (s: any) => boolean, what: string, timeoutMs = 60_000): Promise<any> {
+    return waitFor(async () => {
+      if (this.proc.child.exitCode !== null) throw new Error(`recalld exited (${this.proc.child.exitCode}):\n${this.proc.output().slice(-3000)}`);
+      const s = await this.status();
+      return pred(s) ? s : null;
+    }, what, timeoutMs, 50);
+  }
+
+  async pull(timeoutMs = 120_000): Promise<any> {
+    const r = await unixRequest(this.controlSocket, "POST", "/pull", undefined, timeoutMs);
+    return r.json();
+  }
+
+  async stop(timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.proc.child.exitCode === null && this.proc.child.signalCode === null) this.proc.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.proc.child.kill("SIGKILL"), timeoutMs);
+    const r = await this.proc.exited;
+    clearTimeout(timer);
+    return r;
+  }
+}
+
+/** Audit events recalld logged (lines with `audit: true`). */
+export function auditEvents(proc: Proc): { event: string; [k: string]: unknown }[] {
+  return proc
+    .output()
+    .split("\n")
+    .filter((l) => l.startsWith("{") && l.includes('"audit":true'))
+    .map((l) => JSON.parse(l));
+}
+
+/**
+ * A static bundle endpoint (SPEC §3.2) over a publish directory, like nginx or
+ * a CDN would serve it: strong ETag on the manifest, 304, 404 before the first
+ * publish, an optional throttle and a pause switch to hold archives mid-stream.
+ */
+export class BundleHost {
+  readonly requests: { method: string; url: string; status: number; apiKey: boolean }[] = [];
+  throttleBytesPerSec = 0;
+  private server!: http.Server;
+  url = "";
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", r));
+    const addr = this.server.address() as { port: number };
+    this.url = `http://127.0.0.1:${addr.port}`;
+    return this;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse) {
+    const prefix = "/api/v1/memory/bundle/";
+    const log = (status: number) => this.requests.push({ method: req.method ?? "", url: req.url ?? "", status, apiKey: req.headers["x-api-key"] === API_KEY });
+    if (!req.url?.startsWith(prefix) || req.method !== "GET") {
+      log(404);
+      res.writeHead(404).end();
+      return;
+    }
+    const name = req.url.slice(prefix.length);
+    const file = name === "manifest" ? path.join(this.dir, "manifest.json") : path.join(this.dir, path.basename(name));
+    if (!existsSync(file)) {
+      log(404);
+      res.writeHead(404).end();
+      return;
+    }
+    const body = readFileSync(file);
+    if (name === "manifest") {
+      const etag = `"${createHash("sha256").update(body).digest("hex")}"`;
+      if (req.headers["if-none-match"] === etag) {
+        log(304);
+        res.writeHead(304, { etag }).end();
+        return;
+      }
+      log(200);
+      res.writeHead(200, { "content-type": "application/json", etag, "content-length": body.length }).end(body);
+      return;
+    }
+    log(200);
+    res.writeHead(200, { "content-type": "application/gzip", "content-length": body.length });
+    if (!this.throttleBytesPerSec) {
+      res.end(body);
+      return;
+    }
+    // Throttled: 20 slices a second, so a kill lands mid-download.
+    const slice = Math.max(1, Math.floor(this.throttleBytesPerSec / 20));
+    let off = 0;
+    const timer = setInterval(() => {
+      if (res.destroyed) return clearInterval(timer);
+      res.write(body.subarray(off, off + slice));
+      off += slice;
+      if (off >= body.length) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, 50);
+    res.on("close", () => clearInterval(timer));
+  }
+
+  /** Publishes the bundle in `publishDir`: the archive first, the manifest last (atomically renamed). */
+  publish(publishDir: string): void {
+    const manifest = JSON.parse(readFileSync(path.join(publishDir, "manifest.json"), "utf8"));
+    const archive = manifest.archive.path as string;
+    writeFileSync(path.join(this.dir, `.${archive}.tmp`), readFileSync(path.join(publishDir, archive)));
+    renameSync(path.join(this.dir, `.${archive}.tmp`), path.join(this.dir, archive));
+    writeFileSync(path.join(this.dir, ".manifest.tmp"), readFileSync(path.join(publishDir, "manifest.json")));
+    renameSync(path.join(this.dir, ".manifest.tmp"), path.join(this.dir, "manifest.json"));
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
+/** Bundle ids that sort in publication order: `20261126T080000Z`-style plus a counter. */
+export function bundleId(n: number): string {
+  return `20261126T${String(80000 + n).padStart(6, "0")}Z`;
+}
+
+export function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}

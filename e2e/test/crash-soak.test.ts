@@ -1,0 +1,96 @@
+import { existsSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SidecarClient, type ErrorClass } from "@recall/client";
+import { API_KEY, Daemon, RECALL, SOAK, Sandbox, alive, bundleId, filesContaining, processesMatching, rssKb, writeConfig } from "../src/harness";
+import { buildMarkedBundle } from "../src/bundles";
+
+// Crash soak: kill -9 the sidecar at random moments under query load. The
+// daemon must bring it back each time; queries during the outage get a typed
+// answer (`unavailable`) within the client timeout; no orphan, no stale socket.
+const KILLS = SOAK ? 200 : 12;
+const CLIENT_TIMEOUT_MS = 1000;
+
+describe("crash soak", () => {
+  let sb: Sandbox;
+  let daemon: Daemon;
+  let client: SidecarClient;
+
+  beforeAll(async () => {
+    sb = await Sandbox.create("cs");
+  });
+  afterAll(async () => {
+    await client?.close();
+    await daemon?.stop();
+    await sb?.cleanup();
+  });
+
+  it(`recovers from ${KILLS} kill -9 of the sidecar under load`, async () => {
+    const cfg = writeConfig(sb, {
+      provider: "local",
+      api_key: API_KEY,
+      sidecar_restart_max: 5,
+      sidecar_restart_backoff: "20ms",
+      sidecar_restart_backoff_max: "100ms",
+      sidecar_stable_after: "200ms",
+    });
+    const { dir } = await buildMarkedBundle(sb.path("pub"), bundleId(1));
+    const inst = await sb.exec("install", RECALL, ["bundle", "install", dir, "--config", cfg.file, "--json"]);
+    expect(inst.code, inst.stderr).toBe(0);
+
+    daemon = Daemon.start(sb, cfg);
+    let status = await daemon.waitStatus((s) => s.status === "ready", "ready");
+    const rssStart = rssKb(daemon.proc.pid)!;
+    client = new SidecarClient({ socketPath: cfg.socketPath, requestTimeoutMs: CLIENT_TIMEOUT_MS });
+
+    const classes = new Map<ErrorClass, number>();
+    let slowest = 0;
+    let stop = false;
+    const load = (async () => {
+      while (!stop) {
+        const batch = Array.from({ length: 4 }, async () => {
+          const t0 = performance.now();
+          const r = await client.query({ text: "zebracorn marker", limit: 1 });
+          slowest = Math.max(slowest, performance.now() - t0);
+          classes.set(r.class, (classes.get(r.class) ?? 0) + 1);
+        });
+        await Promise.all(batch);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+
+    const seen = new Set<number>();
+    for (let i = 0; i < KILLS; i++) {
+      const pid = status.sidecar.pid as number;
+      expect(seen.has(pid)).toBe(false);
+      seen.add(pid);
+      // A random moment: somewhere in the next 0-150 ms of steady load.
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 150)));
+      process.kill(pid, "SIGKILL");
+      status = await daemon.waitStatus((s) => s.status === "ready" && s.sidecar.pid !== pid, `sidecar back after kill ${i + 1}`, 60_000);
+      const tlms = processesMatching(sb.dir).filter((p) => p !== daemon.proc.pid);
+      expect(tlms).toEqual([status.sidecar.pid]);
+    }
+    stop = true;
+    await load;
+
+    const rssEnd = rssKb(daemon.proc.pid)!;
+    console.log(
+      `[crash-soak] ${KILLS} kills, restarts reported ${status.sidecar.restarts}; query classes ${JSON.stringify(Object.fromEntries(classes))}; ` +
+        `slowest query ${slowest.toFixed(0)} ms (client timeout ${CLIENT_TIMEOUT_MS} ms); daemon RSS ${rssStart} KiB -> ${rssEnd} KiB`,
+    );
+    expect(status.sidecar.restarts).toBeGreaterThanOrEqual(KILLS);
+    expect([...classes.keys()].filter((c) => c !== "ok" && c !== "unavailable")).toEqual([]);
+    expect(classes.get("ok") ?? 0).toBeGreaterThan(0);
+    // The client's deadline is the bound; generous slack for a loaded 2-core machine.
+    expect(slowest).toBeLessThan(CLIENT_TIMEOUT_MS + 2000);
+    expect(rssEnd).toBeLessThan(rssStart + 100 * 1024);
+
+    const lastPid = status.sidecar.pid as number;
+    expect((await daemon.stop()).code).toBe(0);
+    expect(alive(lastPid)).toBe(false);
+    expect(existsSync(cfg.socketPath)).toBe(false);
+    expect(existsSync(cfg.controlSocket)).toBe(false);
+    expect(processesMatching(sb.dir)).toEqual([]);
+    expect(await filesContaining(sb.dir, API_KEY, (p) => p === cfg.file)).toEqual([]);
+  });
+});

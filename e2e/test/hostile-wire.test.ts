@@ -1,0 +1,143 @@
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { readdir, readFile, lstat } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SidecarClient } from "@recall/client";
+import { file, gz, manifestFor, rawTar, sha256, type RawEntry } from "../../packages/bundle/test/helpers/raw-tar";
+import { API_KEY, BundleHost, Daemon, Sandbox, auditEvents, bundleId, filesContaining, verifyCurrentWhole, writeConfig } from "../src/harness";
+import { buildMarkedBundle, filler } from "../src/bundles";
+
+// Hostile bundles over the wire: the extractor's corpus served by a real HTTP
+// server and pulled by a real recalld. Each is rejected whole: `current` and its
+// files stay byte-identical, nothing appears outside the bundle root, the
+// sidecar keeps answering, and an audit event names the reason.
+
+/** Path → "type size sha" of everything under dir: what "byte-identical" means. */
+async function treeDigest(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const rel of (await readdir(dir, { recursive: true })).sort()) {
+    const p = path.join(dir, rel);
+    const st = await lstat(p);
+    const kind = st.isSymbolicLink() ? "l" : st.isDirectory() ? "d" : "f";
+    out.set(rel, kind === "f" ? `f ${st.size} ${createHash("sha256").update(await readFile(p)).digest("hex")}` : kind);
+  }
+  return out;
+}
+
+const DB = Buffer.from("SQLite format 3\0 hostile stand-in");
+interface HostileCase { name: string; entries: () => RawEntry[]; files?: Record<string, Buffer>; tamper?: "archive_hash" | "archive_size"; reason: string; raw?: (tar: Buffer) => Buffer }
+
+const CASES: HostileCase[] = [
+  { name: "traversal", entries: () => [file("memories.db", DB), file("../../escaped", "pwned")], reason: "unsafe_path" },
+  { name: "absolute path", entries: () => [file("/tmp/recall-e2e-abs-escape", "pwned"), file("memories.db", DB)], reason: "unsafe_path" },
+  { name: "symlink escape", entries: () => [{ name: "evil", type: "2", linkname: "/" }, file("evil/tmp/recall-e2e-link-escape", "x"), file("memories.db", DB)], reason: "link_entry" },
+  { name: "hardlink escape", entries: () => [{ name: "hl", type: "1", linkname: "../../../etc/passwd" }, file("memories.db", DB)], reason: "link_entry" },
+  { name: "char device", entries: () => [file("memories.db", DB), { name: "null", type: "3" }], reason: "special_entry" },
+  { name: "fifo", entries: () => [file("memories.db", DB), { name: "pipe", type: "6" }], reason: "special_entry" },
+  { name: "duplicate path", entries: () => [file("memories.db", DB), file("memories.db", DB)], reason: "duplicate_entry" },
+  { name: "unlisted file", entries: () => [file("memories.db", DB), file("extra.txt", "surprise")], reason: "unlisted_file" },
+  { name: "missing file", entries: () => [file("memories.db", DB)], files: { "memories.db": DB, "other.db": Buffer.from("x") }, reason: "missing_file" },
+  { name: "sha256 mismatch", entries: () => [file("memories.db", Buffer.from("SQLite format 3\0 swapped!!!!!!!!!"))], reason: "file_hash_mismatch" },
+  { name: "archive hash lie", entries: () => [file("memories.db", DB)], tamper: "archive_hash", reason: "archive_hash_mismatch" },
+  { name: "too deep", entries: () => [file(`${Array.from({ length: 17 }, (_, i) => `d${i}`).join("/")}/f`, "x"), file("memories.db", DB)], reason: "too_deep" },
+  { name: "gzip bomb", entries: () => [file("memories.db", Buffer.alloc(48 * 1024 * 1024))], files: { "memories.db": Buffer.alloc(48 * 1024 * 1024) }, reason: "unpacked_too_large" },
+  { name: "truncated gzip", entries: () => [file("memories.db", DB)], raw: (g) => g.subarray(0, Math.floor(g.length / 2)), reason: "archive_size_mismatch|corrupt_archive" },
+];
+
+describe("hostile bundles over the wire", () => {
+  let sb: Sandbox;
+  let host: BundleHost;
+  let daemon: Daemon;
+  let client: SidecarClient;
+  let cfg: ReturnType<typeof writeConfig>;
+
+  beforeAll(async () => {
+    sb = await Sandbox.create("hw");
+    host = await new BundleHost(sb.path("www")).start();
+    host.publish((await buildMarkedBundle(sb.path("pub"), bundleId(0))).dir);
+    cfg = writeConfig(sb, {
+      provider: "cloud", endpoint: host.url, api_key: API_KEY, bundle_pull_startup_delay: "1h",
+      bundle_max_unpacked_bytes: "16MiB",
+    });
+    daemon = Daemon.start(sb, cfg);
+    await daemon.waitStatus((s) => s.status === "ready" && s.bundle.bundle_id === bundleId(0), "ready on the good bundle");
+    client = new SidecarClient({ socketPath: cfg.socketPath, requestTimeoutMs: 2000 });
+  });
+  afterAll(async () => {
+    await client?.close();
+    await daemon?.stop();
+    await host?.close();
+    await sb?.cleanup();
+  });
+
+  it("rejects each hostile bundle whole and keeps serving the good one", async () => {
+    const before = await treeDigest(sb.path("bundles", "current/"));
+    const outside = readdirSync(sb.dir).sort();
+    for (const [i, c] of CASES.entries()) {
+      const id = bundleId(100 + i);
+      let archive = gz(rawTar(c.entries()));
+      const manifestArchive = archive;
+      if (c.raw) archive = c.raw(archive);
+      const files = c.files ?? { "memories.db": DB };
+      const manifest = manifestFor(manifestArchive, files, { bundle_id: id, archive: { path: `bundle-${id}.tar.gz`, size: manifestArchive.length, sha256: sha256(manifestArchive) } });
+      if (c.tamper === "archive_hash") manifest.archive.sha256 = sha256("something else");
+      writeFileSync(path.join(host.dir, `bundle-${id}.tar.gz`), archive);
+      writeFileSync(path.join(host.dir, "manifest.json"), JSON.stringify(manifest));
+
+      const r = await daemon.pull();
+      expect(r.outcome.outcome, `${c.name}: ${JSON.stringify(r.outcome)}`).toBe("rejected");
+      expect(c.reason.split("|"), c.name).toContain(r.outcome.reason);
+      expect(await treeDigest(sb.path("bundles", "current/")), c.name).toEqual(before);
+      expect(readdirSync(sb.dir).sort(), c.name).toEqual(outside);
+      expect(existsSync("/tmp/recall-e2e-abs-escape") || existsSync("/tmp/recall-e2e-link-escape")).toBe(false);
+      const staging = sb.path("bundles", "staging");
+      expect(existsSync(staging) ? readdirSync(staging) : [], c.name).toEqual([]);
+      const q = await client.query({ text: "zebracorn marker", limit: 1 });
+      expect(q.class).toBe("ok");
+      if (q.class === "ok") expect(q.value.bundle_id).toBe(bundleId(0));
+    }
+    const rejected = auditEvents(daemon.proc).filter((e) => e.event === "memory_bundle_rejected");
+    expect(rejected.length).toBe(CASES.length);
+    expect(await verifyCurrentWhole(sb.path("bundles"))).toBe(bundleId(0));
+  });
+
+  it("survives a full disk mid-pull: staging removed, current untouched", async (ctx) => {
+    // A small tmpfs as the bundle root's disk (CI runs as root, as the sessions do).
+    const mnt = sb.path("smalldisk");
+    mkdirSync(mnt);
+    try {
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=3m,mode=0700", "tmpfs", mnt], { stdio: "pipe" });
+    } catch (err) {
+      ctx.skip(`cannot mount a tmpfs here (${String(err).split("\n")[0]}); the disk-full case needs root`);
+    }
+    let d2: Daemon | undefined;
+    const host2 = await new BundleHost(sb.path("www2")).start();
+    try {
+      host2.publish((await buildMarkedBundle(sb.path("pub2"), bundleId(0))).dir);
+      const cfg2 = writeConfig(sb, { provider: "cloud", endpoint: host2.url, api_key: API_KEY, bundle_pull_startup_delay: "1h", bundle_root: path.join(mnt, "root"), socket_path: sb.path("run2", "memory.sock") }, "config2.yaml");
+      d2 = Daemon.start(sb, cfg2, "recalld-diskfull");
+      await d2.waitStatus((s) => s.status === "ready" && s.bundle.bundle_id === bundleId(0), "ready on the small disk");
+      const before = await treeDigest(path.join(mnt, "root", "current/"));
+      // ~6 MB of memories: does not fit in what is left of 3 MB.
+      host2.publish((await buildMarkedBundle(sb.path("pub2"), bundleId(1), { extra: filler(6 * 1024 * 1024) })).dir);
+      const r = await d2.pull();
+      expect(r.outcome.outcome).toBe("failed");
+      expect(JSON.stringify(r.outcome)).toMatch(/ENOSPC|no_space|disk/i);
+      expect(await treeDigest(path.join(mnt, "root", "current/"))).toEqual(before);
+      const staging = path.join(mnt, "root", "staging");
+      expect(existsSync(staging) ? readdirSync(staging) : []).toEqual([]);
+      const st = await d2.status();
+      expect(st.status).toBe("ready");
+      expect(st.bundle.bundle_id).toBe(bundleId(0));
+      expect((await d2.stop()).code).toBe(0);
+      d2 = undefined;
+    } finally {
+      await d2?.stop();
+      await host2.close();
+      execFileSync("umount", ["-l", mnt], { stdio: "pipe" });
+    }
+    expect(await filesContaining(sb.dir, API_KEY, (p) => p.endsWith(".yaml"))).toEqual([]);
+  });
+});
