@@ -6,6 +6,7 @@ import {
   API_KEY,
   buildPublishDir,
   bundleEndpoint,
+  queriesInEveryState,
   queryWithin,
   recorder,
   testOptions,
@@ -44,6 +45,7 @@ describe("cloud mode", () => {
     const rec = recorder();
     const statuses: StatusSnapshot[] = [];
     const pulls: { o: PullOutcome; bytes: number }[] = [];
+    const probe = queriesInEveryState();
     const base = testOptions(w);
     const svc = new Service(
       testOptions(w, {
@@ -54,9 +56,16 @@ describe("cloud mode", () => {
       {
         audit: rec.audit,
         logger: rec.logger,
-        hooks: { onStatus: (s) => statuses.push(s), onPull: (o, m) => pulls.push({ o, bytes: m.bytes }) },
+        hooks: {
+          onStatus: (s) => {
+            statuses.push(s);
+            probe.onStatus(s);
+          },
+          onPull: (o, m) => pulls.push({ o, bytes: m.bytes }),
+        },
       },
     );
+    probe.bind(svc);
     cleanups.push(() => svc.stop());
     await svc.start();
     // start() returns after the bootstrap pull
@@ -96,6 +105,8 @@ describe("cloud mode", () => {
     const everything = JSON.stringify([rec.events, rec.lines, statuses, svc.snapshot(), pulls]);
     expect(rec.lines.length).toBeGreaterThan(5);
     expect(everything).not.toContain(API_KEY);
+    const states = (await probe.check()).map((r) => `${r.status}/${r.reason}`);
+    expect(states).toEqual(expect.arrayContaining(["initializing/bootstrap_pull", "ready/null"]));
   });
 
   it("incompatible bundle → self-heal pull (nothing newer) → degraded binary_too_old → a new bundle recovers", async () => {

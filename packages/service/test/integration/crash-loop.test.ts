@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { Service, type StatusSnapshot } from "../../src/index";
-import { EXIT_AT_ONCE, queryWithin, recorder, testOptions, waitFor, workDir } from "./helpers";
+import { EXIT_AT_ONCE, queriesInEveryState, queryWithin, recorder, testOptions, waitFor, workDir } from "./helpers";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -14,11 +14,18 @@ describe("crash loop", () => {
     cleanups.push(w.cleanup);
     const rec = recorder();
     const statuses: StatusSnapshot[] = [];
+    const probe = queriesInEveryState();
     const svc = new Service(testOptions(w, { tlmPath: EXIT_AT_ONCE, restartMax: 3 }), {
       audit: rec.audit,
       logger: rec.logger,
-      hooks: { onStatus: (s) => statuses.push(s) },
+      hooks: {
+        onStatus: (s) => {
+          statuses.push(s);
+          probe.onStatus(s);
+        },
+      },
     });
+    probe.bind(svc);
     cleanups.push(() => svc.stop());
     await svc.start();
     await waitFor(() => svc.status === "degraded", "degraded");
@@ -33,5 +40,7 @@ describe("crash loop", () => {
     expect(q).toMatchObject({ class: "unavailable", error: { code: "not_ready" } });
     await svc.stop();
     expect(existsSync(w.socketPath)).toBe(false);
+    const states = (await probe.check()).map((r) => r.status);
+    expect(states).toEqual(expect.arrayContaining(["initializing", "degraded"]));
   });
 });

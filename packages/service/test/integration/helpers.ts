@@ -212,3 +212,32 @@ export function recorder() {
     logger: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
   };
 }
+
+/**
+ * Fires one query from inside every `onStatus` call (so exactly in that
+ * state) and checks its class: `ok` when the status is `ready`, otherwise
+ * `unavailable`, each settling within a generous deadline.
+ */
+export function queriesInEveryState() {
+  let svc: { query: (i: { text: string }) => Promise<QueryOutcome> } | null = null;
+  const seen: Promise<{ status: string; reason: string | null; cls: string; code: string | undefined }>[] = [];
+  return {
+    bind(s: { query: (i: { text: string }) => Promise<QueryOutcome> }) {
+      svc = s;
+    },
+    onStatus(snap: { status: string; reason: string | null }) {
+      if (svc === null) return;
+      const { status, reason } = snap;
+      seen.push(queryWithin(svc.query({ text: "billing" })).then((r) => ({ status, reason, cls: r.class, code: r.error?.code })));
+    },
+    /** Resolves to every (status, class) seen; throws on a wrong class. */
+    async check(): Promise<{ status: string; reason: string | null; cls: string }[]> {
+      const all = await Promise.all(seen);
+      for (const r of all) {
+        const want = r.status === "ready" ? "ok" : "unavailable";
+        if (r.cls !== want) throw new Error(`query in ${r.status}/${r.reason} got ${r.cls} (${r.code}), want ${want}`);
+      }
+      return all;
+    },
+  };
+}

@@ -3,7 +3,16 @@ import { join } from "node:path";
 import { installLocal } from "@recall/puller";
 import { afterEach, describe, expect, it } from "vitest";
 import { Service, type StatusSnapshot } from "../../src/index";
-import { buildPublishDir, isAlive, queryWithin, recorder, testOptions, waitFor, workDir } from "./helpers";
+import {
+  buildPublishDir,
+  isAlive,
+  queriesInEveryState,
+  queryWithin,
+  recorder,
+  testOptions,
+  waitFor,
+  workDir,
+} from "./helpers";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -34,17 +43,22 @@ describe("local mode, spawn", () => {
     const statuses: StatusSnapshot[] = [];
     let restarts = 0;
     const queries: string[] = [];
+    const probe = queriesInEveryState();
     const svc = track(
       new Service(testOptions(w, { version: "test" }), {
         audit: rec.audit,
         logger: rec.logger,
         hooks: {
-          onStatus: (s) => statuses.push(s),
+          onStatus: (s) => {
+            statuses.push(s);
+            probe.onStatus(s);
+          },
           onRestart: () => restarts++,
           onQuery: (c) => queries.push(c),
         },
       }),
     );
+    probe.bind(svc);
     expect((await queryWithin(svc.query(intent))).class).toBe("unavailable");
     await svc.start();
     await waitFor(() => svc.status === "ready", "ready");
@@ -91,6 +105,8 @@ describe("local mode, spawn", () => {
     expect(svc.snapshot()).toMatchObject({ status: "unavailable", reason: "stopped" });
     expect((await queryWithin(svc.query(intent))).class).toBe("unavailable");
     expect(rec.names()).toEqual([]);
+    const states = (await probe.check()).map((r) => `${r.status}/${r.cls}`);
+    expect(states).toEqual(expect.arrayContaining(["initializing/unavailable", "ready/ok", "unavailable/unavailable"]));
   });
 
   it("no bundle: unavailable/no_bundle, then ready once a bundle is installed; pullNow reloads", async () => {
