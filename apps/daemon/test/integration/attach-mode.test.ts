@@ -2,18 +2,23 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BundleServer } from "./bundle-server";
 import {
-  TLM, alive, buildBundle, installBundle, killAll, removeTmp, request, shortTmp, startDaemon, waitFor, writeConfig,
+  TLM, alive, buildBundle, killAll, removeTmp, request, shortTmp, startDaemon, waitFor, writeConfig,
   type DaemonProc,
 } from "./helpers";
 
 const BUNDLE = "20261126T080000Z";
+const KEY = "rk-attach-4f0d9e8c7b6a5d4c";
 
-describe("recalld --attach to a tlm it did not start", () => {
+// The Kubernetes topology of deploy/k8s: tlm runs on its own (no bundle yet), recalld --attach in
+// cloud mode pulls the first bundle into the shared bundle root and tells tlm to reload it.
+describe("recalld --attach (cloud) to a tlm it did not start", () => {
   let dir: string;
   let sock: string;
   let control: string;
   let tlm: ChildProcess;
+  let server: BundleServer;
   let daemon: DaemonProc;
 
   beforeAll(async () => {
@@ -22,11 +27,18 @@ describe("recalld --attach to a tlm it did not start", () => {
     control = join(dir, "s", "daemon.sock");
     const root = join(dir, "root");
     await buildBundle(join(dir, "pub"), BUNDLE);
-    await installBundle(join(dir, "pub"), root);
+    server = new BundleServer(join(dir, "pub"), KEY);
+    const endpoint = await server.listen();
     tlm = spawn(process.execPath, [TLM, "serve", "--socket", sock, "--bundle-root", root], { stdio: "ignore" });
-    await waitFor("tlm health", async () => (await request(sock, "GET", "/health")).status === 200);
-    const config = await writeConfig(join(dir, "config.yaml"), { provider: "local", socket_path: sock, bundle_root: root });
-    daemon = startDaemon(["--attach", "--config", config], {}, control);
+    const health = await waitFor("tlm health", async () => {
+      const r = await request(sock, "GET", "/health");
+      return r.status === 200 ? (r.json() as { compatibility: string }) : undefined;
+    });
+    expect(health.compatibility).toBe("unknown");
+    const config = await writeConfig(join(dir, "config.yaml"), {
+      provider: "cloud", endpoint, socket_path: sock, bundle_root: root, bundle_pull_startup_delay: "1h",
+    });
+    daemon = startDaemon(["--attach", "--config", config], { RECALL_MEMORY_API_KEY: KEY }, control);
   });
 
   afterAll(async () => {
@@ -36,24 +48,29 @@ describe("recalld --attach to a tlm it did not start", () => {
       tlm.kill("SIGKILL");
       await gone;
     }
+    await server?.close();
     await removeTmp(dir);
   });
 
-  it("is ready in attach mode and queries go through", async () => {
+  it("bootstraps the bundle into the shared root, the sidecar serves it, and queries go through", async () => {
     const s = await waitFor("status ready", async () => {
       const st = await daemon.status();
       return st.status === "ready" ? st : undefined;
     });
-    expect(s).toMatchObject({ mode: "attach", provider: "local", bundle: { bundle_id: BUNDLE } });
+    expect(s).toMatchObject({ mode: "attach", provider: "cloud", bundle: { bundle_id: BUNDLE } });
+    expect((s.sidecar as { pid: number }).pid).toBe(tlm.pid);
+    const health = (await request(sock, "GET", "/health")).json();
+    expect(health).toMatchObject({ ready: true, bundle_id: BUNDLE });
     const r = await request(control, "POST", "/query", JSON.stringify({ text: "kafka partitions" }));
-    expect(r.json()).toMatchObject({ class: "ok", envelope: { source: "sidecar" } });
+    expect(r.json()).toMatchObject({ class: "ok", envelope: { source: "sidecar", bundle_id: BUNDLE } });
   });
 
-  it("SIGTERM stops recalld only: the sidecar it did not start keeps serving", async () => {
+  it("SIGTERM stops recalld only: the sidecar it did not start keeps serving; no log line carried the key", async () => {
     daemon.child.kill("SIGTERM");
     expect((await daemon.exited).code).toBe(0);
     expect(existsSync(control)).toBe(false);
     expect(alive(tlm.pid!)).toBe(true);
     expect((await request(sock, "GET", "/health")).status).toBe(200);
+    for (const line of [...daemon.stdout, ...daemon.stderr]) expect(line).not.toContain(KEY);
   });
 });
