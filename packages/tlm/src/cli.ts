@@ -14,6 +14,8 @@ Usage:
   tlm bundle build --from FILE.jsonl|DIR --out DIR [options]
   tlm --version
 
+Global option (before the command): --log-level debug|info|warn|error
+
 Run "tlm <command> --help" for a command's options.
 Exit codes: 0 ok, 1 error, 2 usage, 3 socket in use.
 `;
@@ -82,7 +84,8 @@ async function serve(args: string[]): Promise<void> {
   });
   if (v.help) { process.stdout.write(SERVE_HELP); return; }
   if (!v.socket || !v["bundle-root"]) throw new UsageError("serve needs --socket and --bundle-root");
-  const pollIntervalMs = v["poll-interval"] === undefined ? 5000 : v["poll-interval"] === "0" ? 0 : parseDuration(v["poll-interval"]);
+  const poll = v["poll-interval"];
+  const pollIntervalMs = poll === undefined ? 5000 : /^0(ms|s|m|h|d)?$/.test(poll) ? 0 : parseDuration(poll);
   if (pollIntervalMs === null) throw new UsageError(`--poll-interval: expected a duration like 5s, got ${JSON.stringify(v["poll-interval"])}`);
   const parentPid = v["parent-pid"] === undefined ? undefined : Number(v["parent-pid"]);
   if (parentPid !== undefined && !(Number.isInteger(parentPid) && parentPid > 0)) throw new UsageError("--parent-pid: expected a positive integer");
@@ -171,15 +174,29 @@ async function bundleBuild(args: string[]): Promise<void> {
   }
 }
 
+/** Global options may come before the command (`tlm [--log-level L] serve ...`, as a supervisor's extra args). */
+function splitGlobals(argv: string[]): { globals: string[]; rest: string[] } {
+  const globals: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i]!;
+    if (a === "--log-level") { globals.push(a, argv[i + 1] ?? ""); i += 2; }
+    else if (a.startsWith("--log-level=")) { globals.push(a); i += 1; }
+    else break;
+  }
+  return { globals, rest: argv.slice(i) };
+}
+
 async function main(argv: string[]): Promise<void> {
-  const [cmd, ...rest] = argv;
+  const { globals, rest: afterGlobals } = splitGlobals(argv);
+  const [cmd, ...rest] = afterGlobals;
   if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") { process.stdout.write(MAIN_HELP); return; }
   if (cmd === "--version") {
     const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
     process.stdout.write(`${pkg.version}\n`);
     return;
   }
-  if (cmd === "serve") return serve(rest);
+  if (cmd === "serve") return serve([...globals, ...rest]);
   if (cmd === "bundle") {
     const [sub, ...args] = rest;
     if (sub === "build") return bundleBuild(args);

@@ -209,6 +209,8 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
       truncated: outcome.truncated, evidence_quality: "indexed", results: outcome.results,
     };
     send(res, "/query", 200, envelope);
+    // Content-free: never the query text or results.
+    log.debug({ event: "query", took_ms: envelope.took_ms, results: envelope.results.length, truncated: envelope.truncated }, "query");
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

@@ -65,7 +65,8 @@ describe("tlm serve: lifecycle", () => {
     const parent = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
     const parentGone = new Promise((r) => parent.once("exit", r));
     cleanups.push(async () => { if (parent.exitCode === null && parent.signalCode === null) parent.kill("SIGKILL"); await parentGone; });
-    const t = track(spawnTlm(["serve", "--socket", sock, "--bundle-root", join(dir, "root"), "--parent-pid", String(parent.pid)]));
+    // Global options before the command, as the sidecar handle passes its extra args.
+    const t = track(spawnTlm(["--log-level", "debug", "serve", "--socket", sock, "--bundle-root", join(dir, "root"), "--parent-pid", String(parent.pid), "--poll-interval", "250ms"]));
     await waitHealthy(t, sock);
     parent.kill("SIGKILL");
     await parentGone;
