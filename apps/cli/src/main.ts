@@ -106,7 +106,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     }
     const args = parseArgs(rest, entry.spec);
     const mod = await entry.load();
-    return await mod.run({ args, out, env: io.env, cwd: io.cwd, signal: io.signal });
+    return await mod.run({ args, out, env: io.env, cwd: io.cwd, version: io.version, signal: io.signal });
   } catch (e) {
     return reportError(e, out);
   }

@@ -7,6 +7,8 @@ export interface CommandContext {
   out: Output;
   env: Record<string, string | undefined>;
   cwd: string;
+  /** The CLI's version. */
+  version: string;
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal;
 }
