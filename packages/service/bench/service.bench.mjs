@@ -138,7 +138,7 @@ try {
     `not-ready query (unavailable, no I/O): p50 ${fmt(lat[n >> 1] * 1000, 2)} µs, p99 ${fmt(lat[Math.floor(n * 0.99)] * 1000, 2)} µs over ${n} calls (goal < 1000 µs)`,
   );
   console.log(
-    `service layer alone (in-memory client, ${layer.n} calls, conc ${CONCURRENCY}): direct ${fmt(layer.direct * 1000, 3)} µs/call, via ServiceCore ${fmt(layer.core * 1000, 3)} µs/call, added ${fmt((layer.core - layer.direct) * 1000, 3)} µs/call = ${fmt(((layer.core - layer.direct) / c.p50) * 100, 4)} % of the real p50`,
+    `service layer alone (in-memory client, ${layer.n} calls, conc ${CONCURRENCY}): direct ${fmt(layer.direct * 1000, 3)} µs/call, via ServiceCore ${fmt(layer.core * 1000, 3)} µs/call, added ${fmt((layer.core - layer.direct) * 1000, 3)} µs/call = ${fmt(((layer.core - layer.direct) / (1000 / c.qps)) * 100, 3)} % of the real per-query time (1 / direct q/s)`,
   );
   console.log(`peak RSS (bench process): ${fmt(peakRss / 1024 / 1024)} MiB`);
 } finally {
