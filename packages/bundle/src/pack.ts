@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { constants as fsConstants } from "node:fs";
 import { lstat, mkdir, open, readdir, rename, rm, type FileHandle } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Readable, Transform, Writable } from "node:stream";
@@ -11,6 +11,9 @@ import { BUNDLE_ID_RE, MANIFEST_FORMAT, parseManifest, type Manifest, type Manif
 import { ancestorsOf, checkEntryPath } from "./path-rules";
 import { signManifest } from "./signing";
 import { endOfArchive, entryHeader, padding } from "./tar-format";
+
+// A file swapped for a symlink between listing and reading must not be followed.
+const READ_NOFOLLOW = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0);
 
 /** Options of {@link pack}. */
 export interface PackOptions {
@@ -132,7 +135,8 @@ export async function pack(srcDir: string, options: PackOptions): Promise<PackRe
       let n = 0;
       if (e.size > 0) {
         // Read exactly the size we put in the header, then check nothing shrank.
-        for await (const chunk of createReadStream(e.abs, { start: 0, end: e.size - 1 })) {
+        const input = await open(e.abs, READ_NOFOLLOW);
+        for await (const chunk of input.createReadStream({ start: 0, end: e.size - 1 })) {
           const buf = chunk as Buffer;
           n += buf.length;
           hash.update(buf);
