@@ -15,6 +15,9 @@ export interface MemoryConfig {
   readonly sidecar_ready_timeout_ms: number;
   readonly sidecar_shutdown_grace_ms: number;
   readonly sidecar_restart_max: number;
+  readonly sidecar_restart_backoff_ms: number;
+  readonly sidecar_restart_backoff_max_ms: number;
+  readonly sidecar_stable_after_ms: number;
   readonly client_request_timeout_ms: number;
   readonly bundle_retain: number;
   readonly bundle_max_bytes: number;

@@ -32,6 +32,9 @@ describe("loadConfig defaults", () => {
       sidecar_ready_timeout_ms: 10_000,
       sidecar_shutdown_grace_ms: 2000,
       sidecar_restart_max: 5,
+      sidecar_restart_backoff_ms: 1000,
+      sidecar_restart_backoff_max_ms: 30_000,
+      sidecar_stable_after_ms: 300_000,
       client_request_timeout_ms: 2000,
       bundle_retain: 3,
       bundle_max_bytes: 2 * 1024 ** 3,
@@ -52,7 +55,7 @@ describe("loadConfig defaults", () => {
       expect(k.env).toBe(`RECALL_${k.section.toUpperCase()}_${k.name.toUpperCase()}`);
       expect(Object.keys(c[k.section])).toContain(k.output);
     }
-    expect(CONFIG_KEYS.filter((k) => k.section === "memory")).toHaveLength(21);
+    expect(CONFIG_KEYS.filter((k) => k.section === "memory")).toHaveLength(24);
   });
 
   it("falls back to ~/.recall/run when XDG_RUNTIME_DIR is unset", () => {
