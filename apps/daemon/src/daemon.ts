@@ -82,6 +82,11 @@ export class Daemon {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     await this.control.listen();
     this.#started = true;
+    if (this.#stopping) {
+      // Stopped while binding: do not start the service; stop() may already have skipped the socket.
+      await this.control.close();
+      return;
+    }
     const { config, logger } = this.#opts;
     logger.info(
       { provider: config.memory.provider, mode: this.#opts.mode ?? "spawn", control_socket: path,

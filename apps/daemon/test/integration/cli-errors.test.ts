@@ -15,17 +15,17 @@ afterEach(async () => {
 describe("recalld command line", () => {
   it("--help and --version print to stdout and exit 0", async () => {
     const help = startDaemon(["--help"]);
-    expect((await help.exited).code).toBe(0);
+    expect((await help.exited).code, help.stderr.join("\n")).toBe(0);
     expect(help.stdout.join("\n")).toContain("Usage: recalld");
     const version = startDaemon(["--version"]);
-    expect((await version.exited).code).toBe(0);
+    expect((await version.exited).code, version.stderr.join("\n")).toBe(0);
     const pkg = JSON.parse(readFileSync(join(REPO, "apps/daemon/package.json"), "utf8")) as { version: string };
     expect(version.stdout).toEqual([`recalld ${pkg.version}`]);
   });
 
   it("a usage error exits 2 with the problem on stderr", async () => {
     const d = startDaemon(["--frobnicate"]);
-    expect((await d.exited).code).toBe(2);
+    expect((await d.exited).code, d.stderr.join("\n")).toBe(2);
     expect(d.stderr.join("\n")).toMatch(/frobnicate/);
     expect(d.stdout).toEqual([]);
   });
@@ -33,7 +33,7 @@ describe("recalld command line", () => {
   it("a bad config value exits 2 with the key and the file named", async () => {
     const cfg = await writeConfig(join(dir, "config.yaml"), { provider: "clowd", socket_path: join(dir, "m.sock") });
     const d = startDaemon(["--config", cfg]);
-    expect((await d.exited).code).toBe(2);
+    expect((await d.exited).code, d.stderr.join("\n")).toBe(2);
     const err = d.stderr.join("\n");
     expect(err).toContain("memory.provider");
     expect(err).toContain("config.yaml");
@@ -43,10 +43,10 @@ describe("recalld command line", () => {
   it("an unknown key and a missing file exit 2 too", async () => {
     const cfg = await writeConfig(join(dir, "config.yaml"), { socket_pth: join(dir, "m.sock") });
     const unknown = startDaemon(["--config", cfg]);
-    expect((await unknown.exited).code).toBe(2);
+    expect((await unknown.exited).code, unknown.stderr.join("\n")).toBe(2);
     expect(unknown.stderr.join("\n")).toContain("socket_pth");
     const missing = startDaemon(["--config", join(dir, "nope.yaml")]);
-    expect((await missing.exited).code).toBe(2);
+    expect((await missing.exited).code, missing.stderr.join("\n")).toBe(2);
     expect(missing.stderr.join("\n")).toContain("nope.yaml");
   });
 });
