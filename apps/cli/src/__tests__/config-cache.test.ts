@@ -1,0 +1,56 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { cacheKey, cachePath, fileSignature, readCachedConfig, writeCachedConfig, type QueryConfig } from "../config-cache";
+
+const values: QueryConfig = { provider: "local", socket_path: "/tmp/x/memory.sock", client_request_timeout_ms: 2000, sidecar_ready_timeout_ms: 10_000 };
+
+describe("config cache", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "rcc-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("keys on config inputs but never on API keys", () => {
+    const base = { version: "1", cwd: "/w", file: undefined, env: { HOME: "/h", RECALL_MEMORY_SOCKET_PATH: "/s" } };
+    const k = cacheKey(base);
+    expect(cacheKey({ ...base, env: { ...base.env, RECALL_MEMORY_API_KEY: "sk-live-1234" } })).toBe(k);
+    expect(cacheKey({ ...base, env: { ...base.env, RECALL_CLOUD_API_KEY: "x" } })).toBe(k);
+    expect(cacheKey({ ...base, env: { ...base.env, UNRELATED: "x" } })).toBe(k);
+    expect(cacheKey({ ...base, env: { ...base.env, RECALL_MEMORY_SOCKET_PATH: "/t" } })).not.toBe(k);
+    expect(cacheKey({ ...base, cwd: "/v" })).not.toBe(k);
+    expect(cacheKey({ ...base, file: "c.yaml" })).not.toBe(k);
+    expect(cacheKey({ ...base, version: "2" })).not.toBe(k);
+    expect(cacheKey({ ...base, env: { ...base.env, RECALL_MEMORY_API_KEY: "sk-live-1234" } })).not.toContain("sk-live");
+  });
+
+  it("hits while the config file is unchanged, misses once it changes or appears", async () => {
+    const cache = cachePath({ XDG_CACHE_HOME: dir });
+    const cfg = join(dir, "config.yaml");
+    await writeFile(cfg, "memory:\n  provider: local\n");
+    await writeCachedConfig(cache, "k1", cfg, fileSignature(cfg), values);
+    const absent = join(dir, "absent.yaml");
+    await writeCachedConfig(cache, "k2", absent, fileSignature(absent), values);
+    expect(readCachedConfig(cache, "k1")).toEqual(values);
+    expect(readCachedConfig(cache, "k2")).toEqual(values);
+    expect(readCachedConfig(cache, "k3")).toBeNull();
+    await writeFile(cfg, "memory:\n  provider: cloud\n");
+    expect(readCachedConfig(cache, "k1")).toBeNull();
+    await writeFile(absent, "memory: {}\n");
+    expect(readCachedConfig(cache, "k2")).toBeNull();
+    expect((await stat(cache)).mode & 0o777).toBe(0o600);
+  });
+
+  it("survives a corrupt cache file", async () => {
+    const cache = cachePath({ XDG_CACHE_HOME: dir });
+    await writeCachedConfig(cache, "k", "/nonexistent", null, values);
+    await writeFile(cache, "{not json");
+    expect(readCachedConfig(cache, "k")).toBeNull();
+    await writeCachedConfig(cache, "k", "/nonexistent", null, values);
+    expect(JSON.parse(await readFile(cache, "utf8")).entries).toHaveLength(1);
+  });
+});
