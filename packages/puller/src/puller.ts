@@ -311,7 +311,8 @@ export class Puller {
 
   private redact(o: PullOutcome): PullOutcome {
     const key = this.o.apiKey;
-    if (o.outcome !== "failed" || key === "") return o;
+    // messages are built without the key; this is a last guard (too short a key would only mangle words)
+    if (o.outcome !== "failed" || key.length < 8) return o;
     return { ...o, message: o.message.split(key).join("[redacted]") };
   }
 }

@@ -10,15 +10,18 @@ export interface TickChild {
   started: Promise<void>;
   /** Resolves when the child entered the install phase (extraction done). */
   installing: Promise<void>;
+  /** Starts the tick of a child spawned with `wait`. */
+  go(): void;
   /** Resolves with the exit and the printed outcome (null when killed before it). */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; outcome: unknown }>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; outcome: unknown; stderr: string }>;
 }
 
 const live = new Set<ChildProcess>();
 
-/** Spawns the tick fixture with these Puller options. */
-export function spawnTick(options: Record<string, unknown>): TickChild {
-  const proc = spawn(process.execPath, [FIXTURE, JSON.stringify(options)], { stdio: ["ignore", "pipe", "pipe"] });
+/** Spawns the tick fixture with these Puller options; with `wait`, it ticks on `go()`. */
+export function spawnTick(options: Record<string, unknown>, wait = false): TickChild {
+  const args = [FIXTURE, JSON.stringify(options), ...(wait ? ["wait"] : [])];
+  const proc = spawn(process.execPath, args, { stdio: [wait ? "pipe" : "ignore", "pipe", "pipe"] });
   live.add(proc);
   let out = "";
   let onStart: () => void = () => {};
@@ -30,15 +33,17 @@ export function spawnTick(options: Record<string, unknown>): TickChild {
     if (out.includes("start\n")) onStart();
     if (out.includes("install\n")) onInstall();
   });
-  proc.stderr!.on("data", () => {});
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; outcome: unknown }>((resolve) => {
+  let err = "";
+  proc.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; outcome: unknown; stderr: string }>((resolve) => {
     proc.on("exit", (code, signal) => {
       live.delete(proc);
       const line = out.split("\n").find((l) => l.startsWith("{"));
-      resolve({ code, signal, outcome: line ? JSON.parse(line) : null });
+      resolve({ code, signal, outcome: line ? JSON.parse(line) : null, stderr: err.slice(-2000) });
     });
   });
-  return { proc, started, installing, exited };
+  const go = () => void proc.stdin?.write("go\n");
+  return { proc, started, installing, exited, go };
 }
 
 /** SIGKILLs every child still running (afterEach). */

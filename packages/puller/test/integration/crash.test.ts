@@ -29,7 +29,7 @@ function opts(): Record<string, unknown> {
 /** A bundle with enough files that installing it takes a while. */
 async function bigBundle(id: string) {
   const files: Record<string, Buffer> = {};
-  for (let i = 0; i < 24; i++) files[`part/${i}.bin`] = Buffer.alloc(48 * 1024, i + id.length);
+  for (let i = 0; i < 12; i++) files[`part/${i}.bin`] = Buffer.alloc(32 * 1024, i + id.length);
   files["memories.db"] = Buffer.from(`db ${id}`);
   return makeBundle(base, id, { files });
 }
@@ -70,12 +70,18 @@ describe("two processes and crash safety", () => {
     expect(calExit.outcome).toMatchObject({ outcome: "installed", bundle_id: "b001" });
     const span = Math.max(20, (Date.now() - t0) * 1.3);
     const seen = { old: 0, new: 0 };
+    // children are pre-spawned one iteration ahead so that node's start-up overlaps the previous round
+    let next = spawnTick(opts(), true);
     for (let i = 2; i < 32; i++) {
       const oldId = `b${String(i - 1).padStart(3, "0")}`;
       const newId = `b${String(i).padStart(3, "0")}`;
       ep.state.published = await bigBundle(newId);
-      const child = spawnTick(opts());
-      await child.started;
+      const child = next;
+      child.go();
+      await Promise.race([child.started, child.exited.then((e) => {
+        throw new Error(`child exited before starting: ${JSON.stringify(e)}`);
+      })]);
+      next = spawnTick(opts(), true);
       if (i % 2 === 0) {
         // anywhere in download + extraction + install
         await new Promise((r) => setTimeout(r, Math.random() * span));
