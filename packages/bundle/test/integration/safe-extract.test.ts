@@ -131,6 +131,36 @@ describe("safeExtract happy paths", () => {
     if (r.ok) expect(r.files).toBe(Object.keys(files).length);
   });
 
+  it("extracts thousands of small files (entry queueing and back-pressure)", async () => {
+    const src = join(root, "src");
+    const files: Record<string, Buffer> = {};
+    for (let i = 0; i < 3000; i++) files[`d${i % 30}/f${i}.txt`] = Buffer.from(`file ${i}\n`);
+    for (const [p, c] of Object.entries(files)) {
+      await mkdir(join(src, p, ".."), { recursive: true });
+      await writeFile(join(src, p), c);
+    }
+    const { manifest, archivePath } = await pack(src, { outDir: join(root, "pub"), bundleId: "many", schemaVersion: "1.0.0" });
+    const dest = join(root, "out");
+    const r = await safeExtract(createReadStream(archivePath), { dest, manifest, ...limits });
+    expect(r.ok && r.files).toBe(3000);
+    expect(await readFile(join(dest, "d7/f2977.txt"), "utf8")).toBe("file 2977\n");
+  });
+
+  it("works when the source delivers one byte at a time", async () => {
+    const archive = gz(rawTar([file("memories.db", "tiny"), file("x/y", "z")]));
+    const manifest = manifestFor(archive, { "memories.db": "tiny", "x/y": "z" });
+    const bytes = Readable.from(
+      (function* () {
+        for (let i = 0; i < archive.length; i++) yield archive.subarray(i, i + 1);
+      })(),
+      { objectMode: false },
+    );
+    const dest = join(root, "out");
+    const r = await safeExtract(bytes, { dest, manifest, ...limits });
+    expect(r.ok).toBe(true);
+    expect(await readFile(join(dest, "x", "y"), "utf8")).toBe("z");
+  });
+
   it("round-trips a manifest read back from the publish directory", async () => {
     const src = join(root, "src");
     await makeSource(src);
