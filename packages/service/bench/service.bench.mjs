@@ -160,6 +160,7 @@ async function layerOverhead(n) {
       createPuller: () => { throw new Error("local mode"); },
       hasValidCurrent: async () => true,
       readBundleState: async () => ({ current: null, state: null }),
+      recoverBundleRoot: async () => {},
     },
   });
   await core.start();

@@ -122,5 +122,7 @@ export interface ServiceParts {
     },
   ): PullerPart;
   hasValidCurrent(bundleRoot: string): Promise<boolean>;
+  /** Removes leftovers of an interrupted pull (`staging/*`, `current.tmp`) under the bundle lock. */
+  recoverBundleRoot(bundleRoot: string): Promise<void>;
   readBundleState(bundleRoot: string): Promise<BundleStateLike>;
 }

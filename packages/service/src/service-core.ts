@@ -222,6 +222,10 @@ export class ServiceCore {
     }
     this.#setStatus("initializing", null, {});
     this.#client = this.#parts.createClient({ socketPath: o.socketPath, requestTimeoutMs: o.requestTimeoutMs });
+    // SPEC §3.4: leftovers of an interrupted pull go at every start (skipped while another pull holds the lock).
+    await this.#parts.recoverBundleRoot(o.bundleRoot).catch((err: unknown) => {
+      this.#logger.warn({ err: this.#errorSummary(err) }, "memory bundle root recovery failed");
+    });
     await this.#refreshBundle();
 
     if (o.provider === "cloud") {

@@ -2,6 +2,7 @@ import { SidecarClient } from "@recall/client";
 import {
   Puller,
   hasValidCurrent,
+  recoverBundleRoot,
   readBundleState,
   type PullOutcome,
   type PullerOptions,
@@ -67,6 +68,7 @@ const parts: ServiceParts = {
   createPuller: ({ onTick, ...o }) => new ObservedPuller(o, onTick),
   hasValidCurrent: (bundleRoot) => hasValidCurrent(bundleRoot),
   readBundleState: (bundleRoot) => readBundleState(bundleRoot),
+  recoverBundleRoot: (bundleRoot) => recoverBundleRoot(bundleRoot),
 };
 
 /** The real packages behind a {@link Service}. */

@@ -182,6 +182,9 @@ export function fakeParts(over: Partial<ServiceParts> = {}) {
     },
     hasValidCurrent: async () => made.validCurrent,
     readBundleState: async () => made.bundleState,
+    recoverBundleRoot: async () => {
+      made.order.push("recover");
+    },
     ...over,
   };
   return { parts, made };

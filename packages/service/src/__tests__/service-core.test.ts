@@ -67,7 +67,7 @@ describe("start gates", () => {
     made.binaryOk = false;
     await svc.start();
     await until(() => svc.status === "ready", "ready");
-    expect(made.order).toEqual([]);
+    expect(made.order).toEqual(["recover"]);
     expect(svc.snapshot().sidecar.pid).toBe(4242);
   });
 });
@@ -172,7 +172,7 @@ describe("cloud mode", () => {
     const { svc, made, rec } = make({ provider: "cloud" }, { onPull: (o, m) => pulls.push({ o, bytes: m.bytes }) });
     made.validCurrent = false;
     await svc.start();
-    expect(made.order).toEqual(["puller", "tick", "sidecar", "supervisor"]);
+    expect(made.order).toEqual(["recover", "puller", "tick", "sidecar", "supervisor"]);
     expect(rec.events[0]).toMatchObject({
       event: "memory_bootstrap_pull_ok",
       fields: { outcome: "installed", bundle_id: "b1", schema_version: "1.0.0" },

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { installLocal } from "@recall/puller";
 import { afterEach, describe, expect, it } from "vitest";
@@ -38,6 +38,9 @@ describe("local mode, spawn", () => {
     const pub = join(w.dir, "pub");
     await buildPublishDir(pub, { bundleId: "20261126T080000Z" });
     expect(await installLocal(pub, { bundleRoot: w.bundleRoot })).toMatchObject({ outcome: "installed" });
+    // leftovers of a pull interrupted by a crash
+    mkdirSync(join(w.bundleRoot, "staging", "20261126T070000Z"), { recursive: true });
+    writeFileSync(join(w.bundleRoot, "staging", "20261126T070000Z", "memories.db"), "partial");
 
     const rec = recorder();
     const statuses: StatusSnapshot[] = [];
@@ -61,6 +64,7 @@ describe("local mode, spawn", () => {
     probe.bind(svc);
     expect((await queryWithin(svc.query(intent))).class).toBe("unavailable");
     await svc.start();
+    expect(existsSync(join(w.bundleRoot, "staging", "20261126T070000Z"))).toBe(false);
     await waitFor(() => svc.status === "ready", "ready");
 
     const q = await queryWithin(svc.query(intent));
