@@ -49,4 +49,15 @@ describe("recalld command line", () => {
     expect((await missing.exited).code, missing.stderr.join("\n")).toBe(2);
     expect(missing.stderr.join("\n")).toContain("nope.yaml");
   });
+
+  it("a control socket path over 107 bytes (a short socket name in a deep dir) exits 2 naming it", async () => {
+    const deep = join(dir, "d".repeat(105 - Buffer.byteLength(dir) - 3));
+    const sock = join(deep, "m"); // exactly within the limit: the config accepts it
+    expect(Buffer.byteLength(sock)).toBeLessThanOrEqual(107);
+    const cfg = await writeConfig(join(dir, "config.yaml"), { provider: "local", socket_path: sock, bundle_root: join(dir, "r") });
+    const d = startDaemon(["--config", cfg]);
+    expect((await d.exited).code, d.stderr.join("\n")).toBe(2);
+    expect(d.stderr.join("\n")).toContain(join(deep, "daemon.sock"));
+    expect(d.stderr.join("\n")).toContain("107");
+  });
 });
