@@ -78,10 +78,12 @@ try {
       p.stdout.on("data", (c) => (out += c));
       p.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child exited ${code}`))));
     });
-  const runBaseline = (dir) =>
+  // the puller fsyncs every file before the swap; `sync -f` gives the baseline the same durability
+  const runBaseline = (dir, durable = false) =>
     new Promise((resolve, reject) => {
       const t0 = performance.now();
-      const p = spawn("bash", ["-c", `set -o pipefail; curl -s "$1" | tee >(sha256sum >/dev/null) | tar xz -C "$2"`, "bash", archiveUrl, dir], {
+      const cmd = `set -o pipefail; curl -s "$1" | tee >(sha256sum >/dev/null) | tar xz -C "$2"${durable ? ' && sync -f "$2"' : ""}`;
+      const p = spawn("bash", ["-c", cmd, "bash", archiveUrl, dir], {
         stdio: "inherit",
       });
       p.on("exit", (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`baseline exited ${code}`))));
@@ -94,12 +96,16 @@ try {
   await rm(warm, { recursive: true });
 
   const base = [];
+  const baseSync = [];
   const pull = [];
   let hwmKb = 0;
   for (let i = 0; i < RUNS; i++) {
     const dir = join(work, `curl-${i}`);
     await mkdir(dir);
     base.push(await runBaseline(dir));
+    await rm(dir, { recursive: true });
+    await mkdir(dir);
+    baseSync.push(await runBaseline(dir, true));
     await rm(dir, { recursive: true });
     const root = join(work, `root-${i}`);
     const r = await runChild(root);
@@ -112,13 +118,16 @@ try {
   const mb = archiveSize / 1e6;
   const baseMBs = mb / (median(base) / 1000);
   const pullMBs = mb / (median(pull) / 1000);
+  const syncMBs = mb / (median(baseSync) / 1000);
   const cpu = execFileSync("nproc").toString().trim();
   console.log(`puller bench: archive ${mb.toFixed(0)} MB (incompressible), ${RUNS} runs each, median, ${cpu} cores`);
   console.table([
     { what: "curl | tee >(sha256sum) | tar xz", "MB/s": baseMBs.toFixed(1), "ms": median(base).toFixed(0), "peak RSS MB": "-" },
+    { what: "same + sync -f (durable like the puller)", "MB/s": syncMBs.toFixed(1), "ms": median(baseSync).toFixed(0), "peak RSS MB": "-" },
     { what: "Puller.tick (verify + install)", "MB/s": pullMBs.toFixed(1), "ms": median(pull).toFixed(0), "peak RSS MB": (hwmKb / 1024).toFixed(1) },
   ]);
   console.log(`RATIO puller/baseline throughput: ${(pullMBs / baseMBs).toFixed(2)}x (goal >= 0.8)`);
+  console.log(`RATIO puller/durable baseline throughput: ${(pullMBs / syncMBs).toFixed(2)}x`);
   console.log(`peak RSS of the pulling process: ${(hwmKb / 1024).toFixed(1)} MB (goal < 150 MB)`);
 } finally {
   await rm(work, { recursive: true, force: true });

@@ -128,6 +128,8 @@ export interface Endpoint {
     sendEtag: boolean;
     archiveMode: ArchiveMode;
     extraArchives: Map<string, Buffer>;
+    /** When set, the archive request is answered 302 to this URL. */
+    redirectArchiveTo: string | null;
     /** Called (once) when the archive is half sent in "pause" mode. */
     onPause: (() => void) | null;
   };
@@ -144,6 +146,7 @@ export async function startEndpoint(published: Published | null = null): Promise
     sendEtag: true,
     archiveMode: "normal",
     extraArchives: new Map(),
+    redirectArchiveTo: null,
     onPause: null,
   };
   const timers = new Set<NodeJS.Timeout>();
@@ -171,6 +174,7 @@ export async function startEndpoint(published: Published | null = null): Promise
       state.extraArchives.get(name) ??
       (state.published && path === `${prefix}${state.published.archiveName}` ? state.published.archive : null);
     if (!body) return void res.writeHead(404).end();
+    if (state.redirectArchiveTo !== null) return void res.writeHead(302, { location: state.redirectArchiveTo }).end();
     if (state.archiveStatus !== null) return void res.writeHead(state.archiveStatus).end();
     res.writeHead(200, { "content-type": "application/gzip", "content-length": String(body.length) });
     if (state.archiveMode === "normal") return void res.end(body);

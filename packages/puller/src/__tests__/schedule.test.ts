@@ -163,3 +163,35 @@ describe("PullSchedule", () => {
     await run;
   });
 });
+
+describe("PullSchedule.nextDelay (properties)", () => {
+  it("success delays stay within interval ± jitter; failure delays double from 1 min and never pass the interval", async () => {
+    const fc = await import("fast-check");
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 60_000, max: 7 * 24 * H }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 0.999999, noNaN: true }),
+        fc.integer({ min: 1, max: 200 }),
+        (intervalMs, jitter, r, failures) => {
+          const s = new PullSchedule({
+            tick: async () => ok,
+            hasValidCurrent: async () => true,
+            clock: new FakeClock(),
+            random: () => r,
+            startupDelayMs: 0,
+            intervalMs,
+            jitter,
+          });
+          const d = s.nextDelay(ok, 0);
+          expect(d).toBeGreaterThanOrEqual(Math.floor(intervalMs * (1 - jitter)));
+          expect(d).toBeLessThanOrEqual(Math.ceil(intervalMs * (1 + jitter)));
+          const f = s.nextDelay(fail, failures);
+          expect(f).toBe(Math.min(intervalMs, FAILURE_RETRY_MS * 2 ** Math.min(30, failures - 1)));
+          expect(s.nextDelay(fail, failures + 1)).toBeGreaterThanOrEqual(f);
+          expect(s.nextDelay({ outcome: "busy" }, failures)).toBe(Math.min(intervalMs, FAILURE_RETRY_MS));
+        },
+      ),
+    );
+  });
+});

@@ -239,6 +239,21 @@ describe("Puller.tick against a real HTTP endpoint", () => {
     expect(other.seen[0]!.headers["x-api-key"]).toBeUndefined();
   });
 
+  it("follows a redirect to another origin without the key, and refuses one to plain http off loopback", async () => {
+    const b1 = await makeBundle(base, "b1");
+    const other = await endpoint(null);
+    other.state.extraArchives.set(b1.archiveName, b1.archive);
+    const ep = await endpoint(b1);
+    ep.state.redirectArchiveTo = `${other.url}/cdn/${b1.archiveName}`;
+    expect(await puller(ep).tick()).toMatchObject({ outcome: "installed", bundle_id: "b1" });
+    expect(ep.seen.map((s) => s.headers["x-api-key"])).toEqual([KEY, KEY]);
+    expect(other.seen.map((s) => s.headers["x-api-key"])).toEqual([undefined]);
+    ep.state.published = await makeBundle(base, "b2");
+    ep.state.redirectArchiveTo = "http://example.invalid/b2.tar.gz";
+    expect(await puller(ep).tick()).toMatchObject({ outcome: "failed", reason: "insecure_url" });
+    expect(await verifyCurrentWhole(root)).toBe("b1");
+  });
+
   it("a new API key wipes the bundle root first (memory_tenant_switch)", async () => {
     const ep = await endpoint(await makeBundle(base, "b1"));
     await puller(ep).tick();
