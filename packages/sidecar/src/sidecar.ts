@@ -32,6 +32,12 @@ export interface SidecarOptions {
   pollInterval?: string | number;
   /** Lines kept for {@link Sidecar.recentOutput}. Default 64. */
   outputLines?: number;
+  /**
+   * Watch the socket's directory during `waitReady` and probe as soon as the
+   * socket file appears (inotify through `fs.watch`). Default true; the probe
+   * schedule alone is used when false or when the directory cannot be watched.
+   */
+  watchSocket?: boolean;
 }
 
 interface Child {
@@ -71,6 +77,7 @@ export class Sidecar {
       parentPid: o.parentPid ?? process.pid,
       pollInterval: o.pollInterval === undefined ? undefined : typeof o.pollInterval === "number" ? `${o.pollInterval}ms` : o.pollInterval,
       outputLines: o.outputLines ?? 64,
+      watchSocket: o.watchSocket ?? true,
     });
     this.#ring = new OutputRing(this.#o.outputLines);
   }
@@ -206,16 +213,18 @@ export class Sidecar {
     signal?.addEventListener("abort", onAbort, { once: true });
     void child.exit.then(poke);
     let watcher: FSWatcher | null = null;
-    try {
-      watcher = watch(dirname(socketPath), { persistent: false }, (_event, name) => {
-        if (name === basename(socketPath)) {
-          socketAppeared = true;
-          poke();
-        }
-      });
-      watcher.on("error", () => undefined);
-    } catch (_e) {
-      watcher = null; // no directory yet, or no inotify: the schedule alone still works
+    if (this.#o.watchSocket) {
+      try {
+        watcher = watch(dirname(socketPath), { persistent: false }, (_event, name) => {
+          if (name === basename(socketPath)) {
+            socketAppeared = true;
+            poke();
+          }
+        });
+        watcher.on("error", () => undefined);
+      } catch (_e) {
+        watcher = null; // no directory yet, or no inotify: the schedule alone still works
+      }
     }
 
     const exited = (): ReadyResult => ({ ok: false, reason: "exited", exit: child.exitInfo!, detail: { last_health: lastHealth } });

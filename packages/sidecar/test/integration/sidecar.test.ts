@@ -40,6 +40,13 @@ describe("Sidecar lifecycle with fixture sidecars", () => {
     await expectGroupDead(pid);
   });
 
+  it("detects readiness from the probe schedule alone when the socket is not watched", async () => {
+    const env = tempEnv();
+    const sc = fixtureSidecar(env, "ready.mjs", { watchSocket: false, extraArgs: ["--delay-ms", "100"] });
+    await sc.spawn();
+    expect(await sc.waitReady(undefined, LONG)).toMatchObject({ ok: true, detail: { health: { ready: true } } });
+  });
+
   it("treats an alive sidecar without a bundle (compatibility unknown) as operational", async () => {
     const env = tempEnv();
     const sc = fixtureSidecar(env, "ready.mjs", { extraArgs: ["--unknown"] });
