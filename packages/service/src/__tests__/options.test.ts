@@ -108,3 +108,31 @@ describe("resolveOptions", () => {
     expect(e.message).not.toContain("42");
   });
 });
+
+describe("serviceOptionsFromConfig with @recall/config", () => {
+  it("maps a real loaded config (cloud.* fallback, durations, sizes) to valid options", async () => {
+    const { loadConfig } = await import("@recall/config");
+    const config = loadConfig({
+      env: {
+        HOME: "/home/u",
+        XDG_RUNTIME_DIR: "/run/user/1000",
+        RECALL_MEMORY_PROVIDER: "cloud",
+        RECALL_CLOUD_ENDPOINT: "https://memory.example.com",
+        RECALL_CLOUD_API_KEY: API_KEY,
+        RECALL_MEMORY_BUNDLE_PULL_INTERVAL: "12h",
+        RECALL_MEMORY_BUNDLE_MAX_BYTES: "1GiB",
+      },
+      cwd: "/",
+    });
+    const o = serviceOptionsFromConfig(config, { version: "1.0.0" });
+    expect(o.provider).toBe("cloud");
+    expect(o.socketPath).toBe("/run/user/1000/recall/memory.sock");
+    expect(o.puller.endpoint).toBe("https://memory.example.com");
+    expect(o.puller.apiKey).toBe(API_KEY);
+    expect(o.puller.intervalMs).toBe(12 * 3600 * 1000);
+    expect(o.puller.maxBytes).toBe(1024 ** 3);
+    expect(o.shutdownGraceMs).toBe(2000);
+    expect(o.requestTimeoutMs).toBe(2000);
+    expect(() => resolveOptions(o)).not.toThrow();
+  });
+});

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Service, type PullOutcome, type StatusSnapshot } from "../../src/index";
@@ -6,6 +6,7 @@ import {
   API_KEY,
   buildPublishDir,
   bundleEndpoint,
+  isAlive,
   queriesInEveryState,
   queryWithin,
   recorder,
@@ -101,6 +102,8 @@ describe("cloud mode", () => {
     expect(rec.names()).toContain("memory_bundle_installed");
 
     await svc.stop();
+    expect(isAlive(pid)).toBe(false);
+    expect(existsSync(w.socketPath)).toBe(false);
     expect(ep.requests.every((x) => x.key === API_KEY)).toBe(true);
     const everything = JSON.stringify([rec.events, rec.lines, statuses, svc.snapshot(), pulls]);
     expect(rec.lines.length).toBeGreaterThan(5);
