@@ -130,7 +130,15 @@ export class ServiceCore {
     if (this.#status !== "ready" || client === null) {
       return this.#answerNotReady(intent, t0, this.#reason ?? this.#status);
     }
-    return this.#queryReady(client, intent, opts, t0);
+    const timeoutMs = opts.timeoutMs ?? this.#o.requestTimeoutMs;
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+      return Promise.resolve({ class: "bad_request", error: { code: "bad_timeout", message: "timeoutMs must be a positive number" } });
+    }
+    return this.#queryReady(client, intent, opts.signal, timeoutMs, t0).catch((err: unknown) => {
+      this.#logger.error({ err: this.#errorSummary(err) }, "memory query failed unexpectedly");
+      this.#callHook("onQuery", () => this.#hooks.onQuery?.("internal", performance.now() - t0));
+      return { class: "internal" as const, error: { code: "internal", message: "query failed unexpectedly" } };
+    });
   }
 
   /**
@@ -156,7 +164,13 @@ export class ServiceCore {
     }
     const client = this.#client;
     if (client === null) return { outcome: "disabled", reason: this.#reason ?? "not_started" };
-    const r = await client.reload({ signal: this.#abort.signal, timeoutMs: this.#o.requestTimeoutMs });
+    let r: CallResult<{ bundle_id: string | null; changed: boolean }>;
+    try {
+      r = await client.reload({ signal: this.#abort.signal, timeoutMs: this.#o.requestTimeoutMs });
+    } catch (err) {
+      this.#logger.error({ err: this.#errorSummary(err) }, "memory reload threw");
+      r = { class: "internal", error: { code: "internal", message: "reload failed unexpectedly" } };
+    }
     void this.#refreshBundle();
     this.#recheck();
     if (r.class === "ok") return { outcome: "reloaded", bundle_id: r.value.bundle_id, changed: r.value.changed };
@@ -580,9 +594,15 @@ export class ServiceCore {
     };
   }
 
-  async #queryReady(client: ClientPart, intent: QueryIntent, opts: QueryOptions, t0: number): Promise<QueryOutcome> {
-    const call: { signal?: AbortSignal; timeoutMs: number } = { timeoutMs: opts.timeoutMs ?? this.#o.requestTimeoutMs };
-    if (opts.signal) call.signal = opts.signal;
+  async #queryReady(
+    client: ClientPart,
+    intent: QueryIntent,
+    signal: AbortSignal | undefined,
+    timeoutMs: number,
+    t0: number,
+  ): Promise<QueryOutcome> {
+    const call: { signal?: AbortSignal; timeoutMs: number } = { timeoutMs };
+    if (signal) call.signal = signal;
     const r = await client.query(intent, call);
     if (r.class === "ok") {
       this.#callHook("onQuery", () => this.#hooks.onQuery?.("ok", performance.now() - t0));

@@ -370,6 +370,19 @@ describe("queries", () => {
     expect(q.envelope).toMatchObject({ source: "fallback", fallback_reason: "sidecar_no_bundle" });
   });
 
+  it("a bad timeout is bad_request; a client that throws gives internal, never a rejection", async () => {
+    const { svc, made } = make();
+    await svc.start();
+    made.supervisor!.settings.onReady({ attempts: 0, restarts: 0, detail: { health: health() } });
+    expect((await svc.query(intent, { timeoutMs: 0 })).class).toBe("bad_request");
+    expect((await svc.query(intent, { timeoutMs: Number.NaN })).class).toBe("bad_request");
+    made.client.query = () => Promise.reject(new Error("bug"));
+    expect(await svc.query(intent)).toEqual({
+      class: "internal",
+      error: { code: "internal", message: "query failed unexpectedly" },
+    });
+  });
+
   it("other error classes pass through without fallback", async () => {
     const { svc, made } = make({ fallback: () => [] });
     await svc.start();
