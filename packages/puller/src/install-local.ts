@@ -1,4 +1,5 @@
 import { createReadStream } from "node:fs";
+import { Transform, pipeline } from "node:stream";
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseManifestJson, type Manifest } from "@recall/bundle";
@@ -97,13 +98,19 @@ export async function installLocal(archiveOrDir: string, options: InstallLocalOp
       if (!(o.outcome === "rejected" && o.reason === "rollback" && options.allowRollback)) return o;
     }
     let readError: unknown = null;
-    const source = createReadStream(archive);
-    source.on("error", (err) => (readError ??= err));
     let bytes = 0;
-    if (options.onProgress) {
-      const cb = options.onProgress;
-      source.on("data", (c) => cb({ phase: "download", bytes: (bytes += c.length), total: manifest.archive.size }));
-    }
+    const onProgress = options.onProgress;
+    // counts in the stream itself: a "data" listener would switch the file to flowing mode before the extractor reads it
+    const source = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        bytes += chunk.length;
+        onProgress?.({ phase: "download", bytes, total: manifest.archive.size });
+        cb(null, chunk);
+      },
+    });
+    pipeline(createReadStream(archive, { highWaterMark: 256 * 1024 }), source, (err) => {
+      if (err) readError ??= err;
+    });
     return extractAndInstall(ctx, {
       manifest,
       source,

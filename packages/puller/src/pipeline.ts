@@ -184,10 +184,11 @@ export async function extractAndInstall(
     }
     args.afterExtract?.();
     if (!result.ok) {
+      // a bundle fault found by the extractor is authoritative: it destroyed the source itself, so a
+      // transport error seen afterwards is a consequence, not the cause. Only "aborted" needs the why.
+      if (result.rejection.reason !== "aborted") return rejected(result.rejection);
       const sf = args.sourceFailure();
-      if (sf) return failed(sf.reason, sf.message);
-      if (result.rejection.reason === "aborted") return failed("aborted", "aborted");
-      return rejected(result.rejection);
+      return sf ? failed(sf.reason, sf.message) : failed("aborted", "aborted");
     }
     args.onProgress?.({ phase: "install", bytes: 0, total: 0 });
     await commitStaged(ctx.bundleRoot, manifest, staged);

@@ -193,7 +193,7 @@ export class Puller {
       // repairs a state.json that a crash left behind the installed bundle
       const prev = snap.state.highest_bundle_id;
       out.setPatch({
-        etag: newEtag,
+        etag: newEtag ?? snap.state.etag,
         highest_bundle_id: prev !== null && byteOrder(prev, decision.manifest.bundle_id) > 0 ? prev : decision.manifest.bundle_id,
         ...(snap.state.installed?.bundle_id === decision.manifest.bundle_id
           ? {}

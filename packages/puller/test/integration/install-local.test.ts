@@ -24,9 +24,15 @@ describe("installLocal", () => {
     expect(o1).toEqual({ outcome: "installed", bundle_id: "b1", schema_version: "1.0.0" });
     expect(await verifyCurrentWhole(root)).toBe("b1");
     expect(await installLocal(b1.dir, { bundleRoot: root })).toEqual({ outcome: "unchanged" });
-    const b2 = await makeBundle(base, "b2");
-    const o2 = await installLocal(join(b2.dir, b2.archiveName), { bundleRoot: root, audit: cap.audit });
+    const b2 = await makeBundle(base, "b2", { files: { "memories.db": Buffer.alloc(300_000, 3) } });
+    const progress: number[] = [];
+    const o2 = await installLocal(join(b2.dir, b2.archiveName), {
+      bundleRoot: root,
+      audit: cap.audit,
+      onProgress: (p) => void (p.phase === "download" && progress.push(p.bytes)),
+    });
     expect(o2).toMatchObject({ outcome: "installed", bundle_id: "b2" });
+    expect(progress.at(-1)).toBe(b2.archive.length);
     expect(await verifyCurrentWhole(root)).toBe("b2");
     const st = await readBundleState(root);
     expect(st.current).toMatchObject({ bundle_id: "b2" });

@@ -1,5 +1,6 @@
 import { lstat, mkdir, readFile, readdir, readlink, rm, stat, symlink } from "node:fs/promises";
 import { join } from "node:path";
+import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Puller, hasValidCurrent, readBundleState, recoverBundleRoot, tenantFingerprint, type PullOutcome, type PullerOptions, type PullProgress } from "../../src/index";
 import {
@@ -354,6 +355,12 @@ describe("rejections leave current byte-identical and nothing outside the bundle
     }, "unsafe_path");
     expect(cap.events.at(-1)).toEqual({ event: "memory_bundle_unsafe_path", fields: { reason: "unsafe_path" } });
   });
+  it("unsafe path at the start of a large hostile tarball (rejected early, not a network failure)", () =>
+    rejects(async (k) => {
+      const b = await makeBundle(base, "b6", { signKeyPem: k.privateKeyPem, files: { "memories.db": "x" } });
+      const filler = Array.from({ length: 64 }, (_, i) => ({ name: `f${i}`, body: randomBytes(64 * 1024).toString("base64") }));
+      return withArchive(b, hostileTarball([{ name: "../escape.txt", body: "pwned" }, ...filler]), k.privateKeyPem);
+    }, "unsafe_path"));
   it("symlink entry in a hostile tarball", () =>
     rejects(async (k) => {
       const b = await makeBundle(base, "b6", { signKeyPem: k.privateKeyPem, files: { "memories.db": "x" } });
