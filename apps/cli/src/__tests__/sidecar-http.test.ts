@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +10,7 @@ const envelope = { source: "sidecar", bundle_id: "b1", took_ms: 0.3, truncated: 
 describe("postQuery over a real Unix socket", () => {
   let dir: string;
   let server: Server | undefined;
-  let reply: (body: string, res: import("node:http").ServerResponse) => void = () => {};
+  let reply: (body: string, res: ServerResponse) => void = () => {};
   const sock = () => join(dir, "s.sock");
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "rqh-"));
@@ -28,7 +28,7 @@ describe("postQuery over a real Unix socket", () => {
     });
     await new Promise<void>((r) => server!.listen(sock(), r));
   }
-  const send = (status: number, body: unknown) => (_b: string, res: import("node:http").ServerResponse) => {
+  const send = (status: number, body: unknown) => (_b: string, res: ServerResponse) => {
     res.writeHead(status, { "content-type": "application/json" });
     res.end(typeof body === "string" ? body : JSON.stringify(body));
   };

@@ -23,13 +23,16 @@ describe("recall: usage, help, config errors, exit codes", () => {
       expect(r.stdout).toContain("--json");
       expect(r.stdout).toContain("--config FILE");
       expect(r.stdout).toContain("Exit codes: 0 ok, 1 error, 2 usage or bad config, 3 memory unavailable");
-      expect(r.stdout).not.toMatch(/\u001b\[/); // NO_COLOR
+      expect(r.stdout.includes("\u001b[")).toBe(false); // NO_COLOR
     });
     const top = await recall(sb, ["--help"]);
     expect(top.code).toBe(0);
     for (const c of ["query", "status", "pull", "bundle <command>", "doctor", "config"]) expect(top.stdout).toContain(c);
     expect((await recall(sb, ["help", "query"])).stdout).toContain("Usage: recall query TEXT");
     expect((await recall(sb, ["bundle", "--help"])).stdout).toContain("keygen");
+    const forced = await recall(sb, ["query", "--help"], { env: { FORCE_COLOR: "1", NO_COLOR: "" } });
+    expect(forced.stdout.includes("\u001b[1m")).toBe(true);
+    expect((await recall(sb, ["query", "--help", "--no-color"], { env: { FORCE_COLOR: "1", NO_COLOR: "" } })).stdout.includes("\u001b[")).toBe(false);
   });
 
   it("exits 2 on usage errors, with a did-you-mean, as text or as --json", async () => {
