@@ -310,7 +310,7 @@ export class ServiceCore {
     if (o.sidecarPollIntervalMs !== undefined) sidecarOpts.pollIntervalMs = o.sidecarPollIntervalMs;
     const sidecar = this.#parts.createSidecar(sidecarOpts);
     this.#sidecar = sidecar;
-    const supervisor = this.#parts.createSupervisor(sidecar, {
+    const supervisor = this.#parts.createSupervisor(this.#observedSpawner(sidecar), {
       maxAttempts: o.restartMax,
       readyTimeoutMs: o.readyTimeoutMs,
       backoff: { ...o.backoff },
@@ -325,6 +325,42 @@ export class ServiceCore {
     });
     this.#supervisor = supervisor;
     this.#runSupervisor();
+  }
+
+  /**
+   * The sidecar as the supervisor sees it, reporting failed starts that the
+   * supervisor has no callback for (exec error, socket in use, startup
+   * timeout, health failure) as `initializing` + `restarting`.
+   */
+  #observedSpawner(sidecar: SidecarPart): SidecarPart {
+    const failed = (why: string): void => {
+      if (this.#stopping) return;
+      this.#setStatus("initializing", "sidecar_restarting", { restarting: true, last_failure: why });
+    };
+    return {
+      spawn: async (signal) => {
+        try {
+          await sidecar.spawn(signal);
+        } catch (err) {
+          const reason = (err as { reason?: unknown } | null)?.reason;
+          failed(typeof reason === "string" ? reason : "exec_error");
+          throw err;
+        }
+      },
+      waitReady: async (signal, ceilingMs) => {
+        const r = await sidecar.waitReady(signal, ceilingMs);
+        // `exited` is reported by onExit, `incompatible` by the self-heal.
+        if (!r.ok && r.reason !== "exited" && r.reason !== "incompatible" && !signal.aborted) {
+          failed(r.reason === "timeout" ? "startup_timeout" : r.reason);
+        }
+        return r;
+      },
+      wait: () => sidecar.wait(),
+      shutdown: (graceMs) => sidecar.shutdown(graceMs),
+      get pid() {
+        return sidecar.pid;
+      },
+    };
   }
 
   /** Runs the supervisor loop in the background (again, after it ended degraded). */

@@ -1,7 +1,8 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Service, type StatusSnapshot } from "../../src/index";
-import { EXIT_AT_ONCE, queriesInEveryState, queryWithin, recorder, testOptions, waitFor, workDir } from "./helpers";
+import { EXIT_AT_ONCE, HANG, isAlive, queriesInEveryState, queryWithin, recorder, testOptions, waitFor, workDir } from "./helpers";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -42,5 +43,36 @@ describe("crash loop", () => {
     expect(existsSync(w.socketPath)).toBe(false);
     const states = (await probe.check()).map((r) => r.status);
     expect(states).toEqual(expect.arrayContaining(["initializing", "degraded"]));
+  });
+
+  it("a sidecar that never answers ends degraded/startup_timeout; every child is gone", async () => {
+    const w = await workDir();
+    cleanups.push(w.cleanup);
+    const pidFile = join(w.dir, "pids");
+    const rec = recorder();
+    const statuses: StatusSnapshot[] = [];
+    const svc = new Service(
+      testOptions(w, {
+        tlmPath: HANG,
+        restartMax: 2,
+        readyTimeoutMs: 1500,
+        shutdownGraceMs: 500,
+        sidecarEnv: { PATH: process.env.PATH, HANG_PID_FILE: pidFile },
+      }),
+      { audit: rec.audit, logger: rec.logger, hooks: { onStatus: (s) => statuses.push(s) } },
+    );
+    cleanups.push(() => svc.stop());
+    await svc.start();
+    await waitFor(() => svc.status === "degraded", "degraded");
+    expect(svc.snapshot().reason).toBe("startup_timeout");
+    expect(statuses.some((s) => s.detail.restarting === true && s.detail.last_failure === "startup_timeout")).toBe(true);
+    expect(rec.events.filter((e) => e.event === "memory_sidecar_degraded")[0]?.fields).toMatchObject({
+      reason: "startup_timeout",
+      attempts: 2,
+    });
+    const pids = readFileSync(pidFile, "utf8").trim().split("\n").map(Number);
+    expect(pids.length).toBeGreaterThanOrEqual(1);
+    await svc.stop();
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
   });
 });

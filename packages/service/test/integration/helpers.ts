@@ -16,6 +16,8 @@ export const TLM_BIN = resolve(here, "../../../tlm/bin/tlm.js");
 export const EXAMPLES = resolve(here, "../../../../examples/memories.jsonl");
 /** A fake sidecar that exits at once with code 3. */
 export const EXIT_AT_ONCE = resolve(here, "../fixtures/exit-at-once.mjs");
+/** A fake sidecar that runs but never answers; appends its pid to `$HANG_PID_FILE`. */
+export const HANG = resolve(here, "../fixtures/hang.sh");
 export const API_KEY = "rk_live_9d2f7c4e1a8b6053feedc0de";
 
 const run = promisify(execFile);
