@@ -23,8 +23,14 @@ export async function recoverLocked(root: string): Promise<void> {
   }
   for (const n of names) await rm(join(l.staging, n), { recursive: true, force: true });
   // temp files of an interrupted atomic write of state.json or the fingerprint
+  const now = Date.now();
   for (const n of await readdir(root).catch(() => [] as string[])) {
     if (/^(state\.json|\.tenant_fingerprint)\.tmp-/.test(n)) await rm(join(root, n), { force: true });
+    // a lock candidate file left by a process killed while taking the lock (a live one is younger)
+    if (/^bundle\.lock\.\d+\.[0-9a-f]+$/.test(n)) {
+      const st = await lstat(join(root, n)).catch(() => null);
+      if (st && now - st.mtimeMs > 60_000) await rm(join(root, n), { force: true });
+    }
   }
 }
 
