@@ -96,8 +96,9 @@ describe("recalld in local mode, spawning the real tlm", () => {
 
   it("POST /pull re-reads current (local) and waits for the outcome", async () => {
     const r = await request(control, "POST", "/pull");
-    expect(r.status).toBe(200);
-    expect(r.json()).toMatchObject({ outcome: { outcome: "reloaded", bundle_id: FIRST } });
+    const why = `${r.status} ${r.body}\n${daemon.stdout.slice(-15).join("\n")}`;
+    expect(r.status, why).toBe(200);
+    expect(r.json(), why).toMatchObject({ outcome: { outcome: "reloaded", bundle_id: FIRST } });
     const samples = parseProm((await request(control, "GET", "/metrics")).body);
     expect(value(samples, "recall_pulls_total", { outcome: "reloaded" })).toBeGreaterThanOrEqual(1);
   });
