@@ -422,7 +422,7 @@ export class ServiceCore {
     this.#sidecarUp = false;
     this.#generation++;
     if (this.#stopping) return;
-    const safe = contentFree(detail);
+    const safe = contentFree(degradedDetail(detail));
     this.#auditLog("memory_sidecar_degraded", { ...safe, reason, attempts });
     this.#setStatus("degraded", reason, { ...safe, attempts });
     // The bundle, not the sidecar, is what is wrong: keep pulling, so a compatible bundle can bring memory back.
@@ -721,6 +721,21 @@ export class ServiceCore {
       this.#logger.warn({ err: this.#errorSummary(err), hook: name }, "memory service hook failed");
     }
   }
+}
+
+/** The supervisor's detail with a `health`/`last_health` body reduced to what explains the failure. */
+function degradedDetail(detail: Record<string, unknown>): Record<string, unknown> {
+  const { health, last_health, ...rest } = detail;
+  const h = (health ?? last_health) as Partial<Health> | null | undefined;
+  if (h && typeof h === "object") {
+    return {
+      ...rest,
+      bundle_id: h.bundle_id ?? null,
+      schema_version: h.schema_version ?? null,
+      supported_schema: h.supported_schema ?? null,
+    };
+  }
+  return rest;
 }
 
 function shallowEqual(a: Record<string, unknown>, b: Record<string, unknown>): boolean {

@@ -136,6 +136,23 @@ describe("spawn mode status machine", () => {
     expect(JSON.stringify(rec.events)).not.toContain("secret stuff");
   });
 
+  it("a degraded health body is reduced to bundle and schema fields", async () => {
+    const { svc, made, rec } = make();
+    await svc.start();
+    made.supervisor!.settings.onDegraded("binary_too_old", 0, {
+      sub_code: "version_out_of_range",
+      health: health({ ready: false, compatibility: "incompatible", schema_version: "2.0.0" }),
+    });
+    expect(rec.events[0]!.fields).toEqual({
+      reason: "binary_too_old",
+      attempts: 0,
+      sub_code: "version_out_of_range",
+      bundle_id: "b1",
+      schema_version: "2.0.0",
+      supported_schema: "^1.0.0",
+    });
+  });
+
   it("self-heal in local mode: attempt then failed no_remote", async () => {
     const { svc, made, rec } = make();
     await svc.start();
