@@ -276,11 +276,15 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
   await reload();
 
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (e) => {
+      // Nothing will serve this database: close it before reporting the failure.
+      if (state.kind === "loaded") state.db.retire();
+      reject(e);
+    });
     // The socket must never exist with a wider mode than 0600, even for an instant.
     const oldMask = process.umask(0o177);
     try {
-      server.listen(address, () => { server.off("error", reject); resolve(); });
+      server.listen(address, () => { server.removeAllListeners("error"); resolve(); });
     } finally {
       process.umask(oldMask);
     }
