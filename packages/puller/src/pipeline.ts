@@ -70,7 +70,18 @@ export async function withRootLock(
   }
 }
 
-/** A content-free code for an unexpected error. */
+/** Errnos that mean the local disk or filesystem failed, not the transfer. */
+const LOCAL_IO_CODES = new Set(["ENOSPC", "EDQUOT", "EIO", "EROFS", "EACCES", "EPERM", "EMFILE", "ENFILE", "ENOTDIR", "EISDIR"]);
+
+/** The errno of a local filesystem failure somewhere in `err`'s cause chain, or null. */
+export function localIoCode(err: unknown): string | null {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === "string" && LOCAL_IO_CODES.has(e.code)) return e.code;
+  }
+  return null;
+}
+
+/** A content-free code for an unexpected error: its `code`, else its name. */
 export function errCode(err: unknown): string {
   const e = err as { code?: unknown; name?: unknown };
   return typeof e?.code === "string" ? e.code : typeof e?.name === "string" ? e.name : "error";
@@ -178,6 +189,10 @@ export async function extractAndInstall(
         ...(args.signal ? { signal: args.signal } : {}),
       });
     } catch (err) {
+      // A local filesystem fault (a full disk, say) makes the extractor tear the download down too:
+      // report the disk, not the aborted transfer it caused.
+      const local = localIoCode(err);
+      if (local) return failed("io", `extraction failed: ${local}${local === "ENOSPC" ? " (no space left on device)" : ""}`);
       const sf = args.sourceFailure();
       if (sf) return failed(sf.reason, sf.message);
       return failed("io", `extraction failed (${errCode(err)})`);
