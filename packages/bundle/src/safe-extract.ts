@@ -7,7 +7,7 @@ import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { Parser, type ReadEntry } from "tar";
 import { BundleError, BundleRejected, quotePath, type RejectReason } from "./errors";
-import type { Manifest, ManifestFile } from "./manifest";
+import { parseManifest, type Manifest, type ManifestFile } from "./manifest";
 import { ancestorsOf, checkEntryPath, MAX_PATH_DEPTH } from "./path-rules";
 
 /** Default cap on tar entries (SPEC §3.3). */
@@ -99,6 +99,12 @@ export async function safeExtract(
   };
 
   if (signal?.aborted) return early("aborted", "extraction aborted before it started");
+  // The manifest is the trust anchor of every check below: never take its shape on faith.
+  const checked = parseManifest(manifest);
+  if (!checked.ok) {
+    destroySource();
+    return checked;
+  }
   if (manifest.archive.size > maxBytes) {
     return early("archive_too_large", `archive is ${manifest.archive.size} bytes, more than the cap of ${maxBytes}`);
   }
@@ -111,24 +117,32 @@ export async function safeExtract(
   }
 
   const destAbs = resolve(opts.dest);
+  let destReal: string;
+  let created = false;
   try {
     await mkdir(dirname(destAbs), { recursive: true });
     await mkdir(destAbs, { mode: 0o755 });
+    created = true;
     await chmod(destAbs, 0o755);
+    destReal = await realpath(destAbs);
   } catch (cause) {
     destroySource();
+    if (created) await rm(destAbs, { recursive: true, force: true });
     if ((cause as NodeJS.ErrnoException).code === "EEXIST") {
       throw new BundleError("BUNDLE_DEST_EXISTS", `extraction target already exists: ${destAbs}`, { cause });
     }
     throw new BundleError("BUNDLE_IO", `cannot create extraction target ${destAbs}`, { cause });
   }
 
-  const run = new Extraction(destAbs, await realpath(destAbs), manifest, maxEntries, maxUnpackedBytes, sourceState);
+  const run = new Extraction(destAbs, destReal, manifest, maxEntries, maxUnpackedBytes, sourceState);
   const onAbort = (): void => run.fail(new BundleRejected("aborted", "extraction aborted"));
   signal?.addEventListener("abort", onAbort, { once: true });
+  // An abort that landed while dest was being created.
+  if (signal?.aborted) onAbort();
   try {
     const outcome = await run.execute(source, maxBytes, opts.onProgress);
     if (outcome.ok) return outcome;
+    destroySource();
     await rm(destAbs, { recursive: true, force: true });
     return outcome;
   } catch (err) {

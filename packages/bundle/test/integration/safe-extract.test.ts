@@ -248,6 +248,15 @@ describe("safeExtract failure handling", () => {
     expect(await readdir(target)).toEqual([]);
   });
 
+  it("re-validates the manifest it is given: a hand-made unsafe one is bad_manifest, dest never created", async () => {
+    const { manifest, archive } = await packed();
+    const forged = { ...manifest, files: [{ path: "../escape", size: 1, sha256: "a".repeat(64) }] } as Manifest;
+    const dest = join(root, "out");
+    const r = await safeExtract(Readable.from([archive]), { dest, manifest: forged, ...limits });
+    expect(r.ok ? null : r.rejection.reason).toBe("bad_manifest");
+    expect(existsSync(dest)).toBe(false);
+  });
+
   it("a manifest with more files than maxEntries is refused before reading", async () => {
     const { manifest, archive } = await packed();
     const source = Readable.from([archive]);
