@@ -315,6 +315,14 @@ class Extraction {
         else if (this.sourceState.error) {
           // The source's own failure (network, disk) propagates to gunzip too: check it first.
           this.failIo(new BundleError("BUNDLE_IO", "reading the archive failed", { cause: this.sourceState.error }));
+        } else if (gunzipError && archiveBytes < manifest.archive.size) {
+          // A short read (connection closed early) is a size problem before it is a gzip one.
+          this.reject(
+            "archive_size_mismatch",
+            `archive ended after ${archiveBytes} of the ${manifest.archive.size} bytes the manifest states`,
+            undefined,
+            gunzipError,
+          );
         } else if (gunzipError) {
           this.reject("corrupt_archive", `archive is not valid gzip: ${(gunzipError as Error).message}`, undefined, gunzipError);
         } else {

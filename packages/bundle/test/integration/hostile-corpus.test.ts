@@ -196,6 +196,16 @@ const cases: Case[] = [
     reason: "corrupt_archive",
   },
   {
+    name: "short read: the archive stops before the size the manifest states",
+    build: () => {
+      const content = randomBytes(64 * 1024);
+      const full = gz(rawTar([file("memories.db", content)]));
+      const manifest = manifestFor(full, { "memories.db": content });
+      return { archive: full.subarray(0, full.length - 1000), manifest };
+    },
+    reason: "archive_size_mismatch",
+  },
+  {
     name: "not gzip at all",
     build: () => {
       const archive = rawTar([file("memories.db", DB)]);
