@@ -2,7 +2,18 @@ import { join } from "node:path";
 import { installLocal } from "@recall/puller";
 import { afterEach, describe, expect, it } from "vitest";
 import { Service } from "../../src/index";
-import { buildPublishDir, isAlive, queryWithin, recorder, startTlm, testOptions, waitFor, workDir } from "./helpers";
+import {
+  API_KEY,
+  buildPublishDir,
+  bundleEndpoint,
+  isAlive,
+  queryWithin,
+  recorder,
+  startTlm,
+  testOptions,
+  waitFor,
+  workDir,
+} from "./helpers";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -67,5 +78,29 @@ describe("attach mode", () => {
     cleanups.push(tlm.stop);
     await waitFor(() => svc.status === "ready", "ready once the sidecar appears");
     expect((await queryWithin(svc.query(intent))).class).toBe("ok");
+  });
+
+  it("cloud + attach: pulls into the shared bundle root and the attached sidecar serves it", async () => {
+    const w = await workDir();
+    cleanups.push(w.cleanup);
+    const pub = join(w.dir, "pub");
+    await buildPublishDir(pub, { bundleId: "20261126T080000Z" });
+    const ep = await bundleEndpoint(API_KEY, pub);
+    cleanups.push(ep.close);
+    const tlm = startTlm(w);
+    cleanups.push(tlm.stop);
+    const rec = recorder();
+    const base = testOptions(w);
+    const svc = new Service(
+      testOptions(w, { mode: "attach", provider: "cloud", puller: { ...base.puller, endpoint: ep.endpoint, apiKey: API_KEY } }),
+      { audit: rec.audit, logger: rec.logger },
+    );
+    cleanups.push(() => svc.stop());
+    await svc.start();
+    expect(rec.names()).toContain("memory_bootstrap_pull_ok");
+    await waitFor(() => svc.status === "ready", "ready on the pulled bundle");
+    const q = await queryWithin(svc.query(intent));
+    expect(q.envelope?.bundle_id).toBe("20261126T080000Z");
+    expect(JSON.stringify([rec.events, rec.lines, svc.snapshot()])).not.toContain(API_KEY);
   });
 });
