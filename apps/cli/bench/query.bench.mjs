@@ -50,9 +50,9 @@ function health() {
   });
 }
 
-function time(cmd, args) {
+function time(cmd, args, extraEnv) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  const r = spawnSync(cmd, args, { env: extraEnv ? { ...env, ...extraEnv } : env, stdio: ["ignore", "pipe", "pipe"] });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(" ")} exited ${r.status}: ${r.stderr}`);
   return ms;
@@ -75,16 +75,20 @@ try {
   }
   const body = JSON.stringify({ text: "postgres connection storms", limit: 5 });
   const hasCurl = spawnSync("curl", ["--version"]).status === 0;
+  // The floor of any Node client: an ESM script doing the same POST with node:http and printing it.
+  const minimal = `import{request}from"node:http";const q=request({socketPath:${JSON.stringify(sock)},path:"/query",method:"POST",agent:false,headers:{"content-type":"application/json"}},r=>{let b="";r.on("data",c=>b+=c);r.on("end",()=>{process.stdout.write(b);process.exit(0)})});q.end(${JSON.stringify(body)});`;
   const cases = {
     "node -e 0": [node, ["-e", "0"]],
+    "node: bare http POST (ESM)": [node, ["--input-type=module", "-e", minimal]],
     "recall query": [node, [recall, "query", "postgres connection storms", "--limit", "5"]],
     "recall query --json": [node, [recall, "query", "postgres connection storms", "--limit", "5", "--json"]],
+    "recall query, config cache off": [node, [recall, "query", "postgres connection storms", "--limit", "5"], { RECALL_CLI_NO_CACHE: "1" }],
     "recall --help": [node, [recall, "--help"]],
     ...(hasCurl ? { "curl --unix-socket": ["curl", ["-sf", "--unix-socket", sock, "http://x/query", "-H", "content-type: application/json", "-d", body]] } : {}),
   };
   const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
-  for (const [cmd, args] of Object.values(cases)) time(cmd, args); // warm: page cache, config cache
-  for (let i = 0; i < N; i++) for (const [k, [cmd, args]] of Object.entries(cases)) samples[k].push(time(cmd, args));
+  for (const [cmd, args, e] of Object.values(cases)) time(cmd, args, e); // warm: page cache, config cache
+  for (let i = 0; i < N; i++) for (const [k, [cmd, args, e]] of Object.entries(cases)) samples[k].push(time(cmd, args, e));
   const base = q(samples["node -e 0"], 0.5);
   const rows = Object.entries(samples).map(([k, xs]) => ({
     case: k,

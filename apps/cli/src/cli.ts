@@ -3,15 +3,24 @@ import { main } from "./main";
 
 // The `recall` process: keeps its static imports to the argument parser and
 // help; each command's code (and its dependencies) is imported on use.
-const controller = new AbortController();
-let signals = 0;
-const onSignal = (sig: NodeJS.Signals) => {
-  signals++;
-  if (signals > 1) process.exit(130);
-  controller.abort(new Error(`received ${sig}`));
-};
-process.on("SIGINT", onSignal);
-process.on("SIGTERM", onSignal);
+// SIGINT/SIGTERM handlers are installed only when a command asks for the
+// abort signal (serve, pull, install, --spawn): a plain query keeps Node's
+// default (exit at once) and skips the set-up cost.
+let controller: AbortController | null = null;
+function abortSignal(): AbortSignal {
+  if (controller) return controller.signal;
+  const c = new AbortController();
+  controller = c;
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) process.exit(130);
+    c.abort(new Error(`received ${sig}`));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return c.signal;
+}
 
 function version(): string {
   try {
@@ -26,7 +35,9 @@ const code = await main(process.argv.slice(2), {
   stderr: process.stderr,
   env: process.env,
   cwd: process.cwd(),
-  signal: controller.signal,
+  get signal() {
+    return abortSignal();
+  },
   version: version(),
 });
 // Pipes and files are written synchronously on Linux, so exiting now loses no output

@@ -1,6 +1,5 @@
 import { closest, parseArgs, wantsHelp } from "./args";
 import { CliError, EXIT, UsageError } from "./errors";
-import { commandHelp, groupHelp, mainHelp } from "./help";
 import { makeOutput, type Output } from "./output";
 import { COMMANDS } from "./registry";
 
@@ -57,17 +56,45 @@ export function reportError(e: unknown, out: Output): number {
 }
 
 /**
+ * Moves global options written before the command (`recall --json status`,
+ * `recall --config f.yaml query x`) after it, where the parser reads them.
+ */
+export function hoistGlobals(argv: readonly string[]): string[] {
+  const globals: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i]!;
+    if (a === "--json" || a === "--no-color") globals.push(a);
+    else if (a === "--config" && i + 1 < argv.length) globals.push(a, argv[++i]!);
+    else if (a.startsWith("--config=")) globals.push(a);
+    else break;
+    i++;
+  }
+  if (globals.length === 0 || i >= argv.length) return [...argv];
+  const rest = argv.slice(i);
+  // after the command words (`bundle serve`), before any `--`
+  const words = rest[0] === "bundle" && rest[1] !== undefined && !rest[1].startsWith("-") ? 2 : 1;
+  const dash = rest.indexOf("--");
+  const tail = dash === -1 ? rest.slice(words) : rest.slice(words, dash);
+  return [...rest.slice(0, words), ...tail, ...globals, ...(dash === -1 ? [] : rest.slice(dash))];
+}
+
+/**
  * Runs `recall` with `argv` (without node and the script). Resolves with the
  * exit code; never throws.
  */
-export async function main(argv: readonly string[], io: MainIo): Promise<number> {
-  const json = argv.includes("--json");
-  const noColor = argv.includes("--no-color");
+export async function main(rawArgv: readonly string[], io: MainIo): Promise<number> {
+  const argv = hoistGlobals(rawArgv);
+  const beforeDashes = argv.indexOf("--") === -1 ? argv : argv.slice(0, argv.indexOf("--"));
+  const json = beforeDashes.includes("--json");
+  const noColor = beforeDashes.includes("--no-color");
   const out = makeOutput({ stdout: io.stdout, stderr: io.stderr, env: io.env, noColor, json });
   try {
     const first = argv[0];
+    // Help texts are rendered by a module of their own, loaded only when asked for.
+    const help = () => import("./help");
     if (first === undefined || first === "--help" || first === "-h") {
-      io.stdout.write(mainHelp(out.style, io.version));
+      io.stdout.write((await help()).mainHelp(out.style, io.version));
       return first === undefined ? EXIT.usage : EXIT.ok;
     }
     if (first === "--version" || first === "-V") {
@@ -78,7 +105,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     let rest = argv.slice(1);
     if (first === "help") {
       if (rest.length === 0) {
-        io.stdout.write(mainHelp(out.style, io.version));
+        io.stdout.write((await help()).mainHelp(out.style, io.version));
         return EXIT.ok;
       }
       words = [rest[0]!];
@@ -87,7 +114,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     if (words[0] === "bundle") {
       const sub = rest[0];
       if (sub === undefined || sub.startsWith("-")) {
-        io.stdout.write(groupHelp("bundle", out.style));
+        io.stdout.write((await help()).groupHelp("bundle", out.style));
         return sub === undefined ? EXIT.usage : wantsHelp(rest) ? EXIT.ok : EXIT.usage;
       }
       words = ["bundle", sub];
@@ -101,12 +128,21 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
       throw new UsageError(`unknown command "${name}"`, guess ? `did you mean \`recall ${guess}\`?` : "see `recall --help`");
     }
     if (wantsHelp(rest)) {
-      io.stdout.write(commandHelp(entry.spec, out.style));
+      io.stdout.write((await help()).commandHelp(entry.spec, out.style));
       return EXIT.ok;
     }
     const args = parseArgs(rest, entry.spec);
     const mod = await entry.load();
-    return await mod.run({ args, out, env: io.env, cwd: io.cwd, version: io.version, signal: io.signal });
+    return await mod.run({
+      args,
+      out,
+      env: io.env,
+      cwd: io.cwd,
+      version: io.version,
+      get signal() {
+        return io.signal;
+      },
+    });
   } catch (e) {
     return reportError(e, out);
   }

@@ -97,3 +97,13 @@ describe("helpers", () => {
     expect(usage(() => intOption({ limit: "3.5" }, "limit", 1, 100)).message).toContain("integer");
   });
 });
+
+describe("hoistGlobals", () => {
+  it("moves leading global options after the command words, before --", async () => {
+    const { hoistGlobals } = await import("../main");
+    expect(hoistGlobals(["--json", "status"])).toEqual(["status", "--json"]);
+    expect(hoistGlobals(["--config", "c.yaml", "--no-color", "bundle", "serve", "d", "--port", "0"])).toEqual(["bundle", "serve", "d", "--port", "0", "--config", "c.yaml", "--no-color"]);
+    expect(hoistGlobals(["--json", "query", "--", "--x"])).toEqual(["query", "--json", "--", "--x"]);
+    expect(hoistGlobals(["query", "x"])).toEqual(["query", "x"]);
+  });
+});

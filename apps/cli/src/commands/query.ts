@@ -106,13 +106,14 @@ function failure(r: Failure, qc: QueryConfig, spawned: boolean): CliError {
 
 /** `recall query TEXT [--kind K]… [--entity E]… [--since D] [--until D] [--limit N] [--spawn]` */
 export async function run(ctx: CommandContext): Promise<number> {
-  const t0 = performance.now();
+  const t0 = process.hrtime.bigint();
   const intent = intentFromArgs(ctx.args);
   const qc = await queryConfig(ctx);
   if (qc.provider === "disabled") {
     throw new CliError("DISABLED", "memory is disabled (memory.provider: disabled)", { exitCode: EXIT.unavailable, hint: "set memory.provider to local or cloud", json: { class: "unavailable" } });
   }
-  let r = await postQuery(qc.socket_path, intent, { timeoutMs: qc.client_request_timeout_ms, signal: ctx.signal });
+  // No abort signal here: Ctrl-C during a ≤ client_request_timeout call just ends the process.
+  let r = await postQuery(qc.socket_path, intent, { timeoutMs: qc.client_request_timeout_ms });
   let spawned = false;
   if (r.class === "unavailable" && ctx.args.values.spawn === true && r.error.code !== "no_bundle") {
     spawned = true;
@@ -123,6 +124,6 @@ export async function run(ctx: CommandContext): Promise<number> {
     ctx.out.printJson(r.envelope);
     return EXIT.ok;
   }
-  for (const l of renderResults(r.envelope, ctx.out, { query: intent.text, elapsedMs: performance.now() - t0 })) ctx.out.line(l);
+  for (const l of renderResults(r.envelope, ctx.out, { query: intent.text, elapsedMs: Number(process.hrtime.bigint() - t0) / 1e6 })) ctx.out.line(l);
   return EXIT.ok;
 }
