@@ -132,8 +132,15 @@ export class Supervisor {
       if (spawns > 0) this.#restarts++;
       spawns++;
 
-      const spawned = await raceAbort(settle(() => this.#spawner.spawn(signal)), signal);
-      if (spawned === ABORTED) return this.#stop();
+      const spawnP = settle(() => this.#spawner.spawn(signal));
+      const spawned = await raceAbort(spawnP, signal);
+      if (spawned === ABORTED) {
+        // Let an in-flight spawn finish (bounded) so that shutdown sees the child it created.
+        const bound = new AbortController();
+        await Promise.race([spawnP, this.#o.clock.sleep(this.#o.shutdownGraceMs, bound.signal).catch(() => undefined)]);
+        bound.abort();
+        return this.#stop();
+      }
       if (!spawned.ok) {
         const err = spawned.error;
         const reason = spawnReason(err);

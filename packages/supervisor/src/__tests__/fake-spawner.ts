@@ -3,6 +3,8 @@ import type { FakeClock } from "./fake-clock";
 
 /** How one fake child behaves. */
 export interface ChildScript {
+  /** Virtual ms spawn takes (ignoring its signal). */
+  spawnAfterMs?: number;
   /** Throw from spawn with this reason (`null`: a plain Error without reason). */
   spawnThrows?: string | null;
   /** Virtual ms until waitReady answers. */
@@ -51,6 +53,7 @@ export class FakeSpawner implements Spawner {
     this.child++;
     this.events.push({ type: "spawn", child: this.child, t: this.clock.now() });
     const s = this.#script();
+    if (s.spawnAfterMs) await this.clock.timer(s.spawnAfterMs);
     if (s.spawnThrows !== undefined) {
       throw Object.assign(new Error(`spawn failed: ${s.spawnThrows}`), s.spawnThrows === null ? {} : { reason: s.spawnThrows });
     }

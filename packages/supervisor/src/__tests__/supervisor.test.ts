@@ -309,6 +309,19 @@ describe("Supervisor hooks and abort", () => {
     expect(spawner.alive).toBe(false);
   });
 
+  it("lets a spawn in flight finish before shutting its child down on abort", async () => {
+    const { clock, spawner, sup } = setup([{ spawnAfterMs: 100 }]);
+    const ac = new AbortController();
+    const run = sup.run(ac.signal);
+    await clock.runUntil(() => spawner.events.length === 1);
+    ac.abort();
+    expect(await clock.run(run)).toBe("stopped");
+    expect(spawner.events.map((e) => e.type)).toEqual(["spawn", "shutdown"]);
+    expect(spawner.events[1]!.t).toBe(100);
+    expect(spawner.alive).toBe(false);
+    expect(clock.pending).toBe(0);
+  });
+
   it("never spawns with an already-aborted signal", async () => {
     const { clock, spawner, sup } = setup([{}]);
     expect(await clock.run(sup.run(AbortSignal.abort()))).toBe("stopped");
