@@ -36,6 +36,10 @@ export interface ServiceConfigInput {
     readonly sidecar_ready_timeout_ms: number;
     readonly sidecar_shutdown_grace_ms: number;
     readonly sidecar_restart_max: number;
+    /** Supervisor schedule (config keys beyond SPEC §7); SPEC §4 defaults when absent. */
+    readonly sidecar_restart_backoff_ms?: number;
+    readonly sidecar_restart_backoff_max_ms?: number;
+    readonly sidecar_stable_after_ms?: number;
     readonly client_request_timeout_ms: number;
     readonly bundle_retain: number;
     readonly bundle_max_bytes: number;
@@ -87,6 +91,13 @@ export function serviceOptionsFromConfig(
       jitter: m.bundle_pull_jitter,
     },
   };
+  if (m.sidecar_restart_backoff_ms !== undefined || m.sidecar_restart_backoff_max_ms !== undefined) {
+    opts.backoff = {
+      ...(m.sidecar_restart_backoff_ms !== undefined ? { initialMs: m.sidecar_restart_backoff_ms } : {}),
+      ...(m.sidecar_restart_backoff_max_ms !== undefined ? { maxMs: m.sidecar_restart_backoff_max_ms } : {}),
+    };
+  }
+  if (m.sidecar_stable_after_ms !== undefined) opts.stableAfterMs = m.sidecar_stable_after_ms;
   if (overrides.version !== undefined) opts.version = overrides.version;
   if (overrides.fallback !== undefined) opts.fallback = overrides.fallback;
   return opts;

@@ -134,5 +134,24 @@ describe("serviceOptionsFromConfig with @recall/config", () => {
     expect(o.shutdownGraceMs).toBe(2000);
     expect(o.requestTimeoutMs).toBe(2000);
     expect(() => resolveOptions(o)).not.toThrow();
+    // SPEC §4 defaults for the supervisor schedule, from the config's own defaults
+    expect(resolveOptions(o).backoff).toMatchObject({ initialMs: 1000, maxMs: 30_000 });
+    expect(resolveOptions(o).stableAfterMs).toBe(300_000);
+  });
+
+  it("maps the supervisor schedule keys (restart backoff, stable-after)", async () => {
+    const { loadConfig } = await import("@recall/config");
+    const config = loadConfig({
+      env: {
+        HOME: "/home/u",
+        RECALL_MEMORY_SIDECAR_RESTART_BACKOFF: "50ms",
+        RECALL_MEMORY_SIDECAR_RESTART_BACKOFF_MAX: "2s",
+        RECALL_MEMORY_SIDECAR_STABLE_AFTER: "10s",
+      },
+      cwd: "/",
+    });
+    const r = resolveOptions(serviceOptionsFromConfig(config));
+    expect(r.backoff).toEqual({ initialMs: 50, maxMs: 2000, factor: 2, jitter: 0.2 });
+    expect(r.stableAfterMs).toBe(10_000);
   });
 });
