@@ -44,7 +44,9 @@ export class ProgressBar {
     if (e.total <= 0) return `${label} ${tail}`;
     const frac = Math.min(1, e.bytes / e.total);
     const pct = `${String(Math.floor(frac * 100)).padStart(3)}%`;
-    const barW = Math.max(10, Math.min(40, width - label.length - tail.length - pct.length - 6));
+    // a fixed tail width keeps the bar from jumping as the numbers grow
+    const tailW = Math.max(tail.length, 34);
+    const barW = Math.max(10, Math.min(40, width - label.length - tailW - pct.length - 7));
     const full = Math.round(frac * barW);
     return `${label} [${"█".repeat(full)}${"░".repeat(barW - full)}] ${pct}  ${tail}`;
   }
@@ -56,9 +58,9 @@ export class ProgressBar {
     if (e.phase !== this.#phase) {
       this.#phase = e.phase;
       this.#phaseStart = now;
-    } else if (now - this.#lastDraw < 80 && e.bytes < e.total) return;
+    } else if (e.phase !== "download" || (now - this.#lastDraw < 80 && e.bytes < e.total)) return;
     this.#lastDraw = now;
-    const width = this.#out.stderr.columns ?? 80;
+    const width = this.#out.stderr.columns || 80; // 0 under some pseudo-terminals
     const text = ProgressBar.frame(e, now - this.#phaseStart, width).slice(0, width - 1);
     this.#out.stderr.write(`\r\u001b[2K${this.#out.errStyle.cyan(text)}`);
     this.#drawn = true;
