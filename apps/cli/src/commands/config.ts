@@ -60,7 +60,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     const rows = CONFIG_KEYS.filter((k) => k.section === section).map((k) => {
       const v = (red[section] as Record<string, unknown>)[k.output];
       const src = sources[k.key]!;
-      return [`  ${k.name}:`, src === "default" ? show(k.type, v) : s.cyan(show(k.type, v)), s.dim(`# ${src === "file" ? `file ${config.configFile}` : src}`)];
+      return [`  ${k.name}:`, src === "default" ? show(k.type, v) : s.cyan(show(k.type, v)), s.dim(`# ${src}`)];
     });
     for (const l of table(rows)) out.line(l);
   }

@@ -92,7 +92,7 @@ describe("recall: usage, help, config errors, exit codes", () => {
     expect(c.sources["memory.bundle_pull_interval"]).toBe("default");
     const text = await recall(sb, ["config", "--config", file]);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/bundle_retain:\s+5\s+# file /);
+    expect(text.stdout).toMatch(/bundle_retain:\s+5\s+# file\n/);
     expect(text.stdout).toMatch(/api_key:\s+fp:[0-9a-f]{16}\s+# env RECALL_MEMORY_API_KEY/);
     expect((await recall(sb, ["--version"])).stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
