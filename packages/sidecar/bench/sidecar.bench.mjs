@@ -230,13 +230,14 @@ async function benchRestart() {
     }
     await s.stop();
     const base = median(raw);
+    const sc = median(cold);
     table(`2. crash → ready again vs cold start, ${BINARY_NAME} (ms, ${RESTART_RUNS} runs; goal restart ≤ 1.2x cold start)`, [
-      ["what", "median", "p90", "ratio vs raw cold start"],
-      ["raw cold start: spawn + 1 ms health poll (baseline)", f(base), f(pct(raw, 90)), "1.00x"],
-      ["Sidecar cold start: spawn + waitReady", f(median(cold)), f(pct(cold, 90)), `${f(median(cold) / base, 2)}x`],
-      ["Supervisor restart after SIGKILL (backoff 0)", f(median(restart)), f(pct(restart, 90)), `${f(median(restart) / base, 2)}x`],
+      ["what", "median", "p90", "vs raw cold", "vs Sidecar cold"],
+      ["raw cold start: spawn + 1 ms health poll (baseline)", f(base), f(pct(raw, 90)), "1.00x", `${f(base / sc, 2)}x`],
+      ["Sidecar cold start: spawn + waitReady (baseline)", f(sc), f(pct(cold, 90)), `${f(sc / base, 2)}x`, "1.00x"],
+      ["Supervisor restart after SIGKILL (backoff 0)", f(median(restart)), f(pct(restart, 90)), `${f(median(restart) / base, 2)}x`, `${f(median(restart) / sc, 2)}x`],
     ]);
-    return median(restart) / base;
+    return Math.max(median(restart) / base, median(restart) / sc);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -303,5 +304,5 @@ const cycles = parts.includes("3") ? await benchCycles() : { orphans: NaN, lefto
 sampleRss();
 console.log(`\npeak RSS of the supervising process: ${mib(peakRss)} MiB`);
 console.log(
-  `summary: ready latency median ${f(latency)} ms (goal ≤ 10), restart/cold ${f(ratio, 2)}x (goal ≤ 1.2), orphans ${cycles.orphans}, leftover sockets ${cycles.leftovers}`,
+  `summary: ready latency median ${f(latency)} ms (goal ≤ 10), restart/cold ${f(ratio, 2)}x (worse of the two baselines; goal ≤ 1.2), orphans ${cycles.orphans}, leftover sockets ${cycles.leftovers}`,
 );

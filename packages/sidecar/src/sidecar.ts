@@ -175,6 +175,11 @@ export class Sidecar {
     }
     this.#child = child;
     o.logger.info({ pid, file, args }, "sidecar spawned");
+    if (signal?.aborted) {
+      // aborted while starting: do not leave a child the caller does not know about
+      await this.shutdown(0);
+      throwIfAborted(signal);
+    }
   }
 
   /**

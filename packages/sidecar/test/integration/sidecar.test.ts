@@ -207,6 +207,17 @@ describe("Sidecar lifecycle with fixture sidecars", () => {
     await expect(crash.shutdown(100)).resolves.toBeUndefined();
   });
 
+  it("leaves no child behind when spawn's signal aborts while it starts", async () => {
+    const env = tempEnv();
+    const sc = fixtureSidecar(env, "ready.mjs");
+    const ac = new AbortController();
+    const p = sc.spawn(ac.signal);
+    ac.abort();
+    await expect(p).rejects.toMatchObject({ code: "SIDECAR_ABORTED" });
+    expect(sc.pid).toBeNull();
+    expect(existsSync(env.socketPath)).toBe(false);
+  });
+
   it("spawns again after a shutdown, and refuses to spawn over a running child", async () => {
     const env = tempEnv();
     const sc = fixtureSidecar(env, "ready.mjs");

@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { Supervisor, type DegradedReason, type SupervisorOptions } from "@recall/supervisor";
+import { Supervisor, type DegradedReason, type Spawner, type SupervisorOptions } from "@recall/supervisor";
 import { attachPolicy, Sidecar, type ExitInfo, type ReadyResult } from "@recall/sidecar";
 import { eventually, existsSync, expectGroupDead, fixture, onCleanup, tempEnv, type Env } from "./helpers";
 
@@ -34,7 +34,8 @@ class RecordingSpawner {
 
 function supervised(env: Env, binary: string, extraArgs: string[], opts: SupervisorOptions = {}) {
   const sidecar = new Sidecar({ socketPath: env.socketPath, bundleRoot: env.bundleRoot, binary, extraArgs });
-  const spawner = new RecordingSpawner(sidecar);
+  const structural: Spawner = sidecar; // compile-time check: a Sidecar is a Spawner without importing the supervisor
+  const spawner = new RecordingSpawner(structural as Sidecar);
   const degraded: [DegradedReason, number, Record<string, unknown>][] = [];
   const sup = new Supervisor(spawner, {
     maxAttempts: 3,
