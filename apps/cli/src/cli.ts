@@ -32,7 +32,9 @@ function version(): string {
 
 const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
-  stderr: process.stderr,
+  get stderr() {
+    return process.stderr;
+  },
   env: process.env,
   cwd: process.cwd(),
   get signal() {

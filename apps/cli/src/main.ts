@@ -88,7 +88,15 @@ export async function main(rawArgv: readonly string[], io: MainIo): Promise<numb
   const beforeDashes = argv.indexOf("--") === -1 ? argv : argv.slice(0, argv.indexOf("--"));
   const json = beforeDashes.includes("--json");
   const noColor = beforeDashes.includes("--no-color");
-  const out = makeOutput({ stdout: io.stdout, stderr: io.stderr, env: io.env, noColor, json });
+  const out = makeOutput({
+    stdout: io.stdout,
+    get stderr() {
+      return io.stderr;
+    },
+    env: io.env,
+    noColor,
+    json,
+  });
   try {
     const first = argv[0];
     // Help texts are rendered by a module of their own, loaded only when asked for.

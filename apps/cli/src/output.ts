@@ -114,7 +114,11 @@ export interface Output {
   printJson(v: unknown): void;
 }
 
-/** Builds an {@link Output} over two streams. */
+/**
+ * Builds an {@link Output} over two streams. `stderr` is touched only when
+ * something is written to it or its style is read: setting up
+ * `process.stderr` costs a few ms of start-up that a successful query never needs.
+ */
 export function makeOutput(opts: {
   stdout: Output["stdout"];
   stderr: Output["stderr"];
@@ -123,12 +127,16 @@ export function makeOutput(opts: {
   json: boolean;
 }): Output {
   const style = makeStyle(!opts.json && colorEnabled(opts.stdout, opts.env, opts.noColor));
-  const errStyle = makeStyle(colorEnabled(opts.stderr, opts.env, opts.noColor));
+  let errStyle: Style | undefined;
   return {
     stdout: opts.stdout,
-    stderr: opts.stderr,
+    get stderr() {
+      return opts.stderr;
+    },
     style,
-    errStyle,
+    get errStyle() {
+      return (errStyle ??= makeStyle(colorEnabled(opts.stderr, opts.env, opts.noColor)));
+    },
     json: opts.json,
     line: (s = "") => void opts.stdout.write(`${s}\n`),
     err: (s = "") => void opts.stderr.write(`${s}\n`),
