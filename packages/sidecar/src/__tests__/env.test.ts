@@ -41,6 +41,12 @@ describe("sidecarEnv", () => {
     );
   });
 
+  it("keeps a variable named __proto__ as a plain variable", () => {
+    const out = sidecarEnv(JSON.parse('{"__proto__":"x","A":"1"}') as Record<string, string>);
+    expect(Object.keys(out).sort()).toEqual(["A", "__proto__"]);
+    expect(Object.getOwnPropertyDescriptor(out, "__proto__")?.value).toBe("x");
+  });
+
   it("does not mutate its input", () => {
     const env = Object.freeze({ A: "1", MY_TOKEN: "x" });
     expect(sidecarEnv(env)).toEqual({ A: "1" });
