@@ -1,6 +1,7 @@
+import { parseManifestJson, safeExtract } from "@recall/bundle";
+import { createReadStream } from "node:fs";
 import { cp, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import * as tar from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_KEY, health, recall, sandbox, startServe, startTlm, stop, tlmBuild, transcript, waitFor, type Sandbox } from "./harness";
 
@@ -12,7 +13,6 @@ interface Manifest {
   expires_at?: string;
 }
 
-const readManifest = async (dir: string) => JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as Manifest;
 
 describe("recall bundle keygen → pack → sign → verify → serve → pull → install → query", () => {
   let sb: Sandbox;
@@ -23,10 +23,12 @@ describe("recall bundle keygen → pack → sign → verify → serve → pull �
     sb = await sandbox();
     const built = join(sb.dir, "built");
     await tlmBuild(sb, built);
-    const m = await readManifest(built);
+    // the files inside tlm's bundle (memories.db), to pack them again with recall
+    const parsed = parseManifestJson(await readFile(join(built, "manifest.json")));
+    if (!parsed.ok) throw parsed.rejection;
     src = join(sb.dir, "src");
-    await mkdir(src);
-    await tar.x({ file: join(built, m.archive.path), cwd: src });
+    const x = await safeExtract(createReadStream(join(built, parsed.manifest.archive.path)), { dest: src, manifest: parsed.manifest, maxBytes: 1 << 30, maxUnpackedBytes: 1 << 30 });
+    if (!x.ok) throw x.rejection;
   });
   afterAll(async () => {
     await sb.cleanup();

@@ -1,0 +1,43 @@
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { makeOutput } from "../output";
+import { renderResults, type EnvelopeLike } from "../render-results";
+
+const long = "Connection storms after deploys exhausted Postgres connections; PgBouncer in transaction mode fixed it for good.";
+const env: EnvelopeLike = {
+  source: "sidecar",
+  bundle_id: "20261126T090000Z",
+  took_ms: 0.42,
+  truncated: true,
+  evidence_quality: "indexed",
+  results: [
+    { id: "mem-119", text: long, kind: "episode", entities: ["postgres", "billing-api"], created_at: "2026-02-17T10:00:00Z", source_ref: "pm/119", score: 7.031 },
+    { id: "mem-029", text: "Invoices are immutable.", kind: "decision", entities: [], created_at: "2025-04-12T00:00:00Z", score: 12.5 },
+  ],
+};
+
+function out(isTTY: boolean, columns = 60) {
+  const s = Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), { isTTY, columns });
+  return makeOutput({ stdout: s, stderr: s, env: { NO_COLOR: "1" }, noColor: false, json: false });
+}
+
+describe("renderResults", () => {
+  it("aligns rank, score, kind and date; prints whole texts in a pipe", () => {
+    const lines = renderResults(env, out(false), { query: "postgres", elapsedMs: 12 });
+    expect(lines[0]).toBe(`1   7.03  episode   2026-02-17  ${long}`);
+    expect(lines[1]).toBe(`${" ".repeat(32)}postgres, billing-api  ·  pm/119  ·  mem-119`);
+    expect(lines[2]).toBe("2  12.50  decision  2025-04-12  Invoices are immutable.");
+    expect(lines[4]).toBe("2 results (truncated: raise --limit)  ·  bundle 20261126T090000Z  ·  0.4 ms in sidecar, 12 ms total");
+  });
+
+  it("cuts texts to the terminal width on a TTY", () => {
+    const lines = renderResults(env, out(true, 60), { query: "postgres", elapsedMs: 12 });
+    expect(lines[0]!.length).toBeLessThanOrEqual(60);
+    expect(lines[0]!.endsWith("…")).toBe(true);
+  });
+
+  it("says so when nothing matches", () => {
+    const lines = renderResults({ ...env, truncated: false, results: [] }, out(false), { query: "zebra", elapsedMs: 3 });
+    expect(lines[0]).toBe('no memories match "zebra"');
+  });
+});
