@@ -25,10 +25,14 @@ interface Entry {
 const MAX_ENTRIES = 8;
 const FORMAT = 1;
 
-/** Where the cache lives: `$XDG_CACHE_HOME/recall/cli-config.json`, else `~/.cache/recall/cli-config.json`. */
-export function cachePath(env: Record<string, string | undefined>): string {
-  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith("/") ? env.XDG_CACHE_HOME : join(env.HOME || "/", ".cache");
-  return join(base, "recall", "cli-config.json");
+/**
+ * Where the cache lives: `$XDG_CACHE_HOME/recall/cli-config.json`, else
+ * `$HOME/.cache/recall/cli-config.json`; null (no cache) when neither is set.
+ */
+export function cachePath(env: Record<string, string | undefined>): string | null {
+  if (env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith("/")) return join(env.XDG_CACHE_HOME, "recall", "cli-config.json");
+  if (env.HOME && env.HOME.startsWith("/")) return join(env.HOME, ".cache", "recall", "cli-config.json");
+  return null;
 }
 
 /**

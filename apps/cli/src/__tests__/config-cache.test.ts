@@ -29,7 +29,9 @@ describe("config cache", () => {
   });
 
   it("hits while the config file is unchanged, misses once it changes or appears", async () => {
-    const cache = cachePath({ XDG_CACHE_HOME: dir });
+    const cache = cachePath({ XDG_CACHE_HOME: dir })!;
+    expect(cachePath({ HOME: "/home/u" })).toBe("/home/u/.cache/recall/cli-config.json");
+    expect(cachePath({})).toBeNull();
     const cfg = join(dir, "config.yaml");
     await writeFile(cfg, "memory:\n  provider: local\n");
     await writeCachedConfig(cache, "k1", cfg, fileSignature(cfg), values);
@@ -46,7 +48,7 @@ describe("config cache", () => {
   });
 
   it("survives a corrupt cache file", async () => {
-    const cache = cachePath({ XDG_CACHE_HOME: dir });
+    const cache = cachePath({ XDG_CACHE_HOME: dir })!;
     await writeCachedConfig(cache, "k", "/nonexistent", null, values);
     await writeFile(cache, "{not json");
     expect(readCachedConfig(cache, "k")).toBeNull();

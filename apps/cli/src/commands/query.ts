@@ -32,10 +32,9 @@ function pick(c: RecallConfig): QueryConfig {
  */
 async function queryConfig(ctx: CommandContext): Promise<QueryConfig> {
   const file = strOption(ctx.args.values, "config");
-  const useCache = ctx.env.RECALL_CLI_NO_CACHE !== "1";
-  const path = cachePath(ctx.env);
+  const path = ctx.env.RECALL_CLI_NO_CACHE === "1" ? null : cachePath(ctx.env);
   const key = cacheKey({ version: ctx.version, cwd: ctx.cwd, file, env: ctx.env });
-  if (useCache) {
+  if (path !== null) {
     const hit = readCachedConfig(path, key);
     if (hit) return hit;
   }
@@ -44,7 +43,7 @@ async function queryConfig(ctx: CommandContext): Promise<QueryConfig> {
   const where = resolveConfigPath({ ...(file === undefined ? {} : { file }), env: ctx.env, cwd: ctx.cwd }).path;
   const sig = fileSignature(where);
   const values = pick(loadCliConfig(ctx));
-  if (useCache) await writeCachedConfig(path, key, where, sig, values);
+  if (path !== null) await writeCachedConfig(path, key, where, sig, values);
   return values;
 }
 
