@@ -20,6 +20,13 @@ import {
 
 const LONG = 600_000; // a ceiling no test may wait out: returning early is the point
 
+/** Waits until something answers on the socket (any answer), so a short ceiling tests the answer, not the start-up time. */
+const listening = (socketPath: string) =>
+  eventuallyAsync(async () => {
+    const r = await attachPolicy(socketPath, 1000);
+    return r.ok || r.class !== "unavailable";
+  });
+
 describe("Sidecar lifecycle with fixture sidecars", () => {
   it("spawns in its own process group, gets ready, and shuts down leaving nothing behind", async () => {
     const env = tempEnv();
@@ -99,7 +106,8 @@ describe("Sidecar lifecycle with fixture sidecars", () => {
     const env = tempEnv();
     const sc = fixtureSidecar(env, "hang.mjs", { extraArgs: ["--listen"] });
     await sc.spawn();
-    const r = await sc.waitReady(undefined, 600);
+    await listening(env.socketPath);
+    const r = await sc.waitReady(undefined, 300);
     expect(r).toMatchObject({ ok: false, reason: "timeout", detail: { last_health: { ready: false, compatibility: "compatible" } } });
   });
 
@@ -107,7 +115,8 @@ describe("Sidecar lifecycle with fixture sidecars", () => {
     const env = tempEnv();
     const sc = fixtureSidecar(env, "incompatible.mjs", { extraArgs: ["--sub-code", "corrupt"] });
     await sc.spawn();
-    const r = await sc.waitReady(undefined, 600);
+    await listening(env.socketPath);
+    const r = await sc.waitReady(undefined, 300);
     expect(r).toMatchObject({
       ok: false,
       reason: "incompatible",
@@ -119,7 +128,8 @@ describe("Sidecar lifecycle with fixture sidecars", () => {
     const env = tempEnv();
     const sc = fixtureSidecar(env, "bad-health.mjs");
     await sc.spawn();
-    const r = await sc.waitReady(undefined, 600);
+    await listening(env.socketPath);
+    const r = await sc.waitReady(undefined, 300);
     expect(r).toMatchObject({ ok: false, reason: "health_failed", detail: { last_error: { class: "internal" } } });
   });
 

@@ -101,7 +101,7 @@ describe("Supervisor driving a real Sidecar", () => {
   it("calls onIncompatible once, tries once more, then ends binary_too_old", async () => {
     const env = tempEnv();
     let hooks = 0;
-    const s = supervised(env, fixture("incompatible.mjs"), [], { readyTimeoutMs: 500, onIncompatible: () => void hooks++ });
+    const s = supervised(env, fixture("incompatible.mjs"), [], { readyTimeoutMs: 3000, onIncompatible: () => void hooks++ });
     expect(await s.start()).toBe("degraded");
     expect(hooks).toBe(1);
     expect(s.spawner.pids).toHaveLength(2);
