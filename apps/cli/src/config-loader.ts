@@ -1,4 +1,4 @@
-import { loadConfig, type RecallConfig } from "@recall/config";
+import { loadConfig, loadConfigWithSources, type ConfigWithSources, type RecallConfig } from "@recall/config";
 import { strOption } from "./args";
 import type { CommandContext } from "./registry";
 
@@ -10,4 +10,10 @@ import type { CommandContext } from "./registry";
 export function loadCliConfig(ctx: Pick<CommandContext, "args" | "env" | "cwd">): RecallConfig {
   const file = strOption(ctx.args.values, "config");
   return loadConfig({ ...(file === undefined ? {} : { file }), env: ctx.env, cwd: ctx.cwd });
+}
+
+/** {@link loadCliConfig}, plus where each key's value came from (`default`, `file:LINE`, env name, `--flag`). */
+export function loadCliConfigWithSources(ctx: Pick<CommandContext, "args" | "env" | "cwd">): ConfigWithSources {
+  const file = strOption(ctx.args.values, "config");
+  return loadConfigWithSources({ ...(file === undefined ? {} : { file }), env: ctx.env, cwd: ctx.cwd });
 }

@@ -87,13 +87,14 @@ describe("recall: usage, help, config errors, exit codes", () => {
     expect(c.config_file).toBe(file);
     expect(c.memory.provider).toBe("cloud");
     expect(c.memory.api_key).toMatch(/^fp:[0-9a-f]{16}$/);
-    expect(c.sources["memory.provider"]).toBe("file");
-    expect(c.sources["memory.api_key"]).toBe("env RECALL_MEMORY_API_KEY");
+    expect(c.sources["memory.provider"]).toBe(`${file}:2`);
+    expect(c.sources["memory.api_key"]).toBe("RECALL_MEMORY_API_KEY");
     expect(c.sources["memory.bundle_pull_interval"]).toBe("default");
     const text = await recall(sb, ["config", "--config", file]);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/bundle_retain:\s+5\s+# file\n/);
-    expect(text.stdout).toMatch(/api_key:\s+fp:[0-9a-f]{16}\s+# env RECALL_MEMORY_API_KEY/);
+    expect(text.stdout).toContain(`# ${file}:4\n`);
+    expect(text.stdout).toMatch(/bundle_retain:\s+5\s+# \S+ok\.yaml:4\n/);
+    expect(text.stdout).toMatch(/api_key:\s+fp:[0-9a-f]{16}\s+# RECALL_MEMORY_API_KEY/);
     expect((await recall(sb, ["--version"])).stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
