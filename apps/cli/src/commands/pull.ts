@@ -1,5 +1,6 @@
 import { controlSocketPath, type RecallConfig } from "@recall/config";
 import { Puller } from "@recall/puller";
+import { serviceOptionsFromConfig } from "@recall/service";
 import { loadCliConfig } from "../config-loader";
 import { controlRequest } from "../control-client";
 import { CliError, EXIT, type ExitCode } from "../errors";
@@ -41,24 +42,8 @@ export function exitFor(o: Outcome): ExitCode {
 }
 
 async function pullInProcess(config: RecallConfig, ctx: CommandContext, bar: ProgressBar): Promise<{ outcome: Outcome; bytes: number }> {
-  const m = config.memory;
-  const puller = new Puller({
-    endpoint: m.endpoint,
-    apiKey: m.api_key,
-    bundleRoot: m.bundle_root,
-    socketPath: m.socket_path,
-    publicKeys: m.bundle_public_keys,
-    schemaRange: m.bundle_schema_range,
-    retain: m.bundle_retain,
-    maxBytes: m.bundle_max_bytes,
-    maxUnpackedBytes: m.bundle_max_unpacked_bytes,
-    downloadTimeoutMs: m.bundle_download_timeout_ms,
-    minBytesPerSec: m.bundle_min_bytes_per_s,
-    allowInsecureHttp: m.allow_insecure_http,
-    startupDelayMs: m.bundle_pull_startup_delay_ms,
-    intervalMs: m.bundle_pull_interval_ms,
-    jitter: m.bundle_pull_jitter,
-  });
+  // The same config → puller mapping the daemon uses: one place (the service) owns it.
+  const puller = new Puller({ ...serviceOptionsFromConfig(config).puller, bundleRoot: config.memory.bundle_root });
   let bytes = 0;
   const outcome = await puller.tick({
     signal: ctx.signal,
