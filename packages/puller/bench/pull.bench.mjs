@@ -1,6 +1,6 @@
 // Pull + verify + install of a large bundle from a loopback node:http server,
 // side by side with `curl -s URL | tee >(sha256sum >/dev/null) | tar xz -C dir`
-// on the same archive. Default 100 MB of incompressible data; BENCH_FULL=1 → 1 GB.
+// on the same archive. Default 100 MB of incompressible data; BENCH_FULL=1 → 1 GB; BENCH_SIZE_MB=N → N MB.
 // The puller runs in a child process so its peak RSS (VmHWM) is its own.
 import { execFileSync, spawn } from "node:child_process";
 import { createReadStream, createWriteStream } from "node:fs";
@@ -27,7 +27,7 @@ if (process.argv[2] === "child") {
 }
 
 const { pack } = await import("@recall/bundle");
-const SIZE = process.env.BENCH_FULL === "1" ? 1024 * 1024 * 1024 : 100 * 1024 * 1024;
+const SIZE = (Number(process.env.BENCH_SIZE_MB) || (process.env.BENCH_FULL === "1" ? 1024 : 100)) * 1024 * 1024;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const work = await mkdtemp(join(tmpdir(), "puller-bench-"));
 
