@@ -73,6 +73,7 @@ export class ServiceCore {
   #bundle: Bundle = { bundle_id: null, schema_version: null, installed_at: null };
   #lastPull: LastPull = { at: null, outcome: null, error: null };
   #bundleRefresh: Promise<void> | null = null;
+  #bundleRefreshAgain = false;
   #bundleRefreshedAt = Number.NEGATIVE_INFINITY;
 
   /**
@@ -498,7 +499,12 @@ export class ServiceCore {
     const h = r.value;
     if (this.#o.mode === "attach") this.#attachPid = h.pid;
     if (h.ready || h.compatibility === "unknown") this.#startPullerOnce();
-    if (h.bundle_id !== this.#bundle.bundle_id) void this.#refreshBundle();
+    if (h.bundle_id !== this.#bundle.bundle_id) {
+      // The sidecar's word is the freshest: show it at once (a status read right after "ready"
+      // must name the bundle being served); the refresh fills installed_at from state.json.
+      if (h.ready) this.#bundle = { bundle_id: h.bundle_id, schema_version: h.schema_version, installed_at: this.#bundle.installed_at };
+      void this.#refreshBundle();
+    }
     if (h.ready) {
       this.#setStatus("ready", null, {});
     } else if (h.compatibility === "incompatible") {
@@ -557,11 +563,17 @@ export class ServiceCore {
   }
 
   #refreshBundle(): Promise<void> {
-    if (this.#bundleRefresh !== null) return this.#bundleRefresh;
+    if (this.#bundleRefresh !== null) {
+      // A read already in flight may predate the change that asked for this one: read again after it.
+      this.#bundleRefreshAgain = true;
+      return this.#bundleRefresh;
+    }
+    this.#bundleRefreshAgain = false;
     this.#bundleRefresh = this.#parts
       .readBundleState(this.#o.bundleRoot)
       .then(
         (s) => {
+          if (this.#bundleRefreshAgain) return; // stale: a newer read follows
           this.#bundle = s.current
             ? {
                 bundle_id: s.current.bundle_id,
@@ -581,6 +593,7 @@ export class ServiceCore {
       .finally(() => {
         this.#bundleRefresh = null;
         this.#bundleRefreshedAt = this.#clock.now();
+        if (this.#bundleRefreshAgain && !this.#stopping) void this.#refreshBundle();
       });
     return this.#bundleRefresh;
   }

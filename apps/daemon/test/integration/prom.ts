@@ -1,7 +1,9 @@
 /** One Prometheus sample. */
 export interface Sample { name: string; labels: Record<string, string>; value: number }
 
-const SAMPLE_RE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?(?:[0-9.]+(?:e[+-]?[0-9]+)?|NaN|\+Inf|-Inf))(?: [0-9]+)?$/;
+// Values as Prometheus parses them (Go's ParseFloat): NaN and Inf in any case — prom-client
+// writes an empty event-loop-lag summary as "Nan".
+const SAMPLE_RE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?(?:[0-9.]+(?:e[+-]?[0-9]+)?|[Nn][Aa][Nn]|[+-]?[Ii]nf))(?: [0-9]+)?$/;
 const LABEL_RE = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
 /**
