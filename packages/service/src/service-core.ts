@@ -74,6 +74,7 @@ export class ServiceCore {
   #lastPull: LastPull = { at: null, outcome: null, error: null };
   #bundleRefresh: Promise<void> | null = null;
   #bundleRefreshAgain = false;
+  #bundleRefreshNext: Promise<void> | null = null;
   #bundleRefreshedAt = Number.NEGATIVE_INFINITY;
 
   /**
@@ -564,9 +565,14 @@ export class ServiceCore {
 
   #refreshBundle(): Promise<void> {
     if (this.#bundleRefresh !== null) {
-      // A read already in flight may predate the change that asked for this one: read again after it.
+      // A read already in flight may predate the change that asked for this one: its result is
+      // dropped and one more read follows it (shared by every caller that asked meanwhile).
       this.#bundleRefreshAgain = true;
-      return this.#bundleRefresh;
+      this.#bundleRefreshNext ??= this.#bundleRefresh.then(() => {
+        this.#bundleRefreshNext = null;
+        return this.#refreshBundle();
+      });
+      return this.#bundleRefreshNext;
     }
     this.#bundleRefreshAgain = false;
     this.#bundleRefresh = this.#parts
@@ -593,7 +599,6 @@ export class ServiceCore {
       .finally(() => {
         this.#bundleRefresh = null;
         this.#bundleRefreshedAt = this.#clock.now();
-        if (this.#bundleRefreshAgain && !this.#stopping) void this.#refreshBundle();
       });
     return this.#bundleRefresh;
   }
