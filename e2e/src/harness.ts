@@ -6,6 +6,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { PullNowOutcome, StatusSnapshot } from "@recall/service";
 
 /** Repository root (e2e/src/harness.ts → ../..). */
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -37,7 +38,7 @@ export async function waitFor<T>(probe: () => T | Promise<T>, what: string, time
 }
 
 /** A JSON HTTP call over a Unix socket with a deadline; never hangs. */
-export function unixRequest(socketPath: string, method: string, urlPath: string, body?: unknown, timeoutMs = 10_000): Promise<{ status: number; body: string; json: () => any }> {
+export function unixRequest(socketPath: string, method: string, urlPath: string, body?: unknown, timeoutMs = 10_000): Promise<{ status: number; body: string; json: () => unknown }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = http.request(
@@ -256,13 +257,13 @@ export class Daemon {
     return new Daemon(proc, cfg.controlSocket, cfg.socketPath, cfg.bundleRoot);
   }
 
-  async status(): Promise<any> {
+  async status(): Promise<StatusSnapshot> {
     const r = await unixRequest(this.controlSocket, "GET", "/status", undefined, 5000);
-    return r.json();
+    return r.json() as StatusSnapshot;
   }
 
   /** Waits until /status satisfies `pred` (and returns that status). */
-  waitStatus(pred: (s: any) => boolean, what: string, timeoutMs = 60_000): Promise<any> {
+  waitStatus(pred: (s: StatusSnapshot) => boolean, what: string, timeoutMs = 60_000): Promise<StatusSnapshot> {
     return waitFor(async () => {
       if (this.proc.child.exitCode !== null) throw new Error(`recalld exited (${this.proc.child.exitCode}):\n${this.proc.output().slice(-3000)}`);
       const s = await this.status();
@@ -270,9 +271,10 @@ export class Daemon {
     }, what, timeoutMs, 50);
   }
 
-  async pull(timeoutMs = 120_000): Promise<any> {
+  /** `POST /pull`: the outcome, loosely typed (tests read `outcome`, `reason`, `bundle_id`). */
+  async pull(timeoutMs = 120_000): Promise<{ outcome: PullNowOutcome & { reason?: string; bundle_id?: string } }> {
     const r = await unixRequest(this.controlSocket, "POST", "/pull", undefined, timeoutMs);
-    return r.json();
+    return r.json() as { outcome: PullNowOutcome & { reason?: string; bundle_id?: string } };
   }
 
   async stop(timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

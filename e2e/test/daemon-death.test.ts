@@ -39,7 +39,7 @@ describe("daemon death mid-pull", () => {
       const staging = sb.path("bundles", "staging");
       expect(existsSync(staging) ? readdirSync(staging) : []).toEqual([]);
       expect(existsSync(sb.path("bundles", "current.tmp"))).toBe(false);
-      installedIds.add(st.bundle.bundle_id);
+      if (st.bundle.bundle_id) installedIds.add(st.bundle.bundle_id);
 
       const next = await buildMarkedBundle(sb.path("pub"), bundleId(i), { extra: big });
       host.publish(next.dir);

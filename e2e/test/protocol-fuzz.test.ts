@@ -77,7 +77,7 @@ describe("protocol fuzz against tlm serve", () => {
   it(`stays healthy across ${RUNS} hostile requests`, async () => {
     const statuses = new Map<number | null, number>();
     await fc.assert(
-      fc.asyncProperty(method, route, fc.array(header, { maxLength: 4 }), jsonish, fc.boolean(), fc.nat({ maxValue: 400 }), async (m, r, hs, body, closeEarly, cut) => {
+      fc.asyncProperty(method, route, fc.array(header, { maxLength: 4 }), jsonish, fc.boolean(), fc.nat({ max: 400 }), async (m, r, hs, body, closeEarly, cut) => {
         const head = `${m} ${r} HTTP/1.1\r\nhost: x\r\n${hs.map(([k, v]) => `${k}: ${v.replace(/[\r\n]/g, "")}\r\n`).join("")}content-length: ${Buffer.byteLength(body, "latin1")}\r\n\r\n`;
         const full = Buffer.concat([Buffer.from(head, "latin1"), Buffer.from(body, "latin1")]);
         // Half-written requests: cut the bytes somewhere and close.
