@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SidecarClient } from "@recall/client";
@@ -100,6 +100,10 @@ http {
     await waitFor(() => /GET \/api\/v1\/memory\/bundle\/manifest HTTP\/1\.1" 304/.test(access()), "a 304 in nginx's access log", 10_000);
 
     upload.publish((await buildMarkedBundle(sb.path("pub"), bundleId(1))).dir);
+    // nginx's ETag is "<mtime in seconds>-<size>": two manifests of the same size published within
+    // one second share it (and get a 304). Real publishes are hours apart; say this one is a minute later.
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(`${www}/manifest.json`, later, later);
     const next = await daemon.pull();
     expect(next.outcome).toMatchObject({ outcome: "installed", bundle_id: bundleId(1) });
     await daemon.waitStatus((s) => s.bundle.bundle_id === bundleId(1), "next bundle installed");
