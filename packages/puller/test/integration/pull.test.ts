@@ -395,8 +395,9 @@ describe("locking and reload", () => {
   });
 
   it("reload: retries once after 409, then succeeds", async () => {
-    const sc = await startFakeSidecar(await tempDir("pl-"), [409, 200]);
-    closers.push(() => sc.close());
+    const scDir = await tempDir("pl-");
+    const sc = await startFakeSidecar(scDir, [409, 200]);
+    closers.push(() => sc.close(), () => rm(scDir, { recursive: true, force: true }));
     const ep = await endpoint(await makeBundle(base, "b1"));
     expect(await puller(ep, { socketPath: sc.socketPath }).tick()).toMatchObject({ outcome: "installed" });
     expect(sc.reloads).toEqual([409, 200]);
@@ -404,8 +405,9 @@ describe("locking and reload", () => {
   });
 
   it("reload failure is audited but the bundle is still installed", async () => {
-    const sc = await startFakeSidecar(await tempDir("pl-"), [500]);
-    closers.push(() => sc.close());
+    const scDir = await tempDir("pl-");
+    const sc = await startFakeSidecar(scDir, [500]);
+    closers.push(() => sc.close(), () => rm(scDir, { recursive: true, force: true }));
     const ep = await endpoint(await makeBundle(base, "b1"));
     expect(await puller(ep, { socketPath: sc.socketPath }).tick()).toMatchObject({ outcome: "installed" });
     expect(cap.events.map((e) => e.event)).toContain("memory_reload_failed");
