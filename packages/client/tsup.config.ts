@@ -1,3 +1,3 @@
 import { tsupConfig } from "../../tools/tsup.base";
 
-export default tsupConfig();
+export default tsupConfig({ entry: ["src/index.ts", "src/lite.ts"], splitting: true });

@@ -1,6 +1,8 @@
 export { SidecarClient } from "./sidecar-client";
 export { probeHealth } from "./probe-health";
 export { classifyResponse, classifyTransportError } from "./classify";
+export { classifyStatus, envelopeProblem } from "./outcome";
+export type { BodyCheck } from "./outcome";
 export type { ResponseSchema } from "./classify";
 export { CLIENT_ERROR_CODES, SidecarClientError } from "./errors";
 export type { SidecarClientErrorCode } from "./errors";
