@@ -9,7 +9,7 @@ export type AttachResult =
   | { ok: false; class: Exclude<ErrorClass, "ok">; error: { code: string; message: string; status?: number; sub_code?: string } };
 
 /**
- * Attach mode (SPEC §4/§5): one `GET /health` probe of an already running
+ * Attach mode (docs/protocol.md): one `GET /health` probe of an already running
  * sidecar with a 1 s ceiling. Never spawns, never throws; a missing or
  * refusing socket is `{ok: false, class: "unavailable"}`. `ok` means the
  * sidecar answered — check `health.ready` for readiness.

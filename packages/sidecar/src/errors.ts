@@ -6,7 +6,7 @@ export type SidecarErrorCode =
   | "SIDECAR_ALREADY_RUNNING"
   | "SIDECAR_ABORTED";
 
-/** The supervisor-facing reason a failed `spawn` carries (SPEC §4). */
+/** The supervisor-facing reason a failed `spawn` carries (docs/status.md). */
 export type SpawnFailureReason = "binary_missing" | "exec_error" | "socket_in_use";
 
 /**

@@ -22,7 +22,7 @@ export interface ResolveBinaryOptions {
 }
 
 /**
- * Finds the sidecar binary (SPEC §4): `tlmPath` when set — an absolute (or
+ * Finds the sidecar binary (docs/config.md, `tlm_path`): `tlmPath` when set — an absolute (or
  * `./relative`) path must exist and be an executable file, a bare name is
  * looked up on `env.PATH`; otherwise `tlm` on `env.PATH`; otherwise the
  * reference `tlm` shipped with the optional peer `@recall/tlm` (its

@@ -1,11 +1,12 @@
-import { spawn as spawnChild, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { constants, watch, type FSWatcher } from "node:fs";
 import { access, mkdir } from "node:fs/promises";
 import { basename, dirname } from "node:path";
-import { createInterface, type Interface } from "node:readline";
 import { probeHealth, type Health } from "@recall/client";
+import { execa, type ResultPromise } from "execa";
 import { SidecarError } from "./errors";
 import { sidecarEnv } from "./env";
+import { BoundedLineSplitter } from "./line-splitter";
 import { OutputRing } from "./output-ring";
 import { groupHasLiveMembers, signalGroup } from "./process-group";
 import { probeDelay } from "./probe-schedule";
@@ -32,6 +33,10 @@ export interface SidecarOptions {
   pollInterval?: string | number;
   /** Lines kept for {@link Sidecar.recentOutput}. Default 64. */
   outputLines?: number;
+  /** Bytes (UTF-8) kept for {@link Sidecar.recentOutput}, oldest lines dropped first. Default 128 KiB. */
+  outputBytes?: number;
+  /** Longest output line kept or logged; longer lines are cut and marked `… [truncated]`. Default 8 KiB. */
+  maxLineBytes?: number;
   /**
    * Watch the socket's directory during `waitReady` and probe as soon as the
    * socket file appears (inotify through `fs.watch`). Default true; the probe
@@ -41,21 +46,21 @@ export interface SidecarOptions {
 }
 
 interface Child {
-  proc: ChildProcess;
+  proc: ResultPromise;
   pid: number;
   exit: Promise<ExitInfo>;
   exitInfo: ExitInfo | null;
-  readers: Interface[];
   shutdown: Promise<void> | null;
+  /** The process "exit" hook that kills the group if this process exits first. */
+  exitHook: () => void;
 }
 
 const JS_FILE = /\.(?:c|m)?js$/;
 const STALE_PROBE_TIMEOUT_MS = 1000;
 const KILL_WAIT_MS = 5000;
-const MAX_LINE = 4096;
 
 /**
- * Handle on one sidecar child process at a time (SPEC §4). Structurally a
+ * Handle on one sidecar child process at a time (docs/protocol.md). Structurally a
  * `@recall/supervisor` `Spawner`: `spawn`, `waitReady`, `wait`, `shutdown`.
  * The child runs in its own process group, so `shutdown` reaches whatever it
  * forked.
@@ -77,9 +82,11 @@ export class Sidecar {
       parentPid: o.parentPid ?? process.pid,
       pollInterval: o.pollInterval === undefined ? undefined : typeof o.pollInterval === "number" ? `${o.pollInterval}ms` : o.pollInterval,
       outputLines: o.outputLines ?? 64,
+      outputBytes: o.outputBytes ?? 128 * 1024,
+      maxLineBytes: o.maxLineBytes ?? 8 * 1024,
       watchSocket: o.watchSocket ?? true,
     });
-    this.#ring = new OutputRing(this.#o.outputLines);
+    this.#ring = new OutputRing(this.#o.outputLines, this.#o.outputBytes);
   }
 
   /** Pid of the running child (the process-group leader), or null when none runs. */
@@ -136,27 +143,58 @@ export class Sidecar {
     throwIfAborted(signal);
 
     const { file, args } = this.command();
-    const proc = spawnChild(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: o.env });
-    let markExit!: (e: ExitInfo) => void;
-    const exit = new Promise<ExitInfo>((resolve) => (markExit = resolve));
-    try {
-      await new Promise<void>((resolve, reject) => {
-        proc.once("spawn", resolve);
-        proc.once("error", reject);
-      });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new SidecarError("SIDECAR_EXEC_ERROR", `cannot run ${file}: ${code ?? String(e)}`, {
+    const proc = execa(file, args, {
+      // Own process group (pgid = pid), so shutdown reaches whatever the sidecar forks.
+      detached: true,
+      // execa skips `cleanup` for detached children; the sidecar's --parent-pid watch and
+      // the exit hook below stand in for it.
+      cleanup: true,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      buffer: false,
+      reject: false,
+      // Only the scrubbed environment: execa would otherwise merge in process.env.
+      extendEnv: false,
+      env: o.env,
+    });
+    let exitInfo: ExitInfo | null = null;
+    const exit = new Promise<ExitInfo>((resolve) =>
+      proc.once("exit", (code, sig) => {
+        exitInfo = { code, signal: sig };
+        resolve(exitInfo);
+      }),
+    );
+    // "spawn", else execa's result, which carries the typed error (ENOENT, EACCES, ...).
+    const failed = await once(proc, "spawn").then(
+      () => null,
+      () => proc,
+    );
+    if (failed !== null) {
+      const code = failed.code;
+      throw new SidecarError("SIDECAR_EXEC_ERROR", `cannot run ${file}: ${code ?? failed.shortMessage}`, {
         reason: code === "ENOENT" ? "binary_missing" : "exec_error",
-        cause: e,
+        cause: failed.cause ?? failed,
       });
     }
     const pid = proc.pid!;
-    const child: Child = { proc, pid, exit, exitInfo: null, readers: [], shutdown: null };
-    proc.once("exit", (code, sig) => {
-      child.exitInfo = { code, signal: sig };
-      o.logger.info({ pid, code, signal: sig }, "sidecar exited");
-      markExit(child.exitInfo);
+    const killGroupOnExit = () => {
+      if (child.exitInfo === null || groupHasLiveMembers(pid)) signalGroup(pid, "SIGKILL");
+    };
+    const child: Child = { proc, pid, exit, exitInfo, shutdown: null, exitHook: killGroupOnExit };
+    // execa's promise settles only once the pipes close too, which a grandchild holding
+    // them can delay: the reaping of the leader ("exit") is what wait() reports.
+    void proc.then(
+      () => undefined,
+      () => undefined,
+    );
+    // Stand-in for execa's `cleanup` (which it skips for detached children), by hand
+    // because it must reach the whole group.
+    process.on("exit", killGroupOnExit);
+    void exit.then((info) => {
+      child.exitInfo = info;
+      o.logger.info({ pid, code: info.code, signal: info.signal }, "sidecar exited");
+      if (!groupHasLiveMembers(pid)) process.removeListener("exit", killGroupOnExit);
     });
     proc.on("error", (e) => o.logger.warn({ pid, err: e.message }, "sidecar process error"));
     for (const [stream, readable] of [
@@ -164,14 +202,13 @@ export class Sidecar {
       ["stderr", proc.stderr],
     ] as const) {
       if (!readable) continue;
-      readable.on("error", () => undefined);
-      const rl = createInterface({ input: readable, crlfDelay: Infinity });
-      rl.on("line", (raw: string) => {
-        const line = raw.length > MAX_LINE ? `${raw.slice(0, MAX_LINE)}…` : raw;
+      const lines = new BoundedLineSplitter(o.maxLineBytes, (line) => {
         this.#ring.push(line);
         o.logger.info({ pid, stream, line }, "sidecar output");
       });
-      child.readers.push(rl);
+      readable.on("data", (chunk: Buffer) => lines.write(chunk));
+      readable.once("end", () => lines.end());
+      readable.on("error", () => undefined);
     }
     this.#child = child;
     o.logger.info({ pid, file, args }, "sidecar spawned");
@@ -329,7 +366,7 @@ export class Sidecar {
     } catch (e) {
       log.warn({ pid: child.pid, err: e instanceof Error ? e.message : String(e) }, "sidecar shutdown error");
     }
-    for (const rl of child.readers) rl.close();
+    process.removeListener("exit", child.exitHook);
     child.proc.stdout?.destroy();
     child.proc.stderr?.destroy();
     try {
