@@ -33,7 +33,7 @@ export function schemaInRange(version: string, range: string): boolean {
 }
 
 /**
- * Applies the acceptance rules of SPEC §3.1/§3.4 to a parsed manifest, in this
+ * Applies the acceptance rules of docs/bundle-format.md to a parsed manifest, in this
  * order: signature (`unsigned`, `bad_signature`), `schema_out_of_range`,
  * `expired` (`expires_at` at or before `now`), `wrong_tenant` (the manifest
  * names a tenant and it is not ours). Rollback is the puller's check (it owns

@@ -1,0 +1,50 @@
+import { performance } from "node:perf_hooks";
+
+/** What one run of a parser on a worst-shape input cost. */
+export interface Cost {
+  ms: number;
+  /** Growth of the process's peak RSS over the run, in MiB (0 when the old peak was not passed). */
+  peakGrowthMiB: number;
+}
+
+/**
+ * Runs `fn` once and reports its wall time and how far it pushed the
+ * process's peak RSS (`resourceUsage().maxRSS`) above the RSS it started at.
+ */
+export async function measure(fn: () => unknown): Promise<Cost> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const t0 = performance.now();
+  await fn();
+  const ms = performance.now() - t0;
+  const peak = process.resourceUsage().maxRSS * 1024;
+  return { ms, peakGrowthMiB: Math.max(0, peak - rssBefore) / 2 ** 20 };
+}
+
+/**
+ * Linear-cost check, robust on a noisy shared machine: time at size N and 4N
+ * (best of `runs`), and the 4N run may cost at most `maxRatio` times the N run
+ * (a quadratic parser gives 16×, an exponential one far more). Runs under
+ * `floorMs` are treated as `floorMs`, so timer noise on tiny runs cannot fail it.
+ */
+export async function growth(
+  run: (n: number) => unknown,
+  n: number,
+  opts: { runs?: number; floorMs?: number } = {},
+): Promise<{ small: Cost; large: Cost; ratio: number }> {
+  const runs = opts.runs ?? 2;
+  const floor = opts.floorMs ?? 50;
+  const best = async (size: number): Promise<Cost> => {
+    let ms = Infinity;
+    let peakGrowthMiB = 0;
+    for (let i = 0; i < runs; i++) {
+      const c = await measure(() => run(size));
+      ms = Math.min(ms, c.ms);
+      peakGrowthMiB = Math.max(peakGrowthMiB, c.peakGrowthMiB);
+    }
+    return { ms, peakGrowthMiB };
+  };
+  const small = await best(n);
+  const large = await best(4 * n);
+  return { small, large, ratio: Math.max(large.ms, floor) / Math.max(small.ms, floor) };
+}
