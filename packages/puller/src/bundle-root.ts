@@ -2,6 +2,7 @@ import { lstat, readFile, readdir, readlink, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parseManifest, type Manifest } from "@recall/bundle";
 import { acquireLock } from "./lock";
+import { assertRealDir, removeInside } from "./safe-remove";
 import { bundleRootLayout } from "./layout";
 import { readState } from "./state";
 import type { CurrentBundle, StateJson } from "./types";
@@ -10,10 +11,15 @@ const BUNDLE_ID_RE = /^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$/;
 
 /**
  * Removes leftovers of an interrupted pull: everything in `staging/` and
- * `current.tmp`. Caller must hold the bundle-root lock.
+ * `current.tmp`. Caller must hold the bundle-root lock. Throws
+ * PullerError(PULLER_UNSAFE_DIR), removing nothing, when `staging/` or
+ * `bundles/` is a symlink.
  */
 export async function recoverLocked(root: string): Promise<void> {
   const l = bundleRootLayout(root);
+  // never list or delete through a planted link (docs/security.md)
+  await assertRealDir(l.staging);
+  await assertRealDir(l.bundles);
   await rm(l.currentTmp, { force: true });
   let names: string[] = [];
   try {
@@ -21,7 +27,7 @@ export async function recoverLocked(root: string): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
-  for (const n of names) await rm(join(l.staging, n), { recursive: true, force: true });
+  for (const n of names) await removeInside(root, join(l.staging, n));
   // temp files of an interrupted atomic write of state.json or the fingerprint
   const now = Date.now();
   for (const n of await readdir(root).catch(() => [] as string[])) {
@@ -38,7 +44,8 @@ export async function recoverLocked(root: string): Promise<void> {
  * Cleans a bundle root after a crash (SPEC §3.4): removes `staging/*` and
  * `current.tmp`. Takes the bundle lock; when another puller holds it, does
  * nothing (that puller cleans up itself). A dangling `current` is left alone:
- * it simply counts as "no bundle". Throws only on unexpected I/O errors.
+ * it simply counts as "no bundle". Throws on unexpected I/O errors and
+ * PullerError(PULLER_UNSAFE_DIR) on a symlinked `staging/` or `bundles/`.
  */
 export async function recoverBundleRoot(bundleRoot: string): Promise<void> {
   const l = bundleRootLayout(bundleRoot);
@@ -120,7 +127,10 @@ export async function readBundleState(
   if (m === null) return { current: null, state };
   const inst = state?.installed ?? null;
   const installedAt = inst !== null && inst.bundle_id === m.bundle_id ? inst.at : null;
-  return { current: { bundle_id: m.bundle_id, schema_version: m.schema_version, installed_at: installedAt }, state };
+  return {
+    current: { bundle_id: m.bundle_id, schema_version: m.schema_version, installed_at: installedAt, expires_at: m.expires_at ?? null },
+    state,
+  };
 }
 
 /** Ids of the installed bundle directories (`bundles/*`), sorted ascending (byte order). */

@@ -1,10 +1,11 @@
 /** Stable codes of {@link PullerError}. */
-export type PullerErrorCode = "PULLER_INVALID_OPTIONS" | "PULLER_IO" | "PULLER_STATE_CORRUPT";
+export type PullerErrorCode = "PULLER_INVALID_OPTIONS" | "PULLER_IO" | "PULLER_STATE_CORRUPT" | "PULLER_UNSAFE_DIR";
 
 /**
- * Base error of @recall/puller. Only programmer errors (bad options) and
- * unexpected local I/O are thrown; expected pull outcomes are returned as
- * `PullOutcome` values.
+ * Base error of @recall/puller. Only programmer errors (bad options),
+ * unexpected local I/O and an unsafe bundle-root layout (a symlinked
+ * `staging/` or `bundles/`) are thrown; expected pull outcomes are returned
+ * as `PullOutcome` values.
  */
 export class PullerError extends Error {
   /** Stable machine-readable code. */

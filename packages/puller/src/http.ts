@@ -1,5 +1,5 @@
 import { request, type Dispatcher } from "undici";
-import { checkUrl, sameOrigin } from "./url-policy";
+import { checkRedirect, checkUrl, sameOrigin } from "./url-policy";
 import type { FailReason } from "./types";
 
 const MAX_REDIRECTS = 5;
@@ -45,7 +45,9 @@ export function mapRequestError(err: unknown, signal: AbortSignal): HttpFailure 
 
 /**
  * GET with manual redirects (at most 5): every hop must pass the URL policy,
- * and the API key is attached only to hops of `keyOrigin` (SPEC §3.2).
+ * a redirect from https to plain http is never followed (not even to
+ * loopback, not even with `allowInsecureHttp`), and the API key is attached
+ * only to hops of `keyOrigin` (docs/security.md).
  * Non-redirect responses are returned whatever their status; transport
  * errors are returned as failures, never thrown.
  */
@@ -71,11 +73,15 @@ export async function httpGet(url: URL, opts: HttpGetOptions): Promise<HttpRespo
     const location = res.headers.location;
     if ([301, 302, 303, 307, 308].includes(res.statusCode) && typeof location === "string") {
       await res.body.dump().catch(() => {});
+      let next: URL;
       try {
-        current = new URL(location, current);
+        next = new URL(location, current);
       } catch {
         return { ok: false, reason: "http_status", message: `bad redirect location (HTTP ${res.statusCode})` };
       }
+      const refusedHop = checkRedirect(current, next, opts.allowInsecureHttp);
+      if (refusedHop !== null) return { ok: false, reason: "insecure_url", message: refusedHop };
+      current = next;
       continue;
     }
     return { ok: true, status: res.statusCode, headers: res.headers, body: res.body, url: current };

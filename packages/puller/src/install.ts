@@ -1,4 +1,5 @@
 import { chmod, rename, rm, stat, symlink } from "node:fs/promises";
+import { assertRealDir, removeInside } from "./safe-remove";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Manifest } from "@recall/bundle";
@@ -6,12 +7,15 @@ import { byteOrder, currentTargetId, installedIds } from "./bundle-root";
 import { ensureDir, fsyncDir, writeFileSynced } from "./fs-sync";
 import { bundleRootLayout } from "./layout";
 
-/** Creates the bundle-root skeleton: root 0700, `staging/`, `bundles/`. */
+/** Creates the bundle-root skeleton: root 0700, `staging/`, `bundles/`. Throws PullerError(PULLER_UNSAFE_DIR) on a symlinked `staging/` or `bundles/`. */
 export async function ensureLayout(root: string): Promise<void> {
   const l = bundleRootLayout(root);
   await ensureDir(l.root, 0o700);
   // an existing root keeps no wider mode than 0700 (it holds the tenant's memory)
   await chmod(l.root, 0o700).catch(() => {});
+  // mkdir -p succeeds on a symlink to a directory: refuse one before anything is written through it
+  await assertRealDir(l.staging);
+  await assertRealDir(l.bundles);
   await ensureDir(l.staging, 0o755);
   await ensureDir(l.bundles, 0o755);
 }
@@ -34,7 +38,7 @@ export async function commitStaged(root: string, manifest: Manifest, stagedDir: 
   if (await stat(finalDir).then(() => true, () => false)) {
     const aside = join(l.staging, `.old-${id}-${randomBytes(4).toString("hex")}`);
     await rename(finalDir, aside);
-    await rm(aside, { recursive: true, force: true });
+    await removeInside(root, aside);
   }
   await rename(stagedDir, finalDir);
   await fsyncDir(l.bundles);
@@ -63,8 +67,9 @@ export async function applyRetention(root: string, retain: number): Promise<stri
       // rename first so a half-removed directory is never mistaken for a bundle
       const aside = join(l.staging, `.gone-${id}-${randomBytes(4).toString("hex")}`);
       await ensureDir(l.staging);
+      await assertRealDir(l.bundles);
       await rename(join(l.bundles, id), aside);
-      await rm(aside, { recursive: true, force: true });
+      await removeInside(root, aside);
       removed.push(id);
     } catch {
       // best effort: the next install retries

@@ -1,4 +1,3 @@
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { checkManifestPolicy, parseManifest, safeExtract, type Manifest } from "@recall/bundle";
@@ -7,6 +6,8 @@ import { applyRetention, commitStaged, ensureLayout } from "./install";
 import { acquireLock } from "./lock";
 import { bundleRootLayout } from "./layout";
 import { reloadSidecar } from "./reload";
+import { removeInside } from "./safe-remove";
+import { PullerError } from "./errors";
 import { emptyState, readState, writeState } from "./state";
 import type { AuditSink, Clock, FailReason, Logger, PullOutcome, PullProgress, StateJson } from "./types";
 
@@ -50,6 +51,7 @@ export async function withRootLock(
   try {
     await ensureLayout(ctx.bundleRoot);
   } catch (err) {
+    if (err instanceof PullerError && err.code === "PULLER_UNSAFE_DIR") return failed("unsafe_dir", err.message);
     return failed("io", `cannot create the bundle root (${errCode(err)})`);
   }
   const lock = await acquireLock(bundleRootLayout(ctx.bundleRoot).lock).catch(() => undefined);
@@ -63,6 +65,10 @@ export async function withRootLock(
     const current = await validCurrentManifest(ctx.bundleRoot);
     return await body({ state, current });
   } catch (err) {
+    if (err instanceof PullerError && err.code === "PULLER_UNSAFE_DIR") {
+      ctx.logger.error({ code: err.code }, "bundle root layout is unsafe");
+      return failed("unsafe_dir", err.message);
+    }
     ctx.logger.error({ code: errCode(err) }, "bundle root I/O failed");
     return failed("io", `bundle root I/O failed (${errCode(err)})`);
   } finally {
@@ -209,7 +215,7 @@ export async function extractAndInstall(
     await commitStaged(ctx.bundleRoot, manifest, staged);
     ok = true;
   } finally {
-    if (!ok) await rm(staged, { recursive: true, force: true }).catch(() => {});
+    if (!ok) await removeInside(ctx.bundleRoot, staged).catch(() => {});
   }
   const now = new Date(ctx.clock.now()).toISOString();
   const st = args.snap.state;

@@ -167,7 +167,7 @@ export class Puller {
     if (!res.ok) return failed(res.reason, res.message);
     if (res.status === 304) {
       await res.body.dump().catch(() => {});
-      return { outcome: "unchanged" };
+      return this.unchangedInstalled(snap);
     }
     if (res.status === 404) return { outcome: "none" };
     if (res.status === 401 || res.status === 403) return failed("unauthorized", `manifest request refused (HTTP ${res.status})`);
@@ -307,6 +307,18 @@ export class Puller {
   /** Pulls now: wakes the running schedule and returns that tick's outcome, or runs one tick. */
   pullNow(): Promise<PullOutcome> {
     return this.schedule.pullNow();
+  }
+
+  /**
+   * A 304 skips the manifest policy, so the expiry of what is installed is
+   * checked here: an expired `current` is still served (docs/status.md) but
+   * the outcome says so and a warning is logged.
+   */
+  private unchangedInstalled(snap: RootSnapshot): PullOutcome {
+    const expiresAt = snap.current?.expires_at;
+    if (expiresAt === undefined || !(Date.parse(expiresAt) <= this.o.clock.now())) return { outcome: "unchanged" };
+    this.o.logger.warn({ bundle_id: snap.current?.bundle_id, expires_at: expiresAt }, "the endpoint says unchanged but the installed bundle has expired");
+    return { outcome: "unchanged", expired: true, expires_at: expiresAt };
   }
 
   private redact(o: PullOutcome): PullOutcome {

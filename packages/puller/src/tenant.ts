@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import { fsyncDir, writeFileAtomic } from "./fs-sync";
 import { bundleRootLayout } from "./layout";
+import { removeInside } from "./safe-remove";
 
 /** First 16 hex chars of sha256("recall-tenant:" + apiKey): the only trace of the key on disk. */
 export function tenantFingerprint(apiKey: string): string {
@@ -31,8 +32,9 @@ export async function ensureTenant(root: string, fingerprint: string): Promise<b
     await rm(l.currentTmp, { force: true });
     await fsyncDir(l.root);
     await rm(l.state, { force: true });
-    await rm(l.bundles, { recursive: true, force: true });
-    await rm(l.staging, { recursive: true, force: true });
+    // a symlinked bundles/ or staging/ loses the link only (rm never follows it), and removeInside checks the root
+    await removeInside(root, l.bundles);
+    await removeInside(root, l.staging);
     await fsyncDir(l.root);
   }
   await writeFileAtomic(l.fingerprint, `${fingerprint}\n`, 0o600);

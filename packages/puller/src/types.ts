@@ -38,6 +38,7 @@ export interface PullProgress {
  * - `manifest_too_large`: the manifest body passed `maxManifestBytes`.
  * - `insecure_url`: plain http:// to a non-loopback host without `allowInsecureHttp`, or a bad URL.
  * - `io`: the local disk failed (full, permissions).
+ * - `unsafe_dir`: `staging/` or `bundles/` is a symlink (or not a directory); nothing was touched.
  * - `aborted`: the caller's signal fired.
  * - `not_found`: `installLocal` found no manifest or archive at the given path.
  */
@@ -51,13 +52,18 @@ export type FailReason =
   | "manifest_too_large"
   | "insecure_url"
   | "io"
+  | "unsafe_dir"
   | "aborted"
   | "not_found";
 
-/** Result of one pull or local install. Never thrown: every expected outcome is a value. */
+/**
+ * Result of one pull or local install. Never thrown: every expected outcome is a value.
+ * An `unchanged` pull (HTTP 304) whose installed bundle is past its `expires_at` says so
+ * with `expired: true` and `expires_at` (the bundle keeps being served: docs/status.md).
+ */
 export type PullOutcome =
   | { outcome: "installed"; bundle_id: string; schema_version: string }
-  | { outcome: "unchanged" }
+  | { outcome: "unchanged"; expired?: true; expires_at?: string }
   | { outcome: "none" }
   | { outcome: "busy" }
   | { outcome: "rejected"; reason: string; path?: string }
@@ -77,4 +83,6 @@ export interface CurrentBundle {
   bundle_id: string;
   schema_version: string;
   installed_at: string | null;
+  /** The manifest's `expires_at`, or null when it has none. */
+  expires_at: string | null;
 }
