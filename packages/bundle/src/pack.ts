@@ -27,6 +27,8 @@ export interface PackOptions {
   expiresAt?: Date | string;
   /** Optional tenant the bundle is published for. */
   tenant?: string;
+  /** The embedder that made the memory vectors inside the bundle, if any. */
+  embedder?: { id: string; dims: number };
   /** PKCS#8 PEM Ed25519 private key; the manifest is signed when given. */
   signKeyPem?: string;
   /** `created_at`; defaults to now. Fix it for reproducible manifests. */
@@ -189,6 +191,7 @@ export async function pack(srcDir: string, options: PackOptions): Promise<PackRe
     created_at: isoOf(opts.createdAt ?? new Date(), "createdAt"),
     ...(opts.expiresAt !== undefined ? { expires_at: isoOf(opts.expiresAt, "expiresAt") } : {}),
     ...(opts.tenant !== undefined ? { tenant: opts.tenant } : {}),
+    ...(opts.embedder !== undefined ? { embedder: { id: opts.embedder.id, dims: opts.embedder.dims } } : {}),
     archive: { path: archiveName, size: archiveSize, sha256: archiveHash.digest("hex") },
     files: files
       .map((f) => inventory.get(f.path) as ManifestFile)

@@ -8,6 +8,9 @@ import { readMarkdownDir } from "./markdown";
 import { writeMemoriesDb } from "./memories-db";
 import { type MemoryRecord, parseJsonl } from "./records";
 import { MEMORIES_DB, SCHEMA_VERSION } from "./schema";
+import { defaultBuildSteps } from "./build-steps";
+import type { Embedder } from "./embed/embedder";
+import { embedRecords, isSyncEmbedder, type VectorBuildResult, vectorBuildStep } from "./vector-build";
 
 /** Options of {@link buildBundle}. Exactly one of `from` or `records`. */
 export interface BuildOptions {
@@ -28,10 +31,12 @@ export interface BuildOptions {
   tenant?: string;
   /** Time source for the default bundle id. */
   now?: () => Date;
+  /** Embed every memory and ship the vector index (see vector-index.ts); the manifest records `embedder`. */
+  embedder?: Embedder;
 }
 
 /** What {@link buildBundle} produced. */
-export interface BuildResult { manifest: Manifest; manifestPath: string; archivePath: string; count: number; dbBytes: number }
+export interface BuildResult { manifest: Manifest; manifestPath: string; archivePath: string; count: number; dbBytes: number; vectors?: VectorBuildResult }
 
 /** The UTC time as a bundle id, `YYYYMMDDTHHMMSSZ`. */
 export function defaultBundleId(now: Date): string {
@@ -62,7 +67,19 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   if ((opts.from === undefined) === (opts.records === undefined)) {
     throw new TlmError("TLM_INVALID_INPUT", "give exactly one of `from` or `records`");
   }
-  const records = opts.records ?? (await readRecords(opts.from!));
+  let records = opts.records ?? (await readRecords(opts.from!));
+  // An asynchronous embedder (an endpoint) embeds ahead of the synchronous build transaction.
+  let precomputed: Map<string, Float32Array> | undefined;
+  if (opts.embedder && !isSyncEmbedder(opts.embedder)) {
+    const list = [...records];
+    records = list;
+    try {
+      precomputed = await embedRecords(list, opts.embedder);
+    } catch (cause) {
+      throw new TlmError("TLM_BUILD_FAILED", `embedding the memories failed: ${(cause as Error).message}`, { cause });
+    }
+  }
+  const vectorStep = opts.embedder ? vectorBuildStep(opts.embedder, precomputed) : undefined;
   const bundleId = opts.bundleId ?? defaultBundleId((opts.now ?? (() => new Date()))());
   const schemaVersion = opts.schemaVersion ?? SCHEMA_VERSION;
   const work = await mkdtemp(join(tmpdir(), "tlm-build-"));
@@ -70,7 +87,8 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     const dbPath = join(work, MEMORIES_DB);
     let count: number;
     try {
-      count = writeMemoriesDb(dbPath, records, { bundleId, schemaVersion });
+      count = writeMemoriesDb(dbPath, records, { bundleId, schemaVersion },
+        vectorStep ? [...defaultBuildSteps(), vectorStep.step] : defaultBuildSteps());
     } catch (cause) {
       throw new TlmError("TLM_BUILD_FAILED", `writing ${MEMORIES_DB} failed: ${(cause as Error).message}`, { cause });
     }
@@ -79,9 +97,11 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
       outDir: opts.outDir, bundleId, schemaVersion,
       ...(opts.expiresAt ? { expiresAt: opts.expiresAt.toISOString() } : {}),
       ...(opts.tenant ? { tenant: opts.tenant } : {}),
+      ...(vectorStep && vectorStep.result.count > 0 ? { embedder: { id: vectorStep.result.embedder, dims: vectorStep.result.dims } } : {}),
       ...(opts.signKeyPem ? { signKeyPem: opts.signKeyPem } : {}),
     });
-    return { manifest: packed.manifest, manifestPath: packed.manifestPath, archivePath: packed.archivePath, count, dbBytes };
+    return { manifest: packed.manifest, manifestPath: packed.manifestPath, archivePath: packed.archivePath, count, dbBytes,
+      ...(vectorStep ? { vectors: vectorStep.result } : {}) };
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -6,6 +6,18 @@ import { parseDuration } from "./duration";
 import { TlmError } from "./errors";
 import { jsonLineLogger } from "./logger";
 import { startServer } from "./server";
+import type { Embedder } from "./embed/embedder";
+import { HttpEmbedder } from "./embed/http-embedder";
+import { STATIC_EMBEDDER_ID, StaticWordEmbedder } from "./embed/static-embedder";
+
+/** Checks an --embed-url: http(s), no credentials in it (they would end up in process listings). */
+function embedUrl(value: string): string {
+  let u: URL;
+  try { u = new URL(value); } catch { throw new UsageError(`--embed-url: not a URL: ${JSON.stringify(value)}`); }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new UsageError("--embed-url: expected an http(s) URL");
+  if (u.username || u.password) throw new UsageError("--embed-url: credentials in the URL are not accepted");
+  return u.toString();
+}
 
 const MAIN_HELP = `tlm — the reference recall memory sidecar
 
@@ -30,6 +42,10 @@ Options:
   --parent-pid P      exit when process P is gone (checked every 500 ms)
   --poll-interval D   how often R/current is checked for a new target (default 5s; 0 disables)
   --integrity-check   run PRAGMA quick_check when opening a bundle's database
+  --embed-url URL     OpenAI-compatible embeddings endpoint (e.g. http://127.0.0.1:11434) for query
+                      texts of bundles built with the same --embed-model; on failure: lexical only
+  --embed-model NAME  model name sent to --embed-url
+  --embed-timeout D   longest wait for --embed-url per query (default 300ms; at most half the budget)
   --log-level L       debug|info|warn|error (default info); JSON lines on stderr
   -h, --help          this help
 
@@ -52,6 +68,10 @@ Options:
   --sign-key FILE      Ed25519 private key (PKCS#8 PEM) to sign the manifest
   --expires-in D       e.g. 30d; sets expires_at
   --tenant T           tenant fingerprint to bind the bundle to
+  --embed              ship memory vectors from the offline default embedder (${STATIC_EMBEDDER_ID}):
+                       queries become hybrid (lexical + vector, fused); see the tlm README
+  --embed-url URL      ship memory vectors from an OpenAI-compatible endpoint instead (with --embed-model)
+  --embed-model NAME   model name sent to --embed-url; the manifest records openai-compatible:NAME
   --json               print the manifest summary as JSON
   -h, --help           this help
 `;
@@ -80,6 +100,7 @@ async function serve(args: string[]): Promise<void> {
   const v = parse(args, {
     socket: { type: "string" }, "bundle-root": { type: "string" }, "parent-pid": { type: "string" },
     "poll-interval": { type: "string" }, "log-level": { type: "string" }, "integrity-check": { type: "boolean" },
+    "embed-url": { type: "string" }, "embed-model": { type: "string" }, "embed-timeout": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (v.help) { process.stdout.write(SERVE_HELP); return; }
@@ -92,9 +113,16 @@ async function serve(args: string[]): Promise<void> {
   const level = (v["log-level"] ?? "info") as "debug" | "info" | "warn" | "error";
   if (!["debug", "info", "warn", "error"].includes(level)) throw new UsageError("--log-level: expected debug|info|warn|error");
   const logger = jsonLineLogger((line) => process.stderr.write(line), level);
+  if ((v["embed-url"] === undefined) !== (v["embed-model"] === undefined)) throw new UsageError("--embed-url and --embed-model go together");
+  const embedTimeoutMs = v["embed-timeout"] === undefined ? undefined : parseDuration(v["embed-timeout"]);
+  if (embedTimeoutMs === null) throw new UsageError(`--embed-timeout: expected a duration like 300ms, got ${JSON.stringify(v["embed-timeout"])}`);
+  const vectors = {
+    ...(v["embed-url"] ? { endpoint: { url: embedUrl(v["embed-url"]), model: v["embed-model"]! } } : {}),
+    ...(embedTimeoutMs !== undefined ? { embedTimeoutMs } : {}),
+  };
 
   const server = await startServer({ socketPath: v.socket, bundleRoot: v["bundle-root"], pollIntervalMs, logger,
-    integrityCheck: v["integrity-check"] ?? false });
+    integrityCheck: v["integrity-check"] ?? false, vectors });
   let stopping = false;
   const stop = (reason: string) => {
     if (stopping) return;
@@ -122,10 +150,16 @@ async function bundleBuild(args: string[]): Promise<void> {
     from: { type: "string" }, synthetic: { type: "string" }, seed: { type: "string" }, out: { type: "string" },
     "bundle-id": { type: "string" }, "schema-version": { type: "string" }, "sign-key": { type: "string" },
     "expires-in": { type: "string" }, tenant: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" },
+    embed: { type: "boolean" }, "embed-url": { type: "string" }, "embed-model": { type: "string" },
   });
   if (v.help) { process.stdout.write(BUILD_HELP); return; }
   if ((v.from === undefined) === (v.synthetic === undefined)) throw new UsageError("bundle build needs exactly one of --from or --synthetic");
   if (!v.out) throw new UsageError("bundle build needs --out DIR");
+  if ((v["embed-url"] === undefined) !== (v["embed-model"] === undefined)) throw new UsageError("--embed-url and --embed-model go together");
+  if (v.embed && v["embed-url"]) throw new UsageError("give --embed or --embed-url, not both");
+  let embedder: Embedder | undefined;
+  if (v["embed-url"]) embedder = new HttpEmbedder({ url: embedUrl(v["embed-url"]), model: v["embed-model"]! });
+  else if (v.embed) embedder = new StaticWordEmbedder();
   let expiresAt: Date | undefined;
   if (v["expires-in"] !== undefined) {
     const ms = parseDuration(v["expires-in"]);
@@ -156,12 +190,14 @@ async function bundleBuild(args: string[]): Promise<void> {
     ...(signKeyPem ? { signKeyPem } : {}),
     ...(expiresAt ? { expiresAt } : {}),
     ...(v.tenant ? { tenant: v.tenant } : {}),
+    ...(embedder ? { embedder } : {}),
   });
   const summary = {
     bundle_id: r.manifest.bundle_id, schema_version: r.manifest.schema_version, created_at: r.manifest.created_at,
     ...(r.manifest.expires_at ? { expires_at: r.manifest.expires_at } : {}),
     ...(r.manifest.tenant ? { tenant: r.manifest.tenant } : {}),
     memories: r.count, db_bytes: r.dbBytes, archive: r.manifest.archive,
+    ...(r.vectors ? { vectors: r.vectors } : {}),
     signed_by: (r.manifest.signatures ?? []).map((s) => s.keyid),
     manifest_path: r.manifestPath, archive_path: r.archivePath,
     took_ms: Math.round(performance.now() - started),
@@ -169,7 +205,7 @@ async function bundleBuild(args: string[]): Promise<void> {
   if (v.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
   else {
     process.stdout.write(`built bundle ${summary.bundle_id} (schema ${summary.schema_version}): ${r.count} memories, ` +
-      `db ${r.dbBytes} bytes, archive ${r.manifest.archive.size} bytes${summary.signed_by.length ? `, signed by ${summary.signed_by.join(", ")}` : ""}\n` +
+      `db ${r.dbBytes} bytes${r.vectors ? ` (vectors ${r.vectors.bytes} bytes, ${r.vectors.embedder})` : ""}, archive ${r.manifest.archive.size} bytes${summary.signed_by.length ? `, signed by ${summary.signed_by.join(", ")}` : ""}\n` +
       `  ${r.manifestPath}\n  ${r.archivePath}\n`);
   }
 }

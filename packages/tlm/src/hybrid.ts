@@ -1,0 +1,244 @@
+import Database from "better-sqlite3";
+import type { MemoryResult, QueryIntent } from "@recall/protocol";
+import { QUERY_LIMITS } from "@recall/protocol";
+import type { Embedder } from "./embed/embedder";
+import { HttpEmbedder, type HttpEmbedderOptions } from "./embed/http-embedder";
+import { STATIC_EMBEDDER_ID, StaticWordEmbedder } from "./embed/static-embedder";
+import { fuseRankings } from "./fusion";
+import type { MemoryDatabase, QueryOutcome } from "./query-engine";
+import { VectorIndex, type VectorIndexInfo } from "./vector-index";
+
+/** Why a query that could have used vectors ran lexical only (the envelope's `vector_skipped_reason`). */
+export type VectorSkipReason =
+  | "bundle_has_no_vectors"
+  | "embedder_mismatch"
+  | "dims_mismatch"
+  | "no_query_embedder"
+  | "embedder_failed"
+  | "embedder_timeout"
+  | "budget_exhausted";
+
+/** How the query vector is obtained: given by the caller, to embed with a sidecar embedder, or none. */
+export type VectorPlan =
+  | { kind: "vector"; values: ArrayLike<number> }
+  | { kind: "embed"; embedder: Embedder }
+  | { kind: "lexical"; reason?: VectorSkipReason };
+
+/**
+ * Decides where the query vector comes from (pure). A caller's vector is used
+ * only when its embedder id and length match the bundle's index; otherwise the
+ * query runs lexical with the reason. Without a caller vector, a sidecar
+ * embedder with the index's id embeds the text.
+ */
+export function planQueryVector(intent: Pick<QueryIntent, "vector">, index: VectorIndexInfo | null, embedders: readonly Embedder[]): VectorPlan {
+  if (index === null) return intent.vector ? { kind: "lexical", reason: "bundle_has_no_vectors" } : { kind: "lexical" };
+  if (intent.vector) {
+    if (intent.vector.embedder !== index.embedder) return { kind: "lexical", reason: "embedder_mismatch" };
+    if (intent.vector.values.length !== index.dims) return { kind: "lexical", reason: "dims_mismatch" };
+    return { kind: "vector", values: intent.vector.values };
+  }
+  const embedder = embedders.find((e) => e.id === index.embedder);
+  return embedder ? { kind: "embed", embedder } : { kind: "lexical", reason: "no_query_embedder" };
+}
+
+/** A hybrid answer: the lexical outcome plus how it was retrieved. */
+export interface HybridOutcome extends QueryOutcome { retrieval: "lexical" | "hybrid"; vectorSkippedReason?: VectorSkipReason }
+
+interface Row { rowid: number; id: string; text: string; kind: string; entities: string; created_at: string; created_ms: number; source_ref: string | null }
+
+const DAY_MS = 86_400_000;
+// Same rule as the lexical engine: a bare date as `until` covers that whole day.
+function boundMs(value: string, endOfDay: boolean): number {
+  const ms = Date.parse(value);
+  return endOfDay && /^\d{4}-\d{2}-\d{2}$/.test(value) ? ms + DAY_MS - 1 : ms;
+}
+
+/** Candidates taken from each ranking before fusion, for a final `limit`. */
+export function fusionDepth(limit: number): number {
+  return Math.min(QUERY_LIMITS.limitMax, Math.max(limit * 2, 30));
+}
+
+/**
+ * The vector side of one `memories.db`: its own read-only connection, the
+ * index read lazily on first use (one read of a few blobs, not row by row) so
+ * opening a bundle stays as cheap as before. {@link close} when the database
+ * is retired.
+ */
+export class VectorSide {
+  private readonly path: string;
+  private db: Database.Database | null = null;
+  private index: VectorIndex | null | undefined;
+  private rowStmt: Database.Statement | null = null;
+
+  constructor(path: string) { this.path = path; }
+
+  /** The index, or null when the bundle has none (or it cannot be read). */
+  load(): VectorIndex | null {
+    if (this.index !== undefined) return this.index;
+    try {
+      this.db = new Database(this.path, { readonly: true, fileMustExist: true });
+      this.db.pragma("query_only = ON");
+      this.index = VectorIndex.read(this.db);
+    } catch {
+      // A bundle whose vectors cannot be read keeps serving lexical queries.
+      this.index = null;
+    }
+    return this.index;
+  }
+
+  /** Rows of `rowids` that pass the intent's filters, keyed by rowid. */
+  rows(rowids: readonly number[], intent: QueryIntent): Map<number, Row> {
+    const out = new Map<number, Row>();
+    if (!this.db || rowids.length === 0) return out;
+    this.rowStmt ??= this.db.prepare(
+      "SELECT rowid, id, text, kind, entities, created_at, created_ms, source_ref FROM memories WHERE rowid IN (SELECT value FROM json_each(?))",
+    );
+    const kinds = intent.kinds ? new Set<string>(intent.kinds) : null;
+    const wanted = intent.entities?.length ? [...new Set(intent.entities.map((e) => e.toLowerCase()))] : null;
+    const since = intent.since ? boundMs(intent.since, false) : -Infinity;
+    const until = intent.until ? boundMs(intent.until, true) : Infinity;
+    for (const r of this.rowStmt.all(JSON.stringify(rowids)) as Row[]) {
+      if (kinds && !kinds.has(r.kind)) continue;
+      if (r.created_ms < since || r.created_ms > until) continue;
+      if (wanted) {
+        const have = new Set((JSON.parse(r.entities) as string[]).map((e) => e.toLowerCase()));
+        if (!wanted.every((e) => have.has(e))) continue;
+      }
+      out.set(r.rowid, r);
+    }
+    return out;
+  }
+
+  /** Closes the connection; later calls see no index. */
+  close(): void {
+    this.index = null;
+    this.rowStmt = null;
+    try { this.db?.close(); } catch { /* already closed */ }
+    this.db = null;
+  }
+}
+
+/**
+ * Runs one query: lexical (bm25) always; when `vector` is given, also the
+ * vector search, then reciprocal rank fusion of both lists down to `limit`.
+ * Each result says in `matched` where it ranked in each list. Synchronous:
+ * the caller holds the database (acquire/release) around it.
+ */
+export function hybridQuery(
+  db: MemoryDatabase, side: VectorSide, intent: QueryIntent, vector: ArrayLike<number> | null,
+  deadline: number, skipped?: VectorSkipReason,
+): HybridOutcome {
+  const limit = intent.limit ?? QUERY_LIMITS.limitDefault;
+  const index = vector ? side.load() : null;
+  if (!vector || !index) {
+    const lexical = db.query({ ...intent, limit }, deadline);
+    return { ...lexical, retrieval: "lexical", ...(skipped ? { vectorSkippedReason: skipped } : {}) };
+  }
+  const depth = fusionDepth(limit);
+  const lexical = db.query({ ...intent, limit: depth }, deadline);
+  const hits = index.search(vector, depth);
+  const rows = side.rows(hits.map((h) => h.rowid), intent);
+  const byId = new Map<string, MemoryResult>();
+  for (const r of lexical.results) byId.set(r.id, r);
+  const vectorIds: string[] = [];
+  for (const h of hits) {
+    const r = rows.get(h.rowid);
+    if (!r) continue;
+    vectorIds.push(r.id);
+    if (!byId.has(r.id)) {
+      byId.set(r.id, {
+        id: r.id, text: r.text, kind: r.kind, entities: JSON.parse(r.entities) as string[], created_at: r.created_at,
+        ...(r.source_ref === null ? {} : { source_ref: r.source_ref }), score: 0,
+      });
+    }
+  }
+  const fused = fuseRankings(lexical.results.map((r) => r.id), vectorIds).slice(0, limit);
+  const results = fused.map((f) => ({
+    ...byId.get(f.key)!,
+    score: Math.round(f.score * 1e6) / 1e6,
+    matched: { ...(f.lexicalRank ? { lexical_rank: f.lexicalRank } : {}), ...(f.vectorRank ? { vector_rank: f.vectorRank } : {}) },
+  }));
+  return { results, truncated: lexical.truncated, retrieval: "hybrid" };
+}
+
+/** Options of {@link QueryVectors}. */
+export interface QueryVectorOptions {
+  /** An OpenAI-compatible embeddings endpoint for query texts (`tlm serve --embed-url/--embed-model`). */
+  endpoint?: HttpEmbedderOptions;
+  /** Longest wait for the endpoint per query; also at most half the query's remaining budget. Default 300 ms. */
+  embedTimeoutMs?: number;
+  /** The offline default embedder (loaded on first need); tests inject one. Default: the shipped word vectors. */
+  staticEmbedder?: () => Embedder;
+}
+
+/** What {@link QueryVectors.resolve} decided. */
+export interface ResolvedVector { vector: ArrayLike<number> | null; skipped?: VectorSkipReason }
+
+/**
+ * The sidecar's vector sides (one per served database, swept once closed) and
+ * query embedders: the caller's vector, the offline default when the bundle's
+ * vectors come from it, or the configured endpoint.
+ */
+export class QueryVectors {
+  private readonly sides = new Map<MemoryDatabase, VectorSide>();
+  private readonly endpoint: HttpEmbedder | null;
+  private readonly timeoutMs: number;
+  private readonly makeStatic: () => Embedder;
+  private staticEmbedder: Embedder | null | undefined;
+
+  constructor(options: QueryVectorOptions = {}) {
+    const opts = Object.freeze({ __proto__: null, ...options }) as QueryVectorOptions;
+    this.timeoutMs = opts.embedTimeoutMs ?? 300;
+    this.endpoint = opts.endpoint ? new HttpEmbedder({ ...opts.endpoint, timeoutMs: opts.endpoint.timeoutMs ?? this.timeoutMs }) : null;
+    this.makeStatic = opts.staticEmbedder ?? (() => new StaticWordEmbedder());
+  }
+
+  /** The vector side of `db`; sides of databases closed since are closed here. */
+  side(db: MemoryDatabase): VectorSide {
+    for (const [d, s] of this.sides) if (d.isClosed) { s.close(); this.sides.delete(d); }
+    let s = this.sides.get(db);
+    if (!s) { s = new VectorSide(db.path); this.sides.set(db, s); }
+    return s;
+  }
+
+  private embedders(indexEmbedder: string): Embedder[] {
+    const out: Embedder[] = [];
+    if (this.endpoint) out.push(this.endpoint);
+    if (indexEmbedder === STATIC_EMBEDDER_ID) {
+      if (this.staticEmbedder === undefined) {
+        try { this.staticEmbedder = this.makeStatic(); } catch { this.staticEmbedder = null; }
+      }
+      if (this.staticEmbedder) out.push(this.staticEmbedder);
+    }
+    return out;
+  }
+
+  /**
+   * The query vector for `intent` against `side`'s index, or null with the
+   * reason. Never rejects: an endpoint failure or timeout is a reason.
+   */
+  async resolve(intent: QueryIntent, side: VectorSide, deadline: number, now: () => number = () => performance.now()): Promise<ResolvedVector> {
+    const index = side.load();
+    const plan = planQueryVector(intent, index?.info ?? null, index ? this.embedders(index.info.embedder) : []);
+    if (plan.kind === "lexical") return { vector: null, ...(plan.reason ? { skipped: plan.reason } : {}) };
+    if (plan.kind === "vector") return { vector: plan.values };
+    if (plan.embedder instanceof StaticWordEmbedder) return { vector: plan.embedder.embedOne(intent.text) };
+    const left = deadline - now();
+    const wait = Math.min(this.timeoutMs, Number.isFinite(left) ? left / 2 : this.timeoutMs);
+    if (wait < 1) return { vector: null, skipped: "budget_exhausted" };
+    const signal = AbortSignal.timeout(Math.ceil(wait));
+    try {
+      const [v] = await plan.embedder.embed([intent.text], signal);
+      if (!v || v.length !== index!.info.dims) return { vector: null, skipped: "dims_mismatch" };
+      return { vector: v };
+    } catch {
+      return { vector: null, skipped: signal.aborted ? "embedder_timeout" : "embedder_failed" };
+    }
+  }
+
+  /** Closes every vector side. */
+  closeAll(): void {
+    for (const s of this.sides.values()) s.close();
+    this.sides.clear();
+  }
+}

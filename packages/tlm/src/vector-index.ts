@@ -1,0 +1,234 @@
+import type Database from "better-sqlite3";
+import { dot, normalise } from "./embed/embedder";
+
+/**
+ * DDL of the vector index inside `memories.db`: one row per blob (see
+ * {@link VECTOR_KEYS}). Absent or empty in bundles built without vectors.
+ */
+export const VECTOR_SCHEMA_SQL = `
+CREATE TABLE memory_vectors (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+`;
+
+/** Blob keys of `memory_vectors`. */
+export const VECTOR_KEYS = ["info", "mean", "centroids", "list_offsets", "rowids", "scales", "codes"] as const;
+
+/** What the `info` blob (JSON) records. */
+export interface VectorIndexInfo { format: 1; embedder: string; dims: number; count: number; lists: number }
+
+/** Fixed cost bounds of a vector search. */
+export const VECTOR_SEARCH = Object.freeze({
+  /** Below this many vectors the index is one list (exact scan). */
+  exactBelow: 4096,
+  /** Most lists (clusters) an index has. */
+  maxLists: 2048,
+  /** Lists probed per query. */
+  probes: 12,
+  /** Most vectors scored per query, whatever the list sizes. */
+  maxScanned: 24_000,
+  /** k-means sample size and rounds at build. */
+  trainSample: 16_384,
+  trainRounds: 8,
+});
+
+/** Number of IVF lists for `count` vectors: 1 below {@link VECTOR_SEARCH.exactBelow}, else ~√count. */
+export function listCount(count: number): number {
+  if (count < VECTOR_SEARCH.exactBelow) return 1;
+  return Math.min(VECTOR_SEARCH.maxLists, Math.round(Math.sqrt(count)));
+}
+
+/** Quantises a unit vector to int8 with one scale (max |x| / 127); returns the scale. */
+export function quantise(v: Float32Array, out: Int8Array, at: number): number {
+  let max = 0;
+  for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]!));
+  const scale = max / 127 || 1;
+  for (let i = 0; i < v.length; i++) out[at + i] = Math.round(v[i]! / scale);
+  return scale;
+}
+
+/** Subtracts the corpus mean and scales to unit length (the index's only transform). */
+export function centre(v: ArrayLike<number>, mean: Float32Array): Float32Array {
+  const out = new Float32Array(mean.length);
+  for (let i = 0; i < mean.length; i++) out[i] = v[i]! - mean[i]!;
+  return normalise(out);
+}
+
+// Deterministic PRNG (mulberry32) so the same memories always build the same index.
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function nearest(v: Float32Array, centroids: Float32Array, lists: number, dims: number): number {
+  let best = 0;
+  let bestScore = -Infinity;
+  for (let c = 0; c < lists; c++) {
+    let s = 0;
+    const base = c * dims;
+    for (let d = 0; d < dims; d++) s += v[d]! * centroids[base + d]!;
+    if (s > bestScore) { bestScore = s; best = c; }
+  }
+  return best;
+}
+
+/** Spherical k-means over a deterministic sample: unit centroids. */
+export function trainCentroids(vectors: readonly Float32Array[], lists: number, dims: number): Float32Array {
+  const centroids = new Float32Array(lists * dims);
+  if (lists === 1) return centroids;
+  const rand = rng(0x5eed);
+  const sample: Float32Array[] = [];
+  const step = Math.max(1, Math.floor(vectors.length / VECTOR_SEARCH.trainSample));
+  for (let i = 0; i < vectors.length && sample.length < VECTOR_SEARCH.trainSample; i += step) sample.push(vectors[i]!);
+  for (let c = 0; c < lists; c++) centroids.set(sample[Math.floor(rand() * sample.length)]!, c * dims);
+  const sums = new Float64Array(lists * dims);
+  const sizes = new Uint32Array(lists);
+  for (let round = 0; round < VECTOR_SEARCH.trainRounds; round++) {
+    sums.fill(0);
+    sizes.fill(0);
+    for (const v of sample) {
+      const c = nearest(v, centroids, lists, dims);
+      sizes[c]!++;
+      for (let d = 0; d < dims; d++) sums[c * dims + d]! += v[d]!;
+    }
+    for (let c = 0; c < lists; c++) {
+      // An empty list takes a random sample point so no probe is wasted.
+      const row = sizes[c] === 0 ? sample[Math.floor(rand() * sample.length)]! : Float32Array.from(sums.subarray(c * dims, (c + 1) * dims));
+      centroids.set(normalise(Float32Array.from(row)), c * dims);
+    }
+  }
+  return centroids;
+}
+
+/** The blobs of an index built from `vectors` (unit or not) of the memories `rowids`. */
+export function buildIndexBlobs(embedder: string, dims: number, rowids: readonly number[], vectors: readonly Float32Array[]): Map<string, Buffer> {
+  const count = vectors.length;
+  const mean = new Float32Array(dims);
+  for (const v of vectors) for (let d = 0; d < dims; d++) mean[d]! += v[d]! / count;
+  const centred = vectors.map((v) => centre(v, mean));
+  const lists = listCount(count);
+  const centroids = trainCentroids(centred, lists, dims);
+  const assign = centred.map((v) => (lists === 1 ? 0 : nearest(v, centroids, lists, dims)));
+  const offsets = new Uint32Array(lists + 1);
+  for (const c of assign) offsets[c + 1]!++;
+  for (let c = 0; c < lists; c++) offsets[c + 1]! += offsets[c]!;
+  const fill = offsets.slice(0, lists);
+  const ids = new Uint32Array(count);
+  const scales = new Float32Array(count);
+  const codes = new Int8Array(count * dims);
+  centred.forEach((v, i) => {
+    const at = fill[assign[i]!]!++;
+    ids[at] = rowids[i]!;
+    scales[at] = quantise(v, codes, at * dims);
+  });
+  const info: VectorIndexInfo = { format: 1, embedder, dims, count, lists };
+  const buf = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  return new Map<string, Buffer>([
+    ["info", Buffer.from(JSON.stringify(info))],
+    ["mean", buf(mean)], ["centroids", buf(centroids)], ["list_offsets", buf(offsets)],
+    ["rowids", buf(ids)], ["scales", buf(scales)], ["codes", buf(codes)],
+  ]);
+}
+
+/** Writes index blobs into an open, writable `memories.db` (its `memory_vectors` table must exist). */
+export function writeIndexBlobs(db: Database.Database, blobs: Map<string, Buffer>): void {
+  const put = db.prepare("INSERT OR REPLACE INTO memory_vectors (key, value) VALUES (?, ?)");
+  db.transaction(() => { for (const [k, v] of blobs) put.run(k, v); })();
+}
+
+/** One vector hit: the memory's rowid and its cosine similarity to the query (after centring). */
+export interface VectorHit { rowid: number; similarity: number }
+
+// Copies a blob into an aligned typed array (SQLite blobs carry no alignment guarantee).
+function typed<T>(blob: Buffer, Ctor: { new (buf: ArrayBuffer): T }): T {
+  const copy = new ArrayBuffer(blob.byteLength);
+  new Uint8Array(copy).set(blob);
+  return new Ctor(copy);
+}
+
+/**
+ * A loaded IVF index over int8 vectors: {@link search} probes the
+ * {@link VECTOR_SEARCH.probes} nearest lists, scoring at most
+ * {@link VECTOR_SEARCH.maxScanned} vectors, so its cost is bounded whatever
+ * the bundle size.
+ */
+export class VectorIndex {
+  readonly info: VectorIndexInfo;
+  private readonly mean: Float32Array;
+  private readonly centroids: Float32Array;
+  private readonly offsets: Uint32Array;
+  private readonly rowids: Uint32Array;
+  private readonly scales: Float32Array;
+  private readonly codes: Int8Array;
+
+  private constructor(info: VectorIndexInfo, blobs: Map<string, Buffer>) {
+    this.info = info;
+    this.mean = typed(blobs.get("mean")!, Float32Array);
+    this.centroids = typed(blobs.get("centroids")!, Float32Array);
+    this.offsets = typed(blobs.get("list_offsets")!, Uint32Array);
+    this.rowids = typed(blobs.get("rowids")!, Uint32Array);
+    this.scales = typed(blobs.get("scales")!, Float32Array);
+    this.codes = typed(blobs.get("codes")!, Int8Array);
+  }
+
+  /**
+   * Reads the index of an open `memories.db` in one pass over its blobs. Returns
+   * null when the database has no vectors (no table, or an empty one) and throws
+   * when the blobs are inconsistent.
+   */
+  static read(db: Database.Database): VectorIndex | null {
+    const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'memory_vectors'").get() !== undefined;
+    if (!hasTable) return null;
+    const blobs = new Map<string, Buffer>();
+    for (const r of db.prepare("SELECT key, value FROM memory_vectors").all() as { key: string; value: Buffer }[]) blobs.set(r.key, r.value);
+    if (!blobs.has("info")) return null;
+    const info = JSON.parse(blobs.get("info")!.toString("utf8")) as VectorIndexInfo;
+    const { dims, count, lists } = info;
+    const want: Record<string, number> = {
+      mean: dims * 4, centroids: lists * dims * 4, list_offsets: (lists + 1) * 4, rowids: count * 4, scales: count * 4, codes: count * dims,
+    };
+    for (const [k, n] of Object.entries(want)) {
+      if (blobs.get(k)?.byteLength !== n) throw new Error(`memory_vectors.${k} has ${blobs.get(k)?.byteLength ?? 0} bytes, expected ${n}`);
+    }
+    return new VectorIndex(info, blobs);
+  }
+
+  /** The `k` memories most similar to `query` (same embedder, `dims` values), best first. */
+  search(query: ArrayLike<number>, k: number): VectorHit[] {
+    const { dims, lists } = this.info;
+    const q = centre(query, this.mean);
+    let probe: number[];
+    if (lists === 1) probe = [0];
+    else {
+      const scored: [number, number][] = [];
+      for (let c = 0; c < lists; c++) scored.push([c, dot(q, this.centroids.subarray(c * dims, (c + 1) * dims))]);
+      scored.sort((a, b) => b[1] - a[1]);
+      probe = scored.slice(0, VECTOR_SEARCH.probes).map(([c]) => c);
+    }
+    // A bounded min-heap would do; k is small (≤ a few hundred), so a sorted insert into a short array is enough.
+    const top: VectorHit[] = [];
+    let floor = -Infinity;
+    let scanned = 0;
+    for (const c of probe) {
+      const end = this.offsets[c + 1]!;
+      for (let i = this.offsets[c]!; i < end && scanned < VECTOR_SEARCH.maxScanned; i++, scanned++) {
+        let s = 0;
+        const base = i * dims;
+        for (let d = 0; d < dims; d++) s += q[d]! * this.codes[base + d]!;
+        s *= this.scales[i]!;
+        if (top.length >= k && s <= floor) continue;
+        let at = top.length;
+        while (at > 0 && top[at - 1]!.similarity < s) at--;
+        top.splice(at, 0, { rowid: this.rowids[i]!, similarity: s });
+        if (top.length > k) top.pop();
+        if (top.length >= k) floor = top[top.length - 1]!.similarity;
+      }
+      if (scanned >= VECTOR_SEARCH.maxScanned) break;
+    }
+    return top;
+  }
+}
