@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import type { MemoryRecord } from "./records";
 import { SCHEMA_SQL } from "./schema";
 import { words } from "./fts-query";
+import { type BuildStep, defaultBuildSteps } from "./build-steps";
 
 /** What {@link writeMemoriesDb} stores in the `meta` table. */
 export interface MemoriesDbMeta { bundleId: string; schemaVersion: string }
@@ -16,9 +17,12 @@ export function normaliseTime(iso: string): { iso: string; ms: number } {
  * Writes a fresh `memories.db` at `path` (which must not exist): the schema,
  * every record, the FTS5 index (optimised), the `meta` table, then VACUUM.
  * `journal_mode=DELETE` so the result is one self-contained file.
- * Records are assumed valid (see `MemoryRecord`). Returns the row count.
+ * Records are assumed valid (see `MemoryRecord`). `steps` (default
+ * `defaultBuildSteps()`, build-steps.ts) run after the rows and FTS5 index.
+ * Returns the row count.
  */
-export function writeMemoriesDb(path: string, records: Iterable<MemoryRecord>, meta: MemoriesDbMeta): number {
+export function writeMemoriesDb(path: string, records: Iterable<MemoryRecord>, meta: MemoriesDbMeta,
+  steps: readonly BuildStep[] = defaultBuildSteps()): number {
   const db = new Database(path);
   try {
     db.pragma("journal_mode = DELETE");
@@ -45,6 +49,7 @@ export function writeMemoriesDb(path: string, records: Iterable<MemoryRecord>, m
       db.exec("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')");
       const insertDf = db.prepare("INSERT INTO term_df (term, df) VALUES (?, ?)");
       for (const [term, n] of df) insertDf.run(term, n);
+      for (const step of steps) step(db, { count });
       const m = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
       m.run("schema_version", meta.schemaVersion);
       m.run("bundle_id", meta.bundleId);

@@ -1,7 +1,14 @@
 import Database from "better-sqlite3";
 import type { MemoryResult, QueryIntent } from "@recall/protocol";
 import { QUERY_LIMITS } from "@recall/protocol";
-import { planMatch } from "./fts-query";
+import { tokenize } from "./fts-query";
+import { filterSql } from "./filters";
+import { LegacyRanker } from "./legacy-ranker";
+import { QueryTokenizer, hasLexicalIndex, openLexicalReader } from "./lexical-reader";
+import { type LexicalIndexReader, type LexicalTerm, type ScoredRow, rankGiven, rankLexical } from "./lexical-search";
+
+export { BM25_WEIGHTS } from "./lexical-index";
+export type { ScoredRow } from "./lexical-search";
 
 /** Injectable time source for deadlines (milliseconds, monotonic). */
 export interface QueryClock { now(): number }
@@ -11,21 +18,36 @@ const realClock: QueryClock = { now: () => performance.now() };
 /** What {@link MemoryDatabase.query} returns. */
 export interface QueryOutcome { results: MemoryResult[]; truncated: boolean }
 
-/** Column weights for bm25(text, entities): a word naming an entity counts double. */
-export const BM25_WEIGHTS = [1.0, 2.0] as const;
+/** What {@link MemoryDatabase.lexicalCandidates} returns: ranked row ids, best first. */
+export interface LexicalCandidates {
+  ranked: ScoredRow[];
+  /** The deadline cut the ranking short. */
+  truncated: boolean;
+  /** Proven equal to the exact bm25 top-k (false: the best the bounded search found, scores still exact). */
+  exact: boolean;
+}
+
+/** Options of {@link MemoryDatabase.lexicalCandidates}. */
+export interface CandidateOptions {
+  /** How many (default the intent's limit, else {@link QUERY_LIMITS}'s default). */
+  limit?: number;
+  /** A `clock.now()` value; default none. */
+  deadline?: number;
+  clock?: QueryClock;
+}
 
 /** Why a database cannot be served. */
 export type OpenFailure = { ok: false; message: string; cause?: unknown };
 
-interface Row { id: string; text: string; kind: string; entities: string; created_at: string; source_ref: string | null; score: number }
+/** Most candidates a lexical query scores exactly (one row read each) before it settles for the best found. */
+export const MAX_PROBES = 1000;
 
-const DAY_MS = 86_400_000;
+/** Most memories a selective filter (entities, dates) may match for the query to rank them all exactly instead. */
+export const FILTER_FIRST_MAX = 1000;
 
-function boundMs(value: string, endOfDay: boolean): number {
-  const ms = Date.parse(value);
-  // A bare date as `until` covers that whole day.
-  return endOfDay && /^\d{4}-\d{2}-\d{2}$/.test(value) ? ms + DAY_MS - 1 : ms;
-}
+interface Row { id: string; text: string; kind: string; entities: string; created_at: string; source_ref: string | null }
+
+interface LexicalEngine { reader: LexicalIndexReader; tokenizer: QueryTokenizer }
 
 /**
  * One read-only `memories.db` and its cached prepared statements. Reference
@@ -38,7 +60,9 @@ export class MemoryDatabase {
   readonly count: number;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly dfStatement: Database.Statement | null;
+  private readonly legacy: LegacyRanker;
+  private readonly lexical: LexicalEngine | null;
+  private readonly rowStatement: Database.Statement;
   private refs = 0;
   private retired = false;
   private closed = false;
@@ -48,9 +72,14 @@ export class MemoryDatabase {
     this.db = db;
     this.meta = Object.freeze(meta);
     this.count = Number(meta.count ?? 0);
-    const hasDf = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'term_df'").get() !== undefined;
-    this.dfStatement = hasDf ? db.prepare("SELECT df FROM term_df WHERE term = ?").pluck() : null;
+    this.legacy = new LegacyRanker(db, this.count);
+    const reader = hasLexicalIndex(db) ? openLexicalReader(db, this.meta) : null;
+    this.lexical = reader ? { reader, tokenizer: new QueryTokenizer() } : null;
+    this.rowStatement = db.prepare("SELECT id, text, kind, entities, created_at, source_ref FROM memories WHERE rowid = ?");
   }
+
+  /** True when the bundle carries the lexical index (bounded queries); older bundles rank through FTS5 `bm25()`. */
+  get bounded(): boolean { return this.lexical !== null; }
 
   /**
    * Opens `path` read-only and checks it is a memories database (meta table
@@ -103,86 +132,91 @@ export class MemoryDatabase {
     if (this.closed) return;
     this.closed = true;
     this.statements.clear();
+    this.lexical?.tokenizer.close();
     this.db.close();
   }
 
-  private statement(intent: QueryIntent): Database.Statement {
-    // The SQL is built from fixed fragments keyed by which filters are present; user values are always bound.
-    const key = `${intent.kinds ? "k" : ""}${intent.entities?.length ? "e" : ""}${intent.since ? "s" : ""}${intent.until ? "u" : ""}`;
+  private filterStatement(key: string, sql: string): Database.Statement {
     let stmt = this.statements.get(key);
-    if (stmt) return stmt;
-    const where = ["memories_fts MATCH @match"];
-    if (intent.kinds) where.push("m.kind IN (SELECT value FROM json_each(@kinds))");
-    if (intent.entities?.length) {
-      where.push(
-        "(SELECT count(*) FROM memory_entities e WHERE e.memory_rowid = m.rowid AND e.entity IN (SELECT value FROM json_each(@entities))) = @entityCount",
-      );
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(key, stmt);
     }
-    if (intent.since) where.push("m.created_ms >= @since");
-    if (intent.until) where.push("m.created_ms <= @until");
-    // Rank row ids and scores first, then fetch the columns of the `limit` winners only:
-    // the sorter never carries memory texts, and unfiltered queries never touch `memories` while ranking.
-    const bm25 = `bm25(memories_fts, ${BM25_WEIGHTS[0]}, ${BM25_WEIGHTS[1]})`;
-    const ranked = where.length === 1
-      ? `SELECT rowid AS rid, -${bm25} AS score FROM memories_fts WHERE ${where[0]} ORDER BY ${bm25}, rowid LIMIT @limit`
-      : `SELECT m.rowid AS rid, -${bm25} AS score FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid
-          WHERE ${where.join(" AND ")} ORDER BY ${bm25}, m.rowid LIMIT @limit`;
-    stmt = this.db.prepare(
-      `SELECT m.id, m.text, m.kind, m.entities, m.created_at, m.source_ref, r.score
-         FROM (${ranked}) r JOIN memories m ON m.rowid = r.rid
-        ORDER BY r.score DESC, r.rid`,
-    );
-    this.statements.set(key, stmt);
     return stmt;
   }
 
   /**
-   * Runs a validated intent. Results are ordered by relevance (`score` =
-   * −bm25, higher is better). Filters: `kinds` (any of), `entities` (all of,
-   * case-insensitive), `since`/`until` (inclusive, on `created_at`). When
-   * `deadline` (a `clock.now()` value) passes while rows are being stepped,
-   * the rows so far are returned with `truncated: true`.
+   * Ranks an intent's text lexically and returns row ids with their exact
+   * scores (−bm25 of the OR of its words, higher is better), best first,
+   * filters applied — the lexical input of any fusion. With the bundle's
+   * lexical index the cost is bounded whatever the words (lexical-search.ts);
+   * a selective filter (entities, dates) that the bounded search cannot
+   * prove exact is ranked over all its matches instead. Past `deadline` it
+   * stops and says `truncated`.
    */
-  query(intent: QueryIntent, deadline = Number.POSITIVE_INFINITY, clock: QueryClock = realClock): QueryOutcome {
-    const dfStmt = this.dfStatement;
-    const plan = planMatch(intent.text, dfStmt ? (t) => (dfStmt.get(t) as number | undefined) ?? 0 : undefined, this.count);
-    if (plan.length === 0) return { results: [], truncated: false };
-    const entities = intent.entities ? [...new Set(intent.entities.map((e) => e.toLowerCase()))] : undefined;
-    const params: Record<string, unknown> = { match: plan[0], limit: intent.limit ?? QUERY_LIMITS.limitDefault };
-    if (intent.kinds) params.kinds = JSON.stringify(intent.kinds);
-    if (entities?.length) { params.entities = JSON.stringify(entities); params.entityCount = entities.length; }
-    if (intent.since) params.since = boundMs(intent.since, false);
-    if (intent.until) params.until = boundMs(intent.until, true);
-    let outcome: QueryOutcome = { results: [], truncated: false };
-    const stmt = this.statement(intent);
-    for (const match of plan) {
-      params.match = match;
-      outcome = this.collect(stmt, params, deadline, clock);
-      if (outcome.results.length > 0 || outcome.truncated) break;
-    }
-    return outcome;
+  lexicalCandidates(intent: QueryIntent, opts: CandidateOptions = {}): LexicalCandidates {
+    const limit = opts.limit ?? intent.limit ?? QUERY_LIMITS.limitDefault;
+    const deadline = opts.deadline ?? Number.POSITIVE_INFINITY;
+    const clock = opts.clock ?? realClock;
+    const now = () => clock.now();
+    const words = tokenize(intent.text);
+    if (words.length === 0) return { ranked: [], truncated: false, exact: true };
+    const tokens = this.lexical ? words.map((w) => this.lexical!.tokenizer.tokens(w)) : [];
+    // A word FTS5 splits into several tokens is a phrase: only FTS5 itself ranks phrases.
+    if (!this.lexical || tokens.some((t) => t.length > 1)) return { ...this.legacy.rank(intent, limit, deadline, now), exact: false };
+    const { reader } = this.lexical;
+    const byToken = new Map<string, LexicalTerm | undefined>();
+    const terms = tokens.map((t) => {
+      const token = t[0];
+      if (token === undefined) return undefined;
+      if (!byToken.has(token)) byToken.set(token, reader.term(token));
+      return byToken.get(token);
+    });
+    const filter = filterSql(intent);
+    const where = filter.conditions.join(" AND ");
+    const accept = filter.conditions.length === 0 ? undefined : (() => {
+      const stmt = this.filterStatement(`accept:${filter.key}`, `SELECT 1 FROM memories m WHERE m.rowid = @rowid AND ${where}`);
+      return (rowid: number) => stmt.get({ ...filter.params, rowid }) !== undefined;
+    })();
+    const ranking = rankLexical(terms, reader, { k: limit, ...(accept ? { accept } : {}), maxProbes: MAX_PROBES, deadline, now });
+    if (ranking.exact || ranking.truncated || !filter.indexed) return ranking;
+    const drive = filter.firstEntity === undefined ? "" : " AND m.rowid IN (SELECT memory_rowid FROM memory_entities WHERE entity = @firstEntity)";
+    const matches = this.filterStatement(`first:${filter.key}`, `SELECT m.rowid FROM memories m WHERE ${where}${drive} LIMIT @cap`).pluck()
+      .all({ ...filter.params, ...(drive ? { firstEntity: filter.firstEntity } : {}), cap: FILTER_FIRST_MAX + 1 }) as number[];
+    if (matches.length > FILTER_FIRST_MAX) return ranking;
+    const given = rankGiven(terms, reader, matches, { k: limit, deadline, now });
+    return { ...given, exact: !given.truncated };
   }
 
-  private collect(stmt: Database.Statement, params: Record<string, unknown>, deadline: number, clock: QueryClock): QueryOutcome {
+  /** Reads the rows of ranked ids, in order, as results (a row that is gone is skipped). */
+  materialize(ranked: readonly ScoredRow[]): MemoryResult[] {
     const results: MemoryResult[] = [];
-    let truncated = false;
-    const it = stmt.iterate(params) as IterableIterator<Row>;
-    try {
-      for (const row of it) {
-        if (clock.now() > deadline) { truncated = true; break; }
-        results.push({
-          id: row.id,
-          text: row.text,
-          kind: row.kind,
-          entities: JSON.parse(row.entities) as string[],
-          created_at: row.created_at,
-          ...(row.source_ref === null ? {} : { source_ref: row.source_ref }),
-          score: Math.round(row.score * 1e6) / 1e6,
-        });
-      }
-    } finally {
-      it.return?.();
+    for (const { rowid, score } of ranked) {
+      const row = this.rowStatement.get(rowid) as Row | undefined;
+      if (!row) continue;
+      results.push({
+        id: row.id,
+        text: row.text,
+        kind: row.kind,
+        entities: JSON.parse(row.entities) as string[],
+        created_at: row.created_at,
+        ...(row.source_ref === null ? {} : { source_ref: row.source_ref }),
+        score: Math.round(score * 1e6) / 1e6,
+      });
     }
-    return { results, truncated };
+    return results;
+  }
+
+  /**
+   * Runs a validated intent: {@link lexicalCandidates} then
+   * {@link materialize}. Results are ordered by relevance (`score` = −bm25,
+   * higher is better; ties by insertion order). Filters: `kinds` (any of),
+   * `entities` (all of, case-insensitive), `since`/`until` (inclusive, on
+   * `created_at`). When `deadline` (a `clock.now()` value) passes, what is
+   * ranked so far comes back with `truncated: true`.
+   */
+  query(intent: QueryIntent, deadline = Number.POSITIVE_INFINITY, clock: QueryClock = realClock): QueryOutcome {
+    const { ranked, truncated } = this.lexicalCandidates(intent, { deadline, clock });
+    return { results: this.materialize(ranked), truncated };
   }
 }

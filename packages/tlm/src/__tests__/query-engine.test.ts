@@ -54,13 +54,33 @@ describe("MemoryDatabase", () => {
     expect(db.query({ text: "billing", limit: 1 }).results.length).toBe(1);
     expect(db.query({ text: "***" })).toEqual({ results: [], truncated: false });
   });
-  it("cuts at the deadline while stepping rows and says truncated", () => {
-    let t = 0;
-    const clock = { now: () => (t += 10) };
-    const o = db.query({ text: "billing deploy" }, 25, clock);
-    expect(o.truncated).toBe(true);
-    expect(o.results.length).toBe(2);
-    expect(db.query({ text: "billing deploy" }, Number.POSITIVE_INFINITY, clock).truncated).toBe(false);
+  it("cuts at the deadline between phases and before every exact read, and says truncated", () => {
+    const full = db.query({ text: "billing deploy" });
+    for (const deadline of [5, 15, 25, 35]) {
+      let t = 0;
+      const clock = { now: () => (t += 10) };
+      const o = db.query({ text: "billing deploy" }, deadline, clock);
+      expect(o.truncated).toBe(true);
+      expect(o.results.length).toBeLessThan(full.results.length);
+      // What was ranked before the deadline is exact: true matches with their full-ranking scores.
+      for (const r of o.results) expect(full.results.find((f) => f.id === r.id)?.score).toBe(r.score);
+    }
+    expect(db.query({ text: "billing deploy" }, Number.POSITIVE_INFINITY, { now: () => 0 }).truncated).toBe(false);
+  });
+  it("ranks bundles without the lexical index through FTS5 bm25 (same answers)", async () => {
+    const path = join(dir, "legacy.db");
+    writeMemoriesDb(path, records, { bundleId: "t0", schemaVersion: "1.0.0" }, []);
+    const o = MemoryDatabase.open(path);
+    if (!o.ok) throw new Error(o.message);
+    try {
+      expect(o.db.bounded).toBe(false);
+      expect(db.bounded).toBe(true);
+      for (const text of ["billing deploy", "deploying", "kofi terraform", "redis cache"]) {
+        expect(o.db.query({ text })).toEqual(db.query({ text }));
+      }
+    } finally {
+      o.db.retire();
+    }
   });
   it("retire closes only after the last holder releases", async () => {
     const o = MemoryDatabase.open(join(dir, "memories.db"));

@@ -1,0 +1,131 @@
+/**
+ * The lexical index `tlm bundle build` precomputes next to FTS5 so that any
+ * query costs a bounded amount (docs/bundle-format.md): for every FTS5 token,
+ * its *champion list* — the memories where its bm25 contribution is highest,
+ * impact-ordered (Manning, Raghavan & Schütze, *Introduction to Information
+ * Retrieval* §7.1) — and, for every memory, its tokens with their weighted
+ * frequencies, so a candidate's exact score is one row read away.
+ *
+ * This file holds the pure parts both sides share: the bm25 arithmetic (the
+ * same expression, in the same order, as FTS5's `bm25()`, so scores are equal
+ * bit for bit) and the blob codecs.
+ */
+
+/** Column weights for bm25(text, entities): a word naming an entity counts double. */
+export const BM25_WEIGHTS = [1.0, 2.0] as const;
+
+/** FTS5's bm25 constants (fts5_aux.c). */
+const K1 = 1.2;
+const B = 0.75;
+
+/** Default champion list length: the most memories a token's list holds. */
+export const DEFAULT_CHAMPION_SIZE = 512;
+
+/** Whole-index numbers a query needs besides the token rows. */
+export interface LexicalStats {
+  /** Rows of the FTS5 index (FTS5's `xRowCount`). */
+  rows: number;
+  /** Mean tokens per memory over every column (FTS5's `avgdl`). */
+  avgdl: number;
+  /** Longest champion list (lists of tokens held by more memories are partial). */
+  championSize: number;
+}
+
+/**
+ * FTS5's idf: `ln((N − n + 0.5) / (n + 0.5))`, floored at 1e-6 (a token held
+ * by most memories still counts a little). The build computes it with
+ * SQLite's own `ln()` so it matches `bm25()` exactly; this is the same formula.
+ */
+export function idf(rows: number, df: number): number {
+  const v = Math.log((rows - df + 0.5) / (df + 0.5));
+  return v <= 0 ? 1e-6 : v;
+}
+
+/**
+ * One token's bm25 contribution to one memory: `idf × f(1+k1) / (f + k1(1 − b + b·D/avgdl))`,
+ * written exactly as FTS5 writes it. `wtf` is the weighted frequency
+ * (Σ column weight × occurrences), `length` the memory's token count.
+ */
+export function contribution(idfValue: number, wtf: number, length: number, avgdl: number): number {
+  return idfValue * ((wtf * (K1 + 1.0)) / (wtf + K1 * (1 - B + B * length / avgdl)));
+}
+
+/** A champion list: memories (row ids) and their weighted frequencies, by contribution descending then row id. */
+export interface ChampionList { rowids: Uint32Array; wtfs: Uint32Array }
+
+/** Packs a champion list: n row ids then n weighted frequencies, u32 little-endian. */
+export function encodeChampions(rowids: ArrayLike<number>, wtfs: ArrayLike<number>, n: number): Buffer {
+  const buf = Buffer.allocUnsafe(n * 8);
+  for (let i = 0; i < n; i++) {
+    buf.writeUInt32LE(rowids[i]!, i * 4);
+    buf.writeUInt32LE(wtfs[i]!, (n + i) * 4);
+  }
+  return buf;
+}
+
+/** Reads a blob written by {@link encodeChampions}; a blob whose size is not a multiple of 8 is empty. */
+export function decodeChampions(blob: Buffer): ChampionList {
+  const n = blob.length % 8 === 0 ? blob.length / 8 : 0;
+  const rowids = new Uint32Array(n);
+  const wtfs = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    rowids[i] = blob.readUInt32LE(i * 4);
+    wtfs[i] = blob.readUInt32LE((n + i) * 4);
+  }
+  return { rowids, wtfs };
+}
+
+/** Appends an unsigned LEB128 varint. */
+function pushVarint(out: number[], v: number): void {
+  while (v >= 0x80) {
+    out.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+}
+
+/**
+ * Packs a memory's terms: its length, then (token id delta, weighted
+ * frequency) pairs by ascending token id, all unsigned LEB128 varints.
+ */
+export function encodeDocTerms(length: number, ids: ArrayLike<number>, wtfs: ArrayLike<number>, from: number, to: number): Buffer {
+  const out: number[] = [];
+  pushVarint(out, length);
+  let prev = 0;
+  for (let i = from; i < to; i++) {
+    pushVarint(out, ids[i]! - prev);
+    pushVarint(out, wtfs[i]!);
+    prev = ids[i]!;
+  }
+  return Buffer.from(out);
+}
+
+/** A decoded `lex_docs.terms`: the memory's length and its weighted frequency per token id. */
+export interface DocTerms { length: number; wtf: Map<number, number> }
+
+/** Reads a blob written by {@link encodeDocTerms}; a truncated blob yields what was complete. */
+export function decodeDocTerms(blob: Buffer): DocTerms {
+  let pos = 0;
+  const next = (): number | undefined => {
+    let v = 0;
+    let scale = 1;
+    while (pos < blob.length) {
+      const byte = blob[pos++]!;
+      v += (byte & 0x7f) * scale;
+      if (byte < 0x80) return v;
+      scale *= 128;
+    }
+    return undefined;
+  };
+  const length = next() ?? 0;
+  const wtf = new Map<number, number>();
+  let id = 0;
+  for (;;) {
+    const delta = next();
+    const f = next();
+    if (delta === undefined || f === undefined) break;
+    id += delta;
+    wtf.set(id, f);
+  }
+  return { length, wtf };
+}
