@@ -1,0 +1,163 @@
+import { execFile } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
+import type { AddressInfo, Socket } from "node:net";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  HttpEmbedder, STATIC_EMBEDDER_ID, StaticWordEmbedder, buildBundle, startServer, type Embedder, type MemoryRecord, type TlmServer,
+} from "../../dist/index.js";
+import { activate, exampleRecords, query, runTlm, tempDir } from "./harness";
+
+const run = promisify(execFile);
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+const words = new StaticWordEmbedder();
+let records: MemoryRecord[];
+beforeAll(async () => { records = await exampleRecords(); });
+
+/** Builds a bundle (with `embedder`'s vectors when given) and makes it `<root>/current`. */
+async function install(root: string, id: string, embedder?: Embedder): Promise<void> {
+  const pub = join(root, "..", `pub-${id}`);
+  const built = await buildBundle({ records, outDir: pub, bundleId: id, ...(embedder ? { embedder } : {}) });
+  const dir = join(root, "bundles", id);
+  await mkdir(dir, { recursive: true });
+  await run("tar", ["-xzf", built.archivePath, "-C", dir]);
+  await copyFile(built.manifestPath, join(dir, "manifest.json"));
+  await activate(root, id);
+}
+
+async function serve(vectors?: Parameters<typeof startServer>[0]["vectors"]): Promise<{ server: TlmServer; root: string; dir: string }> {
+  const dir = await tempDir();
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const root = join(dir, "root");
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  const server = await startServer({ socketPath: join(dir, "s.sock"), bundleRoot: root, pollIntervalMs: 0, ...(vectors ? { vectors } : {}) });
+  cleanups.push(() => server.close());
+  return { server, root, dir };
+}
+
+/** A real OpenAI-compatible embeddings endpoint on 127.0.0.1 answering with the shipped word vectors. */
+async function embeddingsEndpoint(): Promise<{ url: string; mode: { now: "ok" | "hang" | "fail" }; requests: () => number }> {
+  const mode = { now: "ok" as "ok" | "hang" | "fail" };
+  let requests = 0;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => { body += c.toString(); });
+    req.on("end", () => {
+      requests++;
+      if (mode.now === "hang") return;
+      if (mode.now === "fail") { res.writeHead(500).end("{}"); return; }
+      const { input, model } = JSON.parse(body) as { input: string[]; model: string };
+      if (req.url !== "/v1/embeddings" || model !== "glove-sif") { res.writeHead(404).end(); return; }
+      const data = input.map((t, index) => ({ object: "embedding", index, embedding: [...words.embedOne(t)] }));
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ object: "list", data, model }));
+    });
+  });
+  server.on("connection", (s) => { sockets.add(s); s.once("close", () => sockets.delete(s)); });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  cleanups.push(() => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, mode, requests: () => requests };
+}
+
+// No word in common with mem-155 ("Annual plans get a 15 percent discount..."): bm25 misses it, the vectors find it.
+const PARAPHRASE = "yearly subscription price reduction";
+const MEANT = "mem-155";
+
+describe("hybrid retrieval through tlm serve", () => {
+  it("a bundle with the offline embedder's vectors answers hybrid: paraphrases find their memory, results say how they matched", async () => {
+    const { server, root } = await serve();
+    await install(root, "v1", words);
+    expect((await server.reload()).status).toBe(200);
+    const a = (await query(server.address, { text: PARAPHRASE, limit: 5 })).json();
+    expect(a.retrieval).toBe("hybrid");
+    expect(a.vector_skipped_reason).toBeUndefined();
+    expect(a.results.map((r: { id: string }) => r.id)).toContain(MEANT);
+    for (const r of a.results) expect(r.matched.lexical_rank ?? r.matched.vector_rank).toBeGreaterThan(0);
+    // An exact-word query still puts its memory first.
+    const exact = (await query(server.address, { text: "PgBouncer transaction mode", limit: 5 })).json();
+    expect(exact.results[0].id).toBe("mem-119");
+    expect(exact.results[0].matched.lexical_rank).toBe(1);
+  });
+
+  it("a caller's vector is used only from the bundle's embedder and of its length; otherwise lexical with the reason", async () => {
+    const { server, root } = await serve();
+    await install(root, "v1", words);
+    await server.reload();
+    const values = [...words.embedOne(PARAPHRASE)];
+    const ok = (await query(server.address, { text: PARAPHRASE, vector: { embedder: STATIC_EMBEDDER_ID, values } })).json();
+    expect(ok.retrieval).toBe("hybrid");
+    const other = (await query(server.address, { text: PARAPHRASE, vector: { embedder: "someone-else@2", values } })).json();
+    expect(other).toMatchObject({ retrieval: "lexical", vector_skipped_reason: "embedder_mismatch" });
+    expect(other.results.every((r: { matched?: unknown }) => r.matched === undefined)).toBe(true);
+    const short = (await query(server.address, { text: PARAPHRASE, vector: { embedder: STATIC_EMBEDDER_ID, values: values.slice(0, 50) } })).json();
+    expect(short).toMatchObject({ retrieval: "lexical", vector_skipped_reason: "dims_mismatch" });
+    const bad = await query(server.address, { text: PARAPHRASE, vector: { embedder: STATIC_EMBEDDER_ID, values: [] } });
+    expect(bad.status).toBe(400);
+  });
+
+  it("a bundle without vectors keeps working lexical only, and says so when a vector was offered", async () => {
+    const { server, root } = await serve();
+    await install(root, "plain");
+    await server.reload();
+    const a = (await query(server.address, { text: "kafka partitions", limit: 3 })).json();
+    expect(a.retrieval).toBe("lexical");
+    expect(a.vector_skipped_reason).toBeUndefined();
+    expect(a.results[0].id).toBe("mem-004");
+    const missed = (await query(server.address, { text: PARAPHRASE, limit: 5 })).json();
+    expect(missed.results.map((r: { id: string }) => r.id)).not.toContain(MEANT);
+    const b = (await query(server.address, { text: "kafka partitions", vector: { embedder: STATIC_EMBEDDER_ID, values: [...words.embedOne("kafka")] } })).json();
+    expect(b).toMatchObject({ retrieval: "lexical", vector_skipped_reason: "bundle_has_no_vectors" });
+  });
+
+  it("an endpoint embedder: builds the vectors, embeds queries; a hung or failing endpoint gives lexical answers with the reason", async () => {
+    const ep = await embeddingsEndpoint();
+    const { server, root } = await serve({ endpoint: { url: ep.url, model: "glove-sif" }, embedTimeoutMs: 300 });
+    await install(root, "ep1", new HttpEmbedder({ url: ep.url, model: "glove-sif" }));
+    const manifest = JSON.parse(await readFile(join(root, "current", "manifest.json"), "utf8")) as { embedder?: unknown };
+    expect(manifest.embedder).toEqual({ id: "openai-compatible:glove-sif", dims: 100 });
+    await server.reload();
+    const before = ep.requests();
+    const a = (await query(server.address, { text: PARAPHRASE, limit: 5 })).json();
+    expect(ep.requests()).toBe(before + 1);
+    expect(a.retrieval).toBe("hybrid");
+    expect(a.results.map((r: { id: string }) => r.id)).toContain(MEANT);
+
+    ep.mode.now = "hang";
+    const hung = (await query(server.address, { text: "kafka partitions", limit: 3, budget_ms: 2000 })).json();
+    expect(hung).toMatchObject({ retrieval: "lexical", vector_skipped_reason: "embedder_timeout" });
+    expect(hung.results[0].id).toBe("mem-004");
+
+    ep.mode.now = "fail";
+    const failed = (await query(server.address, { text: "kafka partitions", limit: 3 })).json();
+    expect(failed).toMatchObject({ retrieval: "lexical", vector_skipped_reason: "embedder_failed" });
+    expect(failed.results[0].id).toBe("mem-004");
+  });
+
+  it("a bundle whose vectors come from an embedder the sidecar cannot run answers lexical: no_query_embedder", async () => {
+    const ep = await embeddingsEndpoint();
+    const { server, root } = await serve();
+    await install(root, "ep2", new HttpEmbedder({ url: ep.url, model: "glove-sif" }));
+    await server.reload();
+    const a = (await query(server.address, { text: "kafka partitions", limit: 3 })).json();
+    expect(a).toMatchObject({ retrieval: "lexical", vector_skipped_reason: "no_query_embedder" });
+  });
+
+  it("tlm bundle build --embed reports the vectors; --embed-url refuses credentials in the URL", async () => {
+    const dir = await tempDir();
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const built = await runTlm(["bundle", "build", "--from", join(import.meta.dirname, "../../../../examples/memories.jsonl"), "--out", join(dir, "pub"), "--embed", "--json"]);
+    expect(built.code).toBe(0);
+    const summary = JSON.parse(built.stdout) as { vectors: { embedder: string; dims: number; count: number; bytes: number } };
+    expect(summary.vectors).toMatchObject({ embedder: STATIC_EMBEDDER_ID, dims: 100, count: 199 });
+    expect(summary.vectors.bytes).toBeGreaterThan(199 * 100);
+    const creds = await runTlm(["bundle", "build", "--from", "x.jsonl", "--out", join(dir, "pub2"), "--embed-url", "http://user:secret@127.0.0.1:1", "--embed-model", "m"]);
+    expect(creds.code).toBe(2);
+    expect(creds.stderr).not.toContain("secret");
+  });
+});

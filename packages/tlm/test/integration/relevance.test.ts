@@ -1,0 +1,105 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  MemoryDatabase, StaticWordEmbedder, VectorSide, buildBundle, hybridQuery, parseJsonl, type MemoryRecord,
+} from "../../dist/index.js";
+
+const run = promisify(execFile);
+const EXAMPLES = fileURLToPath(new URL("../../../../examples/memories.jsonl", import.meta.url));
+const SETS = fileURLToPath(new URL("../relevance/", import.meta.url));
+
+interface Case { q: string; id: string }
+interface Score { recall5: number; mrr: number }
+
+async function loadSet(name: string): Promise<Case[]> {
+  return (await readFile(join(SETS, `${name}.jsonl`), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as Case);
+}
+
+/** recall@5 and MRR (rank beyond the list counts 0) of ranked id lists against the expected ids. */
+function score(cases: readonly Case[], ranked: readonly string[][]): Score {
+  let hits = 0;
+  let rr = 0;
+  cases.forEach((c, i) => {
+    const rank = ranked[i]!.indexOf(c.id) + 1;
+    if (rank > 0 && rank <= 5) hits++;
+    if (rank > 0) rr += 1 / rank;
+  });
+  return { recall5: hits / cases.length, mrr: rr / cases.length };
+}
+
+// Measured on this corpus with the shipped embedder (deterministic); floors sit a few queries below.
+const FLOORS = { paraphraseHybridRecall5: 0.48, paraphraseHybridMrr: 0.33, lexicalHybridRecall5: 0.95, lexicalHybridMrr: 0.9 };
+
+describe("relevance: lexical vs hybrid on the examples corpus", () => {
+  let work: string;
+  let db: MemoryDatabase;
+  let side: VectorSide;
+  const embedder = new StaticWordEmbedder();
+  let records: MemoryRecord[];
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), "tlm-rel-"));
+    records = parseJsonl(await readFile(EXAMPLES, "utf8"));
+    const built = await buildBundle({ records, outDir: join(work, "pub"), bundleId: "rel", embedder });
+    await run("tar", ["-xzf", built.archivePath, "-C", work]);
+    const opened = MemoryDatabase.open(join(work, "memories.db"));
+    if (!opened.ok) throw new Error(opened.message);
+    db = opened.db;
+    side = new VectorSide(db.path);
+  });
+
+  afterAll(async () => {
+    side?.close();
+    db?.retire();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  const rank = (c: Case, hybrid: boolean): string[] =>
+    hybridQuery(db, side, { text: c.q, limit: 10 }, hybrid ? embedder.embedOne(c.q) : null, Number.POSITIVE_INFINITY).results.map((r) => r.id);
+
+  it("the paraphrase set is what it claims: ≥ 60 queries over a corpus of ≥ 150 memories, every expected id exists", async () => {
+    const cases = await loadSet("paraphrase");
+    expect(cases.length).toBeGreaterThanOrEqual(60);
+    expect(records.length).toBeGreaterThanOrEqual(150);
+    const ids = new Set(records.map((r) => r.id));
+    for (const c of cases) expect(ids.has(c.id), c.id).toBe(true);
+  });
+
+  it("hybrid beats lexical on paraphrases and keeps exact-word queries at the top", async () => {
+    const table: string[] = ["| set | queries | lexical recall@5 | lexical MRR | hybrid recall@5 | hybrid MRR |", "|---|---|---|---|---|---|"];
+    const result: Record<string, { lexical: Score; hybrid: Score }> = {};
+    for (const name of ["paraphrase", "lexical"]) {
+      const cases = await loadSet(name);
+      const lexical = score(cases, cases.map((c) => rank(c, false)));
+      const hybrid = score(cases, cases.map((c) => rank(c, true)));
+      result[name] = { lexical, hybrid };
+      table.push(`| ${name} | ${cases.length} | ${lexical.recall5.toFixed(3)} | ${lexical.mrr.toFixed(3)} | ${hybrid.recall5.toFixed(3)} | ${hybrid.mrr.toFixed(3)} |`);
+    }
+    process.stdout.write(`${table.join("\n")}\n`);
+    const p = result.paraphrase!;
+    const l = result.lexical!;
+    expect(p.hybrid.recall5).toBeGreaterThan(p.lexical.recall5);
+    expect(p.hybrid.mrr).toBeGreaterThanOrEqual(p.lexical.mrr);
+    expect(p.hybrid.recall5).toBeGreaterThanOrEqual(FLOORS.paraphraseHybridRecall5);
+    expect(p.hybrid.mrr).toBeGreaterThanOrEqual(FLOORS.paraphraseHybridMrr);
+    expect(l.hybrid.recall5).toBeGreaterThanOrEqual(Math.min(l.lexical.recall5, FLOORS.lexicalHybridRecall5));
+    expect(l.hybrid.mrr).toBeGreaterThanOrEqual(FLOORS.lexicalHybridMrr);
+  });
+
+  it("every hybrid result says how it matched, and fusion keeps filters", () => {
+    const text = "yearly subscription price reduction";
+    const out = hybridQuery(db, side, { text, limit: 10, kinds: ["decision"] }, embedder.embedOne(text), Number.POSITIVE_INFINITY);
+    expect(out.retrieval).toBe("hybrid");
+    expect(out.results.length).toBeGreaterThan(0);
+    for (const r of out.results) {
+      expect(r.kind).toBe("decision");
+      expect(r.matched?.lexical_rank ?? r.matched?.vector_rank).toBeGreaterThan(0);
+    }
+    expect(out.results.some((r) => r.matched?.vector_rank !== undefined && r.matched.lexical_rank === undefined)).toBe(true);
+  });
+});
