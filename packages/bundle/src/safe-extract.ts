@@ -8,9 +8,10 @@ import { createGunzip } from "node:zlib";
 import { Parser, type ReadEntry } from "tar";
 import { BundleError, BundleRejected, quotePath, type RejectReason } from "./errors";
 import { parseManifest, type Manifest, type ManifestFile } from "./manifest";
-import { ancestorsOf, checkEntryPath, MAX_PATH_DEPTH } from "./path-rules";
+import { ancestorsOf, MAX_PATH_DEPTH, normalizeEntryPath } from "./path-rules";
+import { MAX_META_ENTRY, MAX_TRAILING_ZERO_BYTES, TarFraming } from "./tar-framing";
 
-/** Default cap on tar entries (SPEC §3.3). */
+/** Default cap on tar entries (docs/bundle-format.md). */
 export const DEFAULT_MAX_ENTRIES = 100_000;
 
 /** Options of {@link safeExtract}. */
@@ -36,12 +37,13 @@ export type SafeExtractResult =
   | { ok: true; archiveBytes: number; unpackedBytes: number; files: number }
   | { ok: false; rejection: BundleRejected };
 
-// Tar framing allowed on top of the file bytes before the decompressed stream
-// counts as a bomb: a header and padding per entry, plus slack for pax headers
-// and end-of-archive records.
-const TAR_OVERHEAD_PER_ENTRY = 2048;
+// Tar framing allowed on top of the listed file bytes before the decompressed
+// stream counts as a bomb, per entry the manifest implies (its files and their
+// directories): a header, padding, a pax header or GNU long name (paths are at
+// most 1 KiB); plus slack for the root `./`, pax global headers, the
+// end-of-archive marker and record padding.
+const TAR_OVERHEAD_PER_ENTRY = 8 * 1024;
 const TAR_OVERHEAD_FIXED = 1024 * 1024;
-const MAX_META_ENTRY = 64 * 1024;
 // fsync runs on libuv's 4-thread pool, which gunzip and file writes share:
 // two in flight overlap with extraction without starving them (measured).
 const MAX_SYNCS_IN_FLIGHT = 2;
@@ -60,10 +62,13 @@ class Rejection extends Error {
 /**
  * Streams a bundle archive into a new directory `dest` in one pass
  * (source → size/sha256 counter → gunzip → tar parser → files), enforcing every
- * rule of SPEC §3.3 with its own checks (node-tar is only the parser):
+ * rule of docs/bundle-format.md with its own checks (node-tar is only the parser):
  * regular files and directories only; safe, listed, unique paths; per-file
  * size and sha256; caps on compressed bytes, unpacked bytes and entries; the
- * archive's size and sha256 against the manifest; no listed file missing.
+ * archive's size and sha256 against the manifest; no listed file missing;
+ * nothing but a little zero padding after the tar end-of-archive marker (the
+ * parser is not fed past it). `.` segments (`./memories.db`, the `./` root
+ * entry, as `tar -C dir -czf x.tgz .` writes them) are normalised away.
  * Files are created with O_EXCL|O_NOFOLLOW as 0644, directories as 0755, and
  * every file and directory is fsynced before success.
  *
@@ -134,7 +139,7 @@ export async function safeExtract(
     throw new BundleError("BUNDLE_IO", `cannot create extraction target ${destAbs}`, { cause });
   }
 
-  const run = new Extraction(destAbs, destReal, manifest, maxEntries, maxUnpackedBytes, sourceState);
+  const run = new Extraction(destAbs, destReal, manifest, maxEntries, maxUnpackedBytes, declaredTotal, sourceState);
   const onAbort = (): void => run.fail(new BundleRejected("aborted", "extraction aborted"));
   signal?.addEventListener("abort", onAbort, { once: true });
   // An abort that landed while dest was being created.
@@ -180,10 +185,16 @@ class Extraction {
     private readonly manifest: Manifest,
     private readonly maxEntries: number,
     private readonly maxUnpackedBytes: number,
+    private readonly declaredTotal: number,
     private readonly sourceState: { error: unknown },
   ) {
     this.listed = new Map(manifest.files.map((f) => [f.path, f]));
     for (const f of manifest.files) for (const d of ancestorsOf(f.path)) this.allowedDirs.add(d);
+  }
+
+  /** Entries a tar of exactly the manifest's files holds: files, their directories, the root. */
+  private expectedEntries(): number {
+    return this.listed.size + this.allowedDirs.size + 2;
   }
 
   /** Records the first rejection and stops everything. */
@@ -257,10 +268,12 @@ class Extraction {
     });
     parserDone.catch(() => undefined);
 
-    const tarCap =
-      this.maxUnpackedBytes + TAR_OVERHEAD_PER_ENTRY * (this.maxEntries + 2) + TAR_OVERHEAD_FIXED;
+    // Sized from what this manifest implies, not from the entry cap: file sizes
+    // are checked exactly, so anything much beyond them is not a tar of these files.
+    const tarCap = this.declaredTotal + TAR_OVERHEAD_PER_ENTRY * this.expectedEntries() + TAR_OVERHEAD_FIXED;
     let tarBytes = 0;
     let head = Buffer.alloc(0);
+    const framing = new TarFraming();
     const sink = new Writable({
       write: (chunk: Buffer, _enc, cb) => {
         if (this.stopped) return cb(this.stopError());
@@ -275,9 +288,22 @@ class Extraction {
             return cb(this.rejectionError("corrupt_archive", "archive holds a nested compressed stream"));
           }
         }
+        const step = framing.push(chunk);
+        if (step.trailing) {
+          return cb(
+            this.rejectionError(
+              "corrupt_archive",
+              step.trailing.kind === "nonzero"
+                ? `non-zero data ${step.trailing.bytes} bytes after the tar end-of-archive marker`
+                : `more than ${MAX_TRAILING_ZERO_BYTES} bytes of padding after the tar end-of-archive marker`,
+            ),
+          );
+        }
+        // Past the end marker the parser gets nothing more: node-tar would buffer it all.
+        if (step.tar.length === 0) return cb();
         let more: boolean;
         try {
-          more = parser.write(chunk);
+          more = parser.write(step.tar);
         } catch (err) {
           return cb(this.rejectionError("corrupt_archive", "archive is not a valid tar", err));
         }
@@ -389,8 +415,9 @@ class Extraction {
     parser.on("meta", (meta: string) => {
       // Extended headers are not entries, but a stream of them is still work: bound it.
       this.metaEntries += 1;
-      if (this.metaEntries > 2 * this.maxEntries + 16) {
-        this.reject("too_many_entries", `archive has more than ${2 * this.maxEntries + 16} extended headers`);
+      const metaCap = 4 * Math.min(this.maxEntries, this.expectedEntries()) + 16;
+      if (this.metaEntries > metaCap) {
+        this.reject("too_many_entries", `archive has more than ${metaCap} extended headers`);
       }
       // node-tar cuts long names at the first NUL; a NUL followed by more text
       // is a smuggled name (GNU long names may only end in NUL padding).
@@ -424,19 +451,20 @@ class Extraction {
       return false;
     }
     const isDir = type === "Directory";
-    const path = isDir && rawPath.endsWith("/") ? rawPath.slice(0, -1) : rawPath;
-    const problem = checkEntryPath(path);
-    if (problem) {
-      this.reject(problem, `unsafe entry path ${quotePath(rawPath)}`, rawPath);
+    const normalized = normalizeEntryPath(rawPath, isDir);
+    if (!normalized.ok || (normalized.path === null && !isDir)) {
+      this.reject(normalized.ok ? "unsafe_path" : normalized.problem, `unsafe entry path ${quotePath(rawPath)}`, rawPath);
       return false;
     }
+    // `./` is dest itself: nothing to create, but it may appear only once.
+    const path = normalized.path ?? "";
     if (this.seen.has(path)) {
       this.reject("duplicate_entry", `entry ${quotePath(path)} appears twice`, path);
       return false;
     }
     this.seen.add(path);
     if (isDir) {
-      if (!this.allowedDirs.has(path)) {
+      if (path !== "" && !this.allowedDirs.has(path)) {
         this.reject("unlisted_file", `directory ${quotePath(path)} holds no listed file`, path);
         return false;
       }

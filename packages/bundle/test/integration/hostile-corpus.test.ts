@@ -269,6 +269,66 @@ const cases: Case[] = [
         opts: { maxUnpackedBytes: 1 * MiB, maxEntries: 10 },
       };
     },
+    reason: "corrupt_archive",
+  },
+  {
+    name: "32 MiB of zeros after the end of the tar, default caps (the issue's case)",
+    build: () => {
+      const archive = gz(Buffer.concat([rawTar([file("memories.db", DB)]), Buffer.alloc(32 * MiB)]));
+      return { archive, manifest: manifestFor(archive, { "memories.db": DB }) };
+    },
+    reason: "corrupt_archive",
+  },
+  {
+    name: "zero padding just over 64 KiB after the end marker",
+    build: () => {
+      const archive = gz(Buffer.concat([rawTar([file("memories.db", DB)]), Buffer.alloc(64 * 1024 + 1)]));
+      return { archive, manifest: manifestFor(archive, { "memories.db": DB }) };
+    },
+    reason: "corrupt_archive",
+  },
+  {
+    name: "one non-zero byte right after the end marker",
+    build: () => {
+      const archive = gz(Buffer.concat([rawTar([file("memories.db", DB)]), Buffer.from([1])]));
+      return { archive, manifest: manifestFor(archive, { "memories.db": DB }) };
+    },
+    reason: "corrupt_archive",
+  },
+  {
+    name: "a non-zero byte inside the record padding",
+    build: () => {
+      const pad = Buffer.alloc(9216);
+      pad[9000] = 0x41;
+      const archive = gz(Buffer.concat([rawTar([file("memories.db", DB)]), pad]));
+      return { archive, manifest: manifestFor(archive, { "memories.db": DB }) };
+    },
+    reason: "corrupt_archive",
+  },
+  {
+    name: "a second tar appended after the end marker (tar -i would read it)",
+    build: () => {
+      const archive = gz(Buffer.concat([rawTar([file("memories.db", DB)]), rawTar([file("smuggled.txt", "x")])]));
+      return { archive, manifest: manifestFor(archive, { "memories.db": DB }) };
+    },
+    reason: "corrupt_archive",
+  },
+  {
+    name: "a second gzip member holding data after the tar",
+    build: () => {
+      const archive = Buffer.concat([gz(rawTar([file("memories.db", DB)])), gz(Buffer.from("trailing data"))]);
+      return { archive, manifest: manifestFor(archive, { "memories.db": DB }) };
+    },
+    reason: "corrupt_archive",
+  },
+  {
+    name: "decompressed stream far beyond what the listed files need (small manifest, big entry cap)",
+    build: () => {
+      // 2 MiB of pax comments before one small listed file: the tar allowance comes from files.length.
+      const comments = Array.from({ length: 40 }, (_, i) => paxEntry({ comment: `${i}`.padEnd(60 * 1024, "z") }));
+      const archive = gz(rawTar([...comments, file("memories.db", DB)]));
+      return { archive, manifest: manifestFor(archive, { "memories.db": DB }) };
+    },
     reason: "unpacked_too_large",
   },
   {
@@ -348,9 +408,42 @@ const cases: Case[] = [
     reason: "unsafe_path",
   },
   {
-    name: "dot segment (aliases another name)",
+    name: "dot segment aliasing another name is normalised, then a duplicate",
     build: () => simple([file("memories.db", DB), file("./memories.db", DB)]),
+    reason: "duplicate_entry",
+    path: "memories.db",
+  },
+  {
+    name: "a/./b aliasing a/b",
+    build: () => simple([file("a/b", DB), file("a/./b", DB)], { "a/b": DB }),
+    reason: "duplicate_entry",
+    path: "a/b",
+  },
+  {
+    name: "the root ./ twice",
+    build: () => simple([{ name: "./", type: "5" }, { name: "./", type: "5" }, file("memories.db", DB)]),
+    reason: "duplicate_entry",
+  },
+  {
+    name: "a file named . (the root as a file)",
+    build: () => simple([file(".", DB), file("memories.db", DB)]),
     reason: "unsafe_path",
+  },
+  {
+    name: "./ followed by a traversal",
+    build: () => simple([file("./../escaped3", "pwned"), file("memories.db", DB)]),
+    reason: "unsafe_path",
+    path: "./../escaped3",
+  },
+  {
+    name: "./ followed by an empty segment (.//x is /x)",
+    build: () => simple([file(".//etc/x", "pwned"), file("memories.db", DB)]),
+    reason: "unsafe_path",
+  },
+  {
+    name: "./ segments do not make a too-deep path shallow",
+    build: () => simple([file(`./${"a/./".repeat(17)}f`, "deep"), file("memories.db", DB)]),
+    reason: "too_deep",
   },
   {
     name: "directory with a body",
