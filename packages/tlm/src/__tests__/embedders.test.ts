@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { dot } from "../embed/embedder";
+import { embeddingsUrl, parseEmbeddings } from "../embed/http-embedder";
+import { SIF_RANK, STATIC_EMBEDDER_ID, StaticWordEmbedder, embedTokens } from "../embed/static-embedder";
+import { loadWordVectors } from "../embed/word-vectors";
+import { planQueryVector } from "../hybrid";
+import type { VectorIndexInfo } from "../vector-index";
+
+describe("offline word-vector embedder", () => {
+  const e = new StaticWordEmbedder();
+
+  it("loads the shipped table: 100-d, tens of thousands of words, frequency-ranked", () => {
+    const t = loadWordVectors();
+    expect(t.dims).toBe(100);
+    expect(t.count).toBeGreaterThan(50_000);
+    expect(t.index.get("the")).toBeLessThan(5);
+    expect(t.index.get("database")).toBeDefined();
+  });
+
+  it("is deterministic, unit length, and puts related words closer than unrelated ones", () => {
+    const a = e.embedOne("email provider");
+    expect(e.embedOne("email provider")).toEqual(a);
+    expect(dot(a, a)).toBeCloseTo(1, 5);
+    expect(dot(e.embedOne("mail delivery service"), a)).toBeGreaterThan(dot(e.embedOne("kubernetes node pool"), a));
+    expect(dot(e.embedOne("approve schema change"), e.embedOne("review database migration")))
+      .toBeGreaterThan(dot(e.embedOne("approve schema change"), e.embedOne("dark mode for the mobile app")));
+  });
+
+  it("down-weights frequent words (SIF): adding 'the of and' barely moves a text", () => {
+    expect(SIF_RANK).toBeGreaterThan(0);
+    expect(dot(e.embedOne("the of and database replica lag"), e.embedOne("database replica lag"))).toBeGreaterThan(0.98);
+  });
+
+  it("unknown or empty text embeds to the zero vector, and tokens split names and lower-case", () => {
+    expect([...e.embedOne("zzqxv qqzzv")].every((x) => x === 0)).toBe(true);
+    expect(embedTokens("Billing-API uses PostgreSQL 16!")).toEqual(["billing", "api", "uses", "postgresql", "16"]);
+    expect(e.id).toBe(STATIC_EMBEDDER_ID);
+  });
+
+  it("a missing or malformed table is TLM_EMBEDDER_UNAVAILABLE", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tlm-wv-"));
+    try {
+      expect(() => loadWordVectors(join(dir, "none.bin"))).toThrow(expect.objectContaining({ code: "TLM_EMBEDDER_UNAVAILABLE" }));
+      writeFileSync(join(dir, "bad.bin"), "RCWV\x01\x00\x64\x00\xff\xff\xff\x00");
+      expect(() => loadWordVectors(join(dir, "bad.bin"))).toThrow(/truncated/);
+      writeFileSync(join(dir, "foreign.bin"), "not a table at all");
+      expect(() => loadWordVectors(join(dir, "foreign.bin"))).toThrow(/RCWV/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("endpoint answers", () => {
+  it("resolves the embeddings URL from a base or a full URL", () => {
+    expect(embeddingsUrl("http://127.0.0.1:11434").href).toBe("http://127.0.0.1:11434/v1/embeddings");
+    expect(embeddingsUrl("http://h/api/").href).toBe("http://h/api/v1/embeddings");
+    expect(embeddingsUrl("http://h/v1/embeddings").href).toBe("http://h/v1/embeddings");
+  });
+
+  it("accepts OpenAI-shaped answers (any index order) and normalises", () => {
+    const out = parseEmbeddings(JSON.stringify({ data: [{ index: 1, embedding: [0, 2] }, { index: 0, embedding: [3, 4] }] }), 2);
+    expect([...out[0]!]).toEqual([0.6, 0.8].map((x) => Math.fround(x)));
+    expect([...out[1]!]).toEqual([0, 1]);
+  });
+
+  it.each([
+    ["not JSON", "{"],
+    ["wrong count", JSON.stringify({ data: [{ embedding: [1] }] })],
+    ["ragged", JSON.stringify({ data: [{ embedding: [1, 2] }, { embedding: [1] }] })],
+    ["non-finite", JSON.stringify({ data: [{ embedding: [1, "x"] }, { embedding: [1, 2] }] })],
+    ["duplicate index", JSON.stringify({ data: [{ index: 0, embedding: [1] }, { index: 0, embedding: [1] }] })],
+    ["empty vector", JSON.stringify({ data: [{ embedding: [] }, { embedding: [] }] })],
+  ])("refuses a malformed answer: %s", (_why, body) => {
+    expect(() => parseEmbeddings(body, 2)).toThrow(expect.objectContaining({ code: "TLM_EMBEDDER_UNAVAILABLE" }));
+  });
+});
+
+describe("planQueryVector", () => {
+  const info: VectorIndexInfo = { format: 1, embedder: STATIC_EMBEDDER_ID, dims: 3, count: 10, lists: 1 };
+  const other = { id: "openai-compatible:m", embed: () => Promise.resolve([]) };
+  const mine = { id: STATIC_EMBEDDER_ID, embed: () => Promise.resolve([]) };
+
+  it("never mixes embedders and says why", () => {
+    expect(planQueryVector({}, null, [mine])).toEqual({ kind: "lexical" });
+    expect(planQueryVector({ vector: { embedder: STATIC_EMBEDDER_ID, values: [1, 2, 3] } }, null, [])).toEqual({ kind: "lexical", reason: "bundle_has_no_vectors" });
+    expect(planQueryVector({ vector: { embedder: "x", values: [1, 2, 3] } }, info, [mine])).toEqual({ kind: "lexical", reason: "embedder_mismatch" });
+    expect(planQueryVector({ vector: { embedder: STATIC_EMBEDDER_ID, values: [1, 2] } }, info, [mine])).toEqual({ kind: "lexical", reason: "dims_mismatch" });
+    expect(planQueryVector({ vector: { embedder: STATIC_EMBEDDER_ID, values: [1, 2, 3] } }, info, [])).toEqual({ kind: "vector", values: [1, 2, 3] });
+    expect(planQueryVector({}, info, [other])).toEqual({ kind: "lexical", reason: "no_query_embedder" });
+    expect(planQueryVector({}, info, [other, mine])).toEqual({ kind: "embed", embedder: mine });
+  });
+});
