@@ -1,11 +1,12 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, renameSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, renameSync } from "node:fs";
 import { mkdtemp, rm, readFile, readdir, stat } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { execa, type ResultPromise } from "execa";
+import { onTestFailed } from "vitest";
 import type { PullNowOutcome, StatusSnapshot } from "@recall/service";
 
 /** Repository root (e2e/src/harness.ts → ../..). */
@@ -20,6 +21,27 @@ export const API_KEY = "e2e-SECRET-4f7c1a9b-do-not-leak";
 
 /** True when the long (soak) variants are requested: `npm run soak`. */
 export const SOAK = process.env.E2E_SOAK === "1";
+
+/**
+ * A seeded random source for the current test (mulberry32): the seed comes from
+ * `E2E_SEED` when set, else is drawn at random, and is printed when the test
+ * fails, so any randomised run can be replayed exactly.
+ */
+export function seededRandom(): { seed: number; next: () => number; int: (maxExclusive: number) => number } {
+  const seed = process.env.E2E_SEED === undefined ? Math.floor(Math.random() * 2 ** 32) : Number(process.env.E2E_SEED) >>> 0;
+  onTestFailed(() => {
+    console.error(`replay this test with E2E_SEED=${seed}`);
+  });
+  let a = seed;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  return { seed, next, int: (n) => Math.floor(next() * n) };
+}
 
 /** Polls `probe` until it returns a truthy value or the deadline passes (then throws naming `what`). */
 export async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 30_000, intervalMs = 25): Promise<NonNullable<T>> {
@@ -156,12 +178,23 @@ export async function filesContaining(dir: string, needle: string, skip: (p: str
 
 /** A process started by a suite, its output captured to files in the sandbox. */
 export interface Proc {
-  child: ChildProcess;
+  /** The execa subprocess (a `ChildProcess`: `kill`, `exitCode`, `signalCode`). */
+  child: ResultPromise;
   pid: number;
+  /** Started in its own process group: `cleanup` signals the whole group. */
+  detached: boolean;
   stdoutFile: string;
   stderrFile: string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   output(): string;
+}
+
+/** Options of {@link Sandbox.start}. */
+export interface StartOptions {
+  /** Own process group (for programs that fork workers, e.g. nginx), killed as a group at cleanup. */
+  detached?: boolean;
+  /** Aborts (SIGKILL) the process when this signal aborts. */
+  cancelSignal?: AbortSignal;
 }
 
 /**
@@ -183,57 +216,91 @@ export class Sandbox {
   }
 
   /** Starts `node script args…`, capturing stdout/stderr into `logs/<name>.{out,err}`. */
-  run(name: string, script: string, args: string[], env: Record<string, string | undefined> = {}): Proc {
-    return this.start(name, process.execPath, [script, ...args], env);
+  run(name: string, script: string, args: string[], env: Record<string, string | undefined> = {}, opts: StartOptions = {}): Proc {
+    return this.start(name, process.execPath, [script, ...args], env, opts);
   }
 
-  /** Starts any executable, capturing stdout/stderr into `logs/<name>.{out,err}`. */
-  start(name: string, file: string, args: string[], env: Record<string, string | undefined> = {}): Proc {
+  /** Starts any executable (execa), capturing stdout/stderr into `logs/<name>.{out,err}`. */
+  start(name: string, file: string, args: string[], env: Record<string, string | undefined> = {}, opts: StartOptions = {}): Proc {
     mkdirSync(this.path("logs"), { recursive: true });
     const stdoutFile = this.path("logs", `${name}.out`);
     const stderrFile = this.path("logs", `${name}.err`);
-    const child = spawn(file, args, {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1", ...env },
+    const child = execa(file, args, {
+      stdin: "ignore",
+      stdout: { file: stdoutFile, append: true },
+      stderr: { file: stderrFile, append: true },
+      env: { NO_COLOR: "1", ...env },
+      // Not-detached children die with the test process; detached ones are killed as a group in cleanup().
+      cleanup: true,
+      detached: opts.detached ?? false,
+      reject: false,
+      // kill() / cancelSignal send SIGTERM, and SIGKILL if the process is still there 15 s later
+      forceKillAfterDelay: STOP_GRACE_MS,
+      ...(opts.cancelSignal ? { cancelSignal: opts.cancelSignal } : {}),
     });
-    const out = createWriteStream(stdoutFile, { flags: "a" });
-    const err = createWriteStream(stderrFile, { flags: "a" });
-    child.stdout!.pipe(out);
-    child.stderr!.pipe(err);
+    // Settles after the output files are flushed; errors are read from the exit status.
+    void child.then(
+      () => undefined,
+      () => undefined,
+    );
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.once("exit", (code, signal) => resolve({ code, signal }));
+      child.once("error", () => resolve({ code: null, signal: null }));
     });
     const proc: Proc = {
       child,
       pid: child.pid!,
+      detached: opts.detached ?? false,
       stdoutFile,
       stderrFile,
       exited,
-      output: () => readFileSync(stdoutFile, "utf8") + readFileSync(stderrFile, "utf8"),
+      output: () => readIfThere(stdoutFile) + readIfThere(stderrFile),
     };
     this.procs.push(proc);
     return proc;
   }
 
-  /** Runs a command to completion (deadline `timeoutMs`) and returns its exit code and output. */
+  /** Runs a command to completion (deadline `timeoutMs`, then SIGTERM and SIGKILL) and returns its exit code and output. */
   async exec(name: string, script: string, args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000) {
-    const p = this.run(name, script, args, env);
-    const timer = setTimeout(() => p.child.kill("SIGKILL"), timeoutMs);
+    const p = this.run(name, script, args, env, { cancelSignal: AbortSignal.timeout(timeoutMs) });
     const r = await p.exited;
-    clearTimeout(timer);
-    await new Promise((res) => setImmediate(res));
-    return { ...r, stdout: readFileSync(p.stdoutFile, "utf8"), stderr: readFileSync(p.stderrFile, "utf8") };
+    // execa's promise settles once the output files are written
+    await p.child;
+    return { ...r, stdout: readIfThere(p.stdoutFile), stderr: readIfThere(p.stderrFile) };
   }
 
   async cleanup(): Promise<void> {
     for (const p of this.procs) {
-      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+      // execa signals one pid; a detached program's workers share its group, signalled by hand.
+      if (p.detached) killGroup(p.pid, "SIGKILL");
+      else if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
     }
     await Promise.all(this.procs.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(r, 5000))])));
     // A SIGKILLed daemon's sidecar exits by itself (parent-pid watch); wait for that, then insist.
     const leftovers = await waitFor(() => processesMatching(this.dir).length === 0, "sidecars of the sandbox to exit", 10_000).catch(() => false);
     if (!leftovers) for (const pid of processesMatching(this.dir)) process.kill(pid, "SIGKILL");
     await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** How long a SIGTERMed process (`Daemon.stop`, an `exec` past its deadline) gets before SIGKILL. */
+const STOP_GRACE_MS = 15_000;
+
+/** Sends `signal` to process group `pgid`; false when it is gone. */
+export function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readIfThere(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
   }
 }
 
@@ -277,12 +344,10 @@ export class Daemon {
     return r.json() as { outcome: PullNowOutcome & { reason?: string; bundle_id?: string } };
   }
 
-  async stop(timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  /** SIGTERM, then (execa's `forceKillAfterDelay`) SIGKILL 15 s later; resolves with how it exited. */
+  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.proc.child.exitCode === null && this.proc.child.signalCode === null) this.proc.child.kill("SIGTERM");
-    const timer = setTimeout(() => this.proc.child.kill("SIGKILL"), timeoutMs);
-    const r = await this.proc.exited;
-    clearTimeout(timer);
-    return r;
+    return this.proc.exited;
   }
 }
 
@@ -296,7 +361,7 @@ export function auditEvents(proc: Proc): { event: string; [k: string]: unknown }
 }
 
 /**
- * A static bundle endpoint (SPEC §3.2) over a publish directory, like nginx or
+ * A static bundle endpoint (docs/endpoint.md) over a publish directory, like nginx or
  * a CDN would serve it: strong ETag on the manifest, 304, 404 before the first
  * publish, an optional throttle and a pause switch to hold archives mid-stream.
  */

@@ -1,11 +1,12 @@
 import { readdirSync, existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_KEY, BundleHost, Daemon, SOAK, Sandbox, alive, bundleId, filesContaining, processesMatching, verifyCurrentWhole, waitFor, writeConfig } from "../src/harness";
+import { API_KEY, BundleHost, Daemon, SOAK, Sandbox, alive, bundleId, filesContaining, processesMatching, seededRandom, verifyCurrentWhole, waitFor, writeConfig } from "../src/harness";
 import { buildMarkedBundle, filler } from "../src/bundles";
 
 // Daemon death: SIGKILL recalld at random points of a pull (mid-download,
 // mid-install). Claims: its sidecar exits by itself, `current` is always one
 // whole bundle (old or new), and the next recalld starts clean and catches up.
+// The kill moments come from a seeded source (E2E_SEED replays a run).
 const DEATHS = SOAK ? 50 : 5;
 
 describe("daemon death mid-pull", () => {
@@ -24,6 +25,7 @@ describe("daemon death mid-pull", () => {
   });
 
   it(`keeps current whole across ${DEATHS} SIGKILLs of recalld during pulls`, async () => {
+    const random = seededRandom();
     const first = await buildMarkedBundle(sb.path("pub"), bundleId(0));
     host.publish(first.dir);
     const big = filler(3 * 1024 * 1024);
@@ -47,7 +49,7 @@ describe("daemon death mid-pull", () => {
       const sidecarPid = st.sidecar.pid as number;
       daemon.proc.child.kill("SIGHUP");
       // Somewhere between the manifest fetch and well after the install.
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 1500)));
+      await new Promise((r) => setTimeout(r, random.int(1500)));
       daemon.proc.child.kill("SIGKILL");
       await daemon.proc.exited;
 
@@ -69,7 +71,7 @@ describe("daemon death mid-pull", () => {
     expect(["installed", "unchanged"]).toContain(pulled.outcome.outcome);
     await daemon.waitStatus((s) => s.bundle.bundle_id === bundleId(DEATHS), "newest bundle installed");
     expect(await verifyCurrentWhole(sb.path("bundles"))).toBe(bundleId(DEATHS));
-    console.log(`[daemon-death] ${DEATHS} kills; current after each kill: ${outcomes.join(",")}`);
+    console.log(`[daemon-death] ${DEATHS} kills; current after each kill: ${outcomes.join(",")}; seed ${random.seed}`);
 
     expect((await daemon.stop()).code).toBe(0);
     daemon = undefined;
