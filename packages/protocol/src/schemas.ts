@@ -16,6 +16,8 @@ export const QUERY_LIMITS = Object.freeze({
   limitDefault: 10,
   budgetMsMin: 1,
   budgetMsMax: 5000,
+  vectorDimsMax: 4096,
+  embedderIdMax: 128,
 });
 
 /** A memory kind. */
@@ -37,6 +39,13 @@ export const QueryIntent = z
     until: isoDateTime.optional(),
     limit: z.number().int().min(QUERY_LIMITS.limitMin).max(QUERY_LIMITS.limitMax).optional(),
     budget_ms: z.number().int().min(QUERY_LIMITS.budgetMsMin).max(QUERY_LIMITS.budgetMsMax).optional(),
+    /** The query's own embedding; used only when `embedder` is the one that made the bundle's vectors. */
+    vector: z
+      .strictObject({
+        embedder: z.string().min(1).max(QUERY_LIMITS.embedderIdMax),
+        values: z.array(z.number().finite()).min(1).max(QUERY_LIMITS.vectorDimsMax),
+      })
+      .optional(),
   });
 export type QueryIntent = z.infer<typeof QueryIntent>;
 
@@ -49,6 +58,10 @@ export const MemoryResult = z.object({
   created_at: z.string(),
   source_ref: z.string().optional(),
   score: z.number(),
+  /** How a hybrid query found it: 1-based ranks in the lexical and the vector list (absent: not in that list). */
+  matched: z
+    .object({ lexical_rank: z.number().int().positive().optional(), vector_rank: z.number().int().positive().optional() })
+    .optional(),
 });
 export type MemoryResult = z.infer<typeof MemoryResult>;
 
@@ -60,6 +73,12 @@ export const ResponseEnvelope = z.object({
   truncated: z.boolean(),
   evidence_quality: z.enum(["indexed", "text_search"]),
   fallback_reason: z.string().optional(),
+  /** `hybrid`: lexical and vector rankings fused (scores are fusion scores); absent or `lexical`: bm25 only. */
+  retrieval: z.enum(["lexical", "hybrid"]).optional(),
+  /** Why a query that could have been hybrid was lexical only (e.g. `embedder_mismatch`, `embedder_failed`). */
+  vector_skipped_reason: z.string().optional(),
+  /** Conditions the caller should know about, e.g. `"bundle_expired"` (the bundle is served past its `expires_at`). */
+  warnings: z.array(z.string()).optional(),
   results: z.array(MemoryResult),
 });
 export type ResponseEnvelope = z.infer<typeof ResponseEnvelope>;
@@ -81,6 +100,10 @@ export const Health = z.object({
   error: z
     .object({ code: z.string(), sub_code: HealthSubCode.optional(), message: z.string() })
     .optional(),
+  /** The served bundle's `expires_at` (null: it has none). Optional: older sidecars omit it. */
+  expires_at: z.string().nullable().optional(),
+  /** True while the served bundle is past its `expires_at` (it is still served, with a warning). */
+  expired: z.boolean().optional(),
 });
 export type Health = z.infer<typeof Health>;
 

@@ -2,6 +2,7 @@ import { readFile, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { parseManifest, schemaInRange } from "@recall/bundle";
 import type { HealthSubCode } from "@recall/protocol";
+import { checkBundleDatabase } from "./bundle-db-check";
 import { MemoryDatabase } from "./query-engine";
 import { MEMORIES_DB } from "./schema";
 
@@ -9,7 +10,7 @@ import { MEMORIES_DB } from "./schema";
 export type LoadOutcome =
   | { kind: "none"; message: string }
   | { kind: "incompatible"; target: string; subCode: HealthSubCode; message: string; bundleId: string | null; schemaVersion: string | null }
-  | { kind: "loaded"; target: string; bundleId: string; schemaVersion: string; db: MemoryDatabase };
+  | { kind: "loaded"; target: string; bundleId: string; schemaVersion: string; expiresAt: string | null; db: MemoryDatabase };
 
 /** Resolves `<root>/current` to its real path, or `null` when missing or dangling. */
 export async function resolveCurrent(bundleRoot: string): Promise<string | null> {
@@ -22,9 +23,11 @@ export async function resolveCurrent(bundleRoot: string): Promise<string | null>
 
 /**
  * Opens the bundle at `target` (a resolved `current`): reads and validates
- * `manifest.json`, checks its `schema_version` against `supportedSchema`, and
- * opens `memories.db` read-only. Never throws: every failure is an
- * `incompatible` outcome with its SPEC §2 sub_code.
+ * `manifest.json`, checks its `schema_version` against `supportedSchema`,
+ * checks `memories.db` defensively (raw header, then its schema against what
+ * `tlm bundle build` writes, see `checkBundleDatabase`) and only then opens it
+ * for serving. Never throws: every failure is an `incompatible` outcome with
+ * its sub_code (docs/protocol.md); a hostile or damaged database is `corrupt`.
  */
 export async function loadBundle(target: string, supportedSchema: string, opts: { integrityCheck?: boolean } = {}): Promise<LoadOutcome> {
   const fail = (subCode: HealthSubCode, message: string, bundleId: string | null = null, schemaVersion: string | null = null): LoadOutcome =>
@@ -42,7 +45,11 @@ export async function loadBundle(target: string, supportedSchema: string, opts: 
     return fail("version_out_of_range", `bundle schema ${manifest.schema_version} is outside the supported range ${supportedSchema}`,
       manifest.bundle_id, manifest.schema_version);
   }
-  const opened = MemoryDatabase.open(join(target, MEMORIES_DB), opts);
+  const dbPath = join(target, MEMORIES_DB);
+  const checked = checkBundleDatabase(dbPath);
+  if (!checked.ok) return fail("corrupt", checked.message, manifest.bundle_id, manifest.schema_version);
+  const opened = MemoryDatabase.open(dbPath, opts);
   if (!opened.ok) return fail("corrupt", opened.message, manifest.bundle_id, manifest.schema_version);
-  return { kind: "loaded", target, bundleId: manifest.bundle_id, schemaVersion: manifest.schema_version, db: opened.db };
+  return { kind: "loaded", target, bundleId: manifest.bundle_id, schemaVersion: manifest.schema_version,
+    expiresAt: manifest.expires_at ?? null, db: opened.db };
 }

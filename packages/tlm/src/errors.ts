@@ -5,7 +5,9 @@ export type TlmErrorCode =
   | "TLM_INVALID_RECORD"
   | "TLM_INVALID_INPUT"
   | "TLM_BUILD_FAILED"
-  | "TLM_USAGE";
+  | "TLM_USAGE"
+  | "TLM_UNSAFE_DIR"
+  | "TLM_EMBEDDER_UNAVAILABLE";
 
 /** Base class of every `@recall/tlm` error: a stable `code`, an exit code for the CLI, the original `cause`. */
 export class TlmError extends Error {

@@ -1,8 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { resolve } from "node:path";
 import { chmod, unlink } from "node:fs/promises";
 import { ERROR_CODES, PROTOCOL_VERSION, QUERY_LIMITS, parseQueryIntent } from "@recall/protocol";
 import type { Health, ReloadResult, ResponseEnvelope } from "@recall/protocol";
 import { loadBundle, resolveCurrent, type LoadOutcome } from "./bundle-loader";
+import { assertSafeDir } from "./dir-safety";
+import { HTTP_LIMITS, type HttpLimits, BodyTooLarge, answerClientError, applyServerLimits, httpServerOptions, readBody } from "./http-limits";
+import { QueryVectors, type QueryVectorOptions, hybridQuery } from "./hybrid";
 import { type Logger, noopLogger } from "./logger";
 import { TlmMetrics } from "./metrics";
 import { SUPPORTED_SCHEMA } from "./schema";
@@ -18,10 +22,16 @@ export interface ServerOptions {
   pollIntervalMs?: number;
   /** Semver range of servable bundle schemas. Default `^1.0.0`. */
   supportedSchema?: string;
-  /** Largest accepted request body; larger gets 413. Default 64 KiB. */
+  /** Largest accepted request body; larger gets 413 and the connection is closed. Default 64 KiB. */
   maxBodyBytes?: number;
+  /** Overrides of the other HTTP caps and timeouts (`HTTP_LIMITS`); tests use small ones. */
+  httpLimits?: Partial<HttpLimits>;
+  /** Wall clock in epoch ms, for bundle expiry. Default `Date.now`. */
+  now?: () => number;
   /** Run `PRAGMA quick_check` when opening a database. Default false (open + meta + schema probe). */
   integrityCheck?: boolean;
+  /** Query embedding for bundles with vectors (hybrid.ts): an endpoint, its timeout. Default: the offline embedder only. */
+  vectors?: QueryVectorOptions;
   /** How long {@link TlmServer.close} waits for in-flight requests before cutting them. Default 800 ms. */
   drainTimeoutMs?: number;
   logger?: Logger;
@@ -46,45 +56,37 @@ export interface TlmServer {
 
 type State = { kind: "none"; message: string } | Extract<LoadOutcome, { kind: "incompatible" }> | Extract<LoadOutcome, { kind: "loaded" }>;
 
-class BodyTooLarge extends Error {}
+/** The envelope warning of a bundle served past its `expires_at` (docs/protocol.md). */
+export const BUNDLE_EXPIRED_WARNING = "bundle_expired";
 
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > max) { reject(new BodyTooLarge()); return; }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on("data", (c: Buffer) => {
-      if (failed) return;
-      size += c.length;
-      if (size > max) { failed = true; reject(new BodyTooLarge()); return; }
-      chunks.push(c);
-    });
-    req.on("end", () => { if (!failed) resolve(Buffer.concat(chunks)); });
-    req.on("error", (e) => { if (!failed) { failed = true; reject(e); } });
-  });
-}
+/** SQLite result codes meaning the database file itself is damaged or gone: the query answers `incompatible_bundle`/`corrupt`. */
+const DAMAGED_DB = /^SQLITE_(CORRUPT|NOTADB|IOERR|FORMAT)/;
 
 const ROUTES: Record<string, string> = { "/health": "GET", "/metrics": "GET", "/query": "POST", "/bundle/reload": "POST" };
 
 /**
- * Starts the reference sidecar on a Unix socket (SPEC §2): `GET /health`,
+ * Starts the reference sidecar on a Unix socket (docs/protocol.md): `GET /health`,
  * `POST /query`, `POST /bundle/reload`, `GET /metrics`. Loads
  * `<bundleRoot>/current` at start and whenever its target changes (poll) or a
  * reload is requested. Rejects with `SocketInUseError` when a live server
  * answers on the socket, `TlmError` `TLM_SOCKET_PATH_TOO_LONG` for a long path.
+ * Rejects with `TlmError` `TLM_UNSAFE_DIR` when the socket directory or the
+ * bundle root is owned or writable by another user (docs/security.md).
  * Installs no signal handlers: the caller decides when to {@link TlmServer.close}.
  */
 export async function startServer(options: ServerOptions): Promise<TlmServer> {
   const opts = Object.freeze({ __proto__: null, ...options }) as ServerOptions;
   const log = opts.logger ?? noopLogger;
   const supported = opts.supportedSchema ?? SUPPORTED_SCHEMA;
-  const maxBody = opts.maxBodyBytes ?? 64 * 1024;
+  const limits: HttpLimits = { ...HTTP_LIMITS, ...opts.httpLimits, ...(opts.maxBodyBytes === undefined ? {} : { maxBodyBytes: opts.maxBodyBytes }) };
+  const maxBody = limits.maxBodyBytes;
+  const now = opts.now ?? Date.now;
   const pollMs = opts.pollIntervalMs ?? 5000;
   const drainMs = opts.drainTimeoutMs ?? 800;
   const startedAt = Date.now();
   const metrics = new TlmMetrics();
+  const queryVectors = new QueryVectors(opts.vectors);
+  await assertSafeDir(resolve(opts.bundleRoot), "bundle root");
   const address = await prepareSocketPath(opts.socketPath);
 
   let state: State = { kind: "none", message: "no bundle installed (current is missing or dangling)" };
@@ -97,7 +99,8 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
   const health = (): Health => {
     const base = { protocol: PROTOCOL_VERSION, supported_schema: supported, pid: process.pid, uptime_s: Math.round((Date.now() - startedAt) / 10) / 100 };
     if (state.kind === "loaded") {
-      return { ...base, ready: true, compatibility: "compatible", bundle_id: state.bundleId, schema_version: state.schemaVersion };
+      return { ...base, ready: true, compatibility: "compatible", bundle_id: state.bundleId, schema_version: state.schemaVersion,
+        expires_at: state.expiresAt, expired: isExpired(state.expiresAt) };
     }
     if (state.kind === "incompatible") {
       return { ...base, ready: false, compatibility: "incompatible", bundle_id: state.bundleId, schema_version: state.schemaVersion,
@@ -106,6 +109,10 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
     return { ...base, ready: false, compatibility: "unknown", bundle_id: null, schema_version: null,
       error: { code: ERROR_CODES.noBundle, message: state.message } };
   };
+
+  const isExpired = (expiresAt: string | null): boolean => expiresAt !== null && now() >= Date.parse(expiresAt);
+  // One log line per served bundle that is found expired, not one per query.
+  let expiryLogged: string | null = null;
 
   const doReload = async (): Promise<ReloadOutcome> => {
     const target = await resolveCurrent(opts.bundleRoot);
@@ -171,7 +178,7 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
   const sendError = (res: ServerResponse, route: string, status: number, code: string, message: string, extra: object = {}, headers: Record<string, string> = {}): void =>
     send(res, route, status, { error: { code, message, ...extra } }, headers);
 
-  const handleQuery = (res: ServerResponse, body: Buffer, t0: number): void => {
+  const handleQuery = async (res: ServerResponse, body: Buffer, t0: number): Promise<void> => {
     let json: unknown;
     try {
       json = JSON.parse(body.toString("utf8"));
@@ -198,15 +205,35 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
     current.db.acquire();
     let outcome;
     try {
-      outcome = current.db.query({ ...intent, limit: intent.limit ?? QUERY_LIMITS.limitDefault }, deadline);
+      // Held across the embedding wait: a reload meanwhile retires this database only after release.
+      const side = queryVectors.side(current.db);
+      const vec = await queryVectors.resolve(intent, side, deadline);
+      outcome = hybridQuery(current.db, side, { ...intent, limit: intent.limit ?? QUERY_LIMITS.limitDefault }, vec.vector, deadline, vec.skipped);
+    } catch (e) {
+      // A damaged page found while stepping is the bundle's fault, not the caller's: a typed answer, never a crash.
+      const code = String((e as { code?: unknown })?.code ?? "");
+      const damaged = DAMAGED_DB.test(code);
+      metrics.observeQuery(damaged ? 503 : 500, 0, false);
+      log.error({ event: damaged ? "query_db_damaged" : "query_failed", bundle_id: current.bundleId, sqlite_code: code }, "query failed");
+      if (damaged) sendError(res, "/query", 503, ERROR_CODES.incompatibleBundle, `the bundle's database is damaged (${code})`, { sub_code: "corrupt" });
+      else sendError(res, "/query", 500, ERROR_CODES.internal, "query failed");
+      return;
     } finally {
       current.db.release();
     }
     const took = performance.now() - t0;
     metrics.observeQuery(200, took / 1000, outcome.truncated);
+    const expired = isExpired(current.expiresAt);
+    if (expired && expiryLogged !== current.bundleId) {
+      expiryLogged = current.bundleId;
+      log.warn({ event: "bundle_expired", bundle_id: current.bundleId, expires_at: current.expiresAt }, "serving a bundle past its expires_at");
+    }
     const envelope: ResponseEnvelope = {
       source: "sidecar", bundle_id: current.bundleId, took_ms: Math.round(took * 1000) / 1000,
-      truncated: outcome.truncated, evidence_quality: "indexed", results: outcome.results,
+      truncated: outcome.truncated, evidence_quality: "indexed", retrieval: outcome.retrieval,
+      ...(outcome.vectorSkippedReason ? { vector_skipped_reason: outcome.vectorSkippedReason } : {}),
+      ...(expired ? { warnings: [BUNDLE_EXPIRED_WARNING] } : {}),
+      results: outcome.results,
     };
     send(res, "/query", 200, envelope);
     // Content-free: never the query text or results.
@@ -238,18 +265,21 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
       body = await readBody(req, maxBody);
     } catch (e) {
       if (e instanceof BodyTooLarge) {
-        req.resume();
         if (path === "/query") metrics.observeQuery(413, 0, false);
+        // Answer, then close without reading the rest of the body.
+        res.once("finish", () => req.socket.destroySoon());
         sendError(res, path, 413, ERROR_CODES.payloadTooLarge, `body is over ${maxBody} bytes`, {}, { connection: "close" });
+      } else {
+        req.socket.destroy();
       }
       return;
     }
-    if (path === "/query") { handleQuery(res, body, t0); return; }
+    if (path === "/query") { await handleQuery(res, body, t0); return; }
     const outcome = await reload();
     send(res, path, outcome.status, outcome.body);
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer(httpServerOptions(limits), (req, res) => {
     inFlight++;
     if (!res.shouldKeepAlive) closingSockets.add(req.socket);
     let done = false;
@@ -267,11 +297,13 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 5000;
-  server.on("clientError", (_err, socket) => {
-    if (socket.writable && !closingSockets.has(socket)) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
-    else socket.destroy();
+  applyServerLimits(server, limits);
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    // Never write into a response that has started: only a socket between requests may get a raw error answer.
+    const pending = (socket as { _httpMessage?: ServerResponse })._httpMessage;
+    answerClientError(err, socket, !closingSockets.has(socket) && !(pending?.headersSent ?? false));
   });
+  server.on("drop", () => log.warn({ event: "connection_dropped", max_connections: limits.maxConnections }, "connection cap reached; connection dropped"));
 
   await reload();
 
@@ -318,6 +350,7 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
       server.closeAllConnections();
       await stopped;
       if (state.kind === "loaded") state.db.retire();
+      queryVectors.closeAll();
       await unlink(address).catch(() => undefined);
       log.info({ event: "stopped" }, "tlm stopped");
     })();

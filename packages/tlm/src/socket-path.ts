@@ -1,6 +1,7 @@
 import { connect } from "node:net";
 import { chmod, lstat, mkdir, unlink } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { assertSafeDir } from "./dir-safety";
 import { SocketInUseError, TlmError } from "./errors";
 
 /** Longest Unix socket path Linux accepts (sun_path is 108 bytes with the NUL). */
@@ -17,8 +18,9 @@ export function socketAnswers(path: string, timeoutMs = 1000): Promise<boolean> 
 }
 
 /**
- * Makes `socketPath` ready to listen on: checks its length, creates missing
- * parent directories with mode 0700, refuses ({@link SocketInUseError}) when
+ * Makes `socketPath` ready to listen on: checks its length, refuses a
+ * directory that another user owns or can write (`TLM_UNSAFE_DIR`, see
+ * `assertSafeDir`), creates missing parent directories with mode 0700, refuses ({@link SocketInUseError}) when
  * a live server answers on it, and removes a stale socket file otherwise.
  * A non-socket file in the way is an error, never removed.
  */
@@ -28,6 +30,7 @@ export async function prepareSocketPath(socketPath: string): Promise<string> {
     throw new TlmError("TLM_SOCKET_PATH_TOO_LONG", `socket path is ${Buffer.byteLength(abs)} bytes, over the ${MAX_SOCKET_PATH_BYTES}-byte limit: ${abs}`, { exitCode: 2 });
   }
   const dir = dirname(abs);
+  await assertSafeDir(dir, "socket directory");
   const first = await mkdir(dir, { recursive: true, mode: 0o700 });
   if (first !== undefined) {
     // mkdir's mode is filtered by the umask: set 0700 explicitly on every directory we created.
