@@ -9,7 +9,7 @@
 //   RECALL_START_NO_BUILD=1    skip `nx run-many -t build` (tests; dist/ already built)
 //   RECALL_START_DEMO_DIR=DIR  demo directory (default <repo>/.recall/demo)
 //   RECALL_START_FROM=FILE     demo source (default <repo>/examples/memories.jsonl)
-import { spawn, spawnSync } from "node:child_process";
+import { execa, ExecaError } from "execa";
 import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
@@ -35,17 +35,20 @@ const die = (msg, code = 1) => {
   process.exit(code);
 };
 
-function run(cmd, args, what) {
-  // Their output goes to stderr: stdout is recalld's JSON log stream.
-  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: ["inherit", 2, 2] });
-  if (r.error) die(`${what} failed: ${r.error.message}`);
-  if (r.status !== 0) die(`${what} failed (exit ${r.status ?? r.signal})`, r.status || 1);
+async function run(cmd, args, what) {
+  try {
+    // Their output goes to stderr: stdout is recalld's JSON log stream.
+    await execa(cmd, args, { cwd: ROOT, stdin: "inherit", stdout: 2, stderr: 2, cleanup: true });
+  } catch (err) {
+    if (!(err instanceof ExecaError)) throw err;
+    die(`${what} failed: ${err.shortMessage}`, err.exitCode || 1);
+  }
 }
 
-function build() {
+async function build() {
   if (process.env.RECALL_START_NO_BUILD === "1") return;
   say("building (npx nx run-many -t build)…");
-  run("npx", ["nx", "run-many", "-t", "build", "--output-style=stream-without-prefixes"], "the build");
+  await run("npx", ["nx", "run-many", "-t", "build", "--output-style=stream-without-prefixes"], "the build");
 }
 
 async function buildDemoBundle() {
@@ -54,7 +57,7 @@ async function buildDemoBundle() {
   await rm(PUBLISH, { recursive: true, force: true });
   await mkdir(DEMO, { recursive: true });
   say(`building the demo bundle from ${shown(SOURCE)}…`);
-  run(process.execPath, [join(ROOT, "packages/tlm/bin/tlm.js"), "bundle", "build", "--from", SOURCE, "--out", PUBLISH], "tlm bundle build");
+  await run(process.execPath, [join(ROOT, "packages/tlm/bin/tlm.js"), "bundle", "build", "--from", SOURCE, "--out", PUBLISH], "tlm bundle build");
 }
 
 async function installDemoBundle() {
@@ -133,7 +136,7 @@ function shown(p) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
-  build();
+  await build();
   await buildDemoBundle();
   await installDemoBundle();
   const socket = socketPath();
@@ -142,7 +145,16 @@ async function main() {
 
   // The demo is self-contained: RECALL_* settings of the caller's shell must not override its config.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("RECALL_")));
-  const child = spawn(process.execPath, [join(ROOT, "apps/daemon/bin/recalld.js"), "--config", CONFIG], { cwd: ROOT, env, stdio: "inherit" });
+  const child = execa(process.execPath, [join(ROOT, "apps/daemon/bin/recalld.js"), "--config", CONFIG], {
+    cwd: ROOT,
+    env,
+    extendEnv: false,
+    stdio: "inherit",
+    reject: false,
+    // recalld dies with us; one that ignores a forwarded SIGTERM is SIGKILLed 10 s later
+    cleanup: true,
+    forceKillAfterDelay: 10_000,
+  });
   let exited = false;
   const exit = new Promise((r) => child.on("exit", (code, signal) => {
     exited = true;
