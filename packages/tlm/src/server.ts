@@ -303,6 +303,11 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
     const pending = (socket as { _httpMessage?: ServerResponse })._httpMessage;
     answerClientError(err, socket, !closingSockets.has(socket) && !(pending?.headersSent ?? false));
   });
+  // An `expect` other than 100-continue: a typed 417 rather than Node's bare one.
+  server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    sendError(res, "other", 417, ERROR_CODES.badRequest, "unsupported expect header", {}, { connection: "close" });
+  });
   server.on("drop", () => log.warn({ event: "connection_dropped", max_connections: limits.maxConnections }, "connection cap reached; connection dropped"));
 
   await reload();
