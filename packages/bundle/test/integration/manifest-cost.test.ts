@@ -8,7 +8,7 @@ import {
   type Manifest,
 } from "../../src/index";
 import { growth, measure } from "../helpers/cost";
-import { MANIFEST_SHAPES } from "../helpers/manifest-shapes";
+import { MANIFEST_SHAPES, VALID_MANIFEST_SHAPES } from "../../bench/shapes.mjs";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -18,7 +18,6 @@ const MAX_MS = 15_000;
 const MAX_PEAK_GROWTH_MIB = 400;
 const MAX_RATIO = 12; // linear → ~4, quadratic → 16
 
-const VALID_SHAPES = new Set(["many tiny valid files", "many 16-deep files (file-as-dir check)"]);
 
 describe("parseManifestJson cost on worst shapes (linear time, bounded memory)", () => {
   for (const [name, make] of Object.entries(MANIFEST_SHAPES)) {
@@ -28,7 +27,7 @@ describe("parseManifestJson cost on worst shapes (linear time, bounded memory)",
         let text = texts.get(n);
         if (text === undefined) texts.set(n, (text = make(n)));
         const r = parseManifestJson(text);
-        expect(r.ok, r.ok ? "" : r.rejection.message.slice(0, 300)).toBe(VALID_SHAPES.has(name));
+        expect(r.ok, r.ok ? "" : r.rejection.message.slice(0, 300)).toBe(VALID_MANIFEST_SHAPES.has(name));
         if (!r.ok) {
           expect(r.rejection.reason).toBe("bad_manifest");
           // the message is bounded whatever the input: no issue flood, no echo of a 4 MiB path
