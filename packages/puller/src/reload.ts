@@ -36,14 +36,14 @@ export async function reloadSidecar(
         }
         continue;
       }
-      deps.audit.log("memory_reload_failed", { class: r.class, code: r.error.code, status: r.error.status ?? null });
+      deps.audit.log("memory_reload_failed", { reason: "sidecar_reload", class: r.class, code: r.error.code, status: r.error.status ?? null });
       deps.logger.warn({ class: r.class, code: r.error.code }, "sidecar reload failed");
       return "failed";
     }
-    deps.audit.log("memory_reload_failed", { class: "aborted", code: "aborted", status: null });
+    deps.audit.log("memory_reload_failed", { reason: "sidecar_reload", class: "aborted", code: "aborted", status: null });
     return "failed";
   } catch (err) {
-    deps.audit.log("memory_reload_failed", { class: "internal", code: (err as { code?: string })?.code ?? "error", status: null });
+    deps.audit.log("memory_reload_failed", { reason: "sidecar_reload", class: "internal", code: (err as { code?: string })?.code ?? "error", status: null });
     return "failed";
   } finally {
     await client?.close().catch(() => {});

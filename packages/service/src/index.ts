@@ -1,4 +1,7 @@
 export { Service, realParts } from "./service";
+// The "is this directory private" decision lives in @recall/puller; re-exported for the daemon.
+export { checkPrivateDir, checkBundleRoot } from "@recall/puller";
+export type { PrivateDirResult, PrivateDirOptions } from "@recall/puller";
 export { ServiceCore } from "./service-core";
 export { serviceOptionsFromConfig, resolveOptions, DEFAULT_BACKOFF, SERVICE_DEFAULTS } from "./options";
 export type { ServiceConfigInput, ResolvedOptions } from "./options";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ServiceOptionsError } from "./errors";
-import type { BackoffSettings, Fallback, PullerSettings, ServiceMode, ServiceOptions } from "./types";
+import type { BackoffSettings, Fallback, Provider, PullerSettings, ServiceMode, ServiceOptions } from "./types";
 
 /** SPEC §4 restart backoff. */
 export const DEFAULT_BACKOFF: Readonly<BackoffSettings> = Object.freeze({
@@ -24,7 +24,8 @@ export const SERVICE_DEFAULTS = Object.freeze({
  */
 export interface ServiceConfigInput {
   readonly memory: {
-    readonly provider: "disabled" | "local" | "cloud";
+    /** `""` means disabled (seed parity). */
+    readonly provider: "disabled" | "local" | "cloud" | "";
     readonly endpoint: string;
     readonly api_key: string;
     readonly socket_path: string;
@@ -128,7 +129,7 @@ const PullerSettingsSchema = z.object({
 });
 
 const ServiceOptionsSchema = z.object({
-  provider: z.enum(["disabled", "local", "cloud"]),
+  provider: z.enum(["disabled", "local", "cloud", ""]),
   mode: z.enum(["spawn", "attach"]),
   socketPath: z.string().min(1),
   bundleRoot: z.string().min(1),
@@ -158,8 +159,10 @@ const ServiceOptionsSchema = z.object({
 
 /** {@link ServiceOptions} with every default filled in, frozen. */
 export interface ResolvedOptions extends Readonly<
-  Omit<ServiceOptions, "attachProbeIntervalMs" | "stableAfterMs" | "bootstrapTimeoutMs" | "version" | "backoff" | "puller">
+  Omit<ServiceOptions, "provider" | "attachProbeIntervalMs" | "stableAfterMs" | "bootstrapTimeoutMs" | "version" | "backoff" | "puller">
 > {
+  /** `""` resolved to `disabled`. */
+  readonly provider: Provider;
   readonly attachProbeIntervalMs: number;
   readonly stableAfterMs: number;
   readonly bootstrapTimeoutMs: number;
@@ -182,6 +185,8 @@ export function resolveOptions(input: ServiceOptions): ResolvedOptions {
   return Object.freeze({
     __proto__: null,
     ...o,
+    // the seed service treated an empty provider as disabled; so do we
+    provider: o.provider === "" ? "disabled" : o.provider,
     attachProbeIntervalMs: o.attachProbeIntervalMs ?? SERVICE_DEFAULTS.attachProbeIntervalMs,
     stableAfterMs: o.stableAfterMs ?? SERVICE_DEFAULTS.stableAfterMs,
     bootstrapTimeoutMs: o.bootstrapTimeoutMs ?? SERVICE_DEFAULTS.bootstrapTimeoutMs,

@@ -85,7 +85,7 @@ export interface PullerPart {
 
 /** What `readBundleState` reports. */
 export interface BundleStateLike {
-  current: { bundle_id: string; schema_version: string; installed_at: string | null } | null;
+  current: { bundle_id: string; schema_version: string; installed_at: string | null; expires_at?: string | null } | null;
   state: { last_pull: { at: string; outcome: string; error?: string } | null } | null;
 }
 

@@ -25,6 +25,8 @@ const HEALTH_PROBE_TIMEOUT_MS = 1000;
 const BUNDLE_REFRESH_MIN_MS = 1000;
 /** Extra time `stop()` gives the supervisor beyond the shutdown grace before it shuts the sidecar down itself. */
 const STOP_SLACK_MS = 1000;
+/** Longest single timer Node accepts (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type Bundle = StatusSnapshot["bundle"];
 type LastPull = StatusSnapshot["last_pull"];
@@ -70,7 +72,15 @@ export class ServiceCore {
   #probeAgain = false;
   #attachPid: number | null = null;
 
-  #bundle: Bundle = { bundle_id: null, schema_version: null, installed_at: null };
+  #bundle: Omit<Bundle, "expired"> = { bundle_id: null, schema_version: null, installed_at: null, expires_at: null };
+  /** The bundle whose expiry was last audited (memory_bundle_expired fires once per bundle). */
+  #expiredNoticeFor: string | null = null;
+  #expiryTimer: AbortController | null = null;
+  #expiryTimerFor: string | null = null;
+  /** Set while the bootstrap pull runs: its failure has its own event, not memory_reload_failed. */
+  #bootstrapping = false;
+  /** Set while a self-heal pull runs (it has memory_self_heal_failed). */
+  #selfHealing = false;
   #lastPull: LastPull = { at: null, outcome: null, error: null };
   #bundleRefresh: Promise<void> | null = null;
   #bundleRefreshAgain = false;
@@ -191,15 +201,16 @@ export class ServiceCore {
     }
     const sup = this.#supervisor?.snapshot();
     const pid = this.#o.mode === "spawn" ? (this.#sidecarUp ? (this.#sidecar?.pid ?? null) : null) : this.#attachPid;
+    const expired = this.#checkExpiry();
     return {
       version: this.#o.version,
       provider: this.#o.provider,
       mode: this.#o.mode,
       status: this.#status,
       reason: this.#reason,
-      detail: { ...this.#detail },
+      detail: expired ? { ...this.#detail, bundle_expired: true, expires_at: this.#bundle.expires_at } : { ...this.#detail },
       sidecar: { pid, restarts: sup?.restarts ?? 0, ready_since: this.#readySince },
-      bundle: { ...this.#bundle },
+      bundle: { ...this.#bundle, expired },
       last_pull: { ...this.#lastPull },
     };
   }
@@ -280,9 +291,11 @@ export class ServiceCore {
     const signal = AbortSignal.any([this.#abort.signal, deadline.signal]);
     let result: PullOutcome;
     let durationMs: number;
+    this.#bootstrapping = true;
     try {
       ({ outcome: result, durationMs } = await this.#tick(puller, signal));
     } finally {
+      this.#bootstrapping = false;
       timer.abort();
     }
     if (this.#stopping) return;
@@ -440,7 +453,13 @@ export class ServiceCore {
       this.#auditLog("memory_self_heal_failed", { reason: "no_remote" });
       return;
     }
-    const { outcome } = await this.#tick(puller, this.#abort.signal);
+    this.#selfHealing = true;
+    let outcome: PullOutcome;
+    try {
+      ({ outcome } = await this.#tick(puller, this.#abort.signal));
+    } finally {
+      this.#selfHealing = false;
+    }
     if (this.#stopping) return;
     if (outcome.outcome === "installed") {
       this.#auditLog("memory_self_heal_ok", { bundle_id: outcome.bundle_id, schema_version: outcome.schema_version });
@@ -503,7 +522,10 @@ export class ServiceCore {
     if (h.bundle_id !== this.#bundle.bundle_id) {
       // The sidecar's word is the freshest: show it at once (a status read right after "ready"
       // must name the bundle being served); the refresh fills installed_at from state.json.
-      if (h.ready) this.#bundle = { bundle_id: h.bundle_id, schema_version: h.schema_version, installed_at: this.#bundle.installed_at };
+      if (h.ready) {
+        this.#bundle = { bundle_id: h.bundle_id, schema_version: h.schema_version, installed_at: this.#bundle.installed_at, expires_at: healthExpiresAt(h) };
+        this.#armExpiry();
+      }
       void this.#refreshBundle();
     }
     if (h.ready) {
@@ -550,6 +572,12 @@ export class ServiceCore {
   /** After every pull, wherever it ran: metrics hook, bundle info, and a health re-check when a bundle arrived. */
   #afterPull(o: PullOutcome, m: { durationMs: number; bytes: number }): void {
     this.#callHook("onPull", () => this.#hooks.onPull?.(o, m));
+    // Seed parity: every failed or rejected scheduled (or pullNow) pull, beside the puller's finer memory_bundle_* event.
+    const failedPull = o.outcome === "rejected" || (o.outcome === "failed" && o.reason !== "aborted");
+    if (failedPull && !this.#bootstrapping && !this.#selfHealing && !this.#stopping) {
+      this.#auditLog("memory_reload_failed", { reason: o.reason, outcome: o.outcome });
+    }
+    // A 304 skips the manifest policy: the refresh below re-reads expires_at and checks it.
     void this.#refreshBundle();
     if (o.outcome !== "installed" || this.#stopping) return;
     if (this.#status === "degraded" && this.#reason === "binary_too_old" && this.#o.mode === "spawn") {
@@ -585,8 +613,11 @@ export class ServiceCore {
                 bundle_id: s.current.bundle_id,
                 schema_version: s.current.schema_version,
                 installed_at: s.current.installed_at,
+                expires_at: s.current.expires_at ?? null,
               }
-            : { bundle_id: null, schema_version: null, installed_at: null };
+            : { bundle_id: null, schema_version: null, installed_at: null, expires_at: null };
+          this.#armExpiry();
+          this.#checkExpiry();
           const lp = s.state?.last_pull ?? null;
           this.#lastPull = lp
             ? { at: lp.at, outcome: lp.outcome, error: lp.error ?? null }
@@ -601,6 +632,52 @@ export class ServiceCore {
         this.#bundleRefreshedAt = this.#clock.now();
       });
     return this.#bundleRefresh;
+  }
+
+  // ---------------------------------------------------------------- expiry
+
+  /**
+   * Whether the installed bundle is past its `expires_at` now. The first time a
+   * bundle is found expired: audit `memory_bundle_expired` (once per bundle), a
+   * log warning and an `onStatus` call. The bundle keeps being served
+   * (serve-with-warning, docs/status.md).
+   */
+  #checkExpiry(): boolean {
+    const { bundle_id, expires_at } = this.#bundle;
+    if (bundle_id === null || expires_at === null) return false;
+    const at = Date.parse(expires_at);
+    if (!Number.isFinite(at) || at > this.#clock.now()) return false;
+    if (this.#expiredNoticeFor !== bundle_id) {
+      this.#expiredNoticeFor = bundle_id;
+      this.#auditLog("memory_bundle_expired", { bundle_id, expires_at });
+      this.#logger.warn({ bundle_id, expires_at }, "memory bundle expired: still served until a newer one is installed");
+      if (this.#hooks.onStatus) {
+        const snap = this.snapshot();
+        this.#callHook("onStatus", () => this.#hooks.onStatus?.(snap));
+      }
+    }
+    return true;
+  }
+
+  /** Wakes {@link #checkExpiry} when the installed bundle's `expires_at` comes, without waiting for a pull. */
+  #armExpiry(): void {
+    const { bundle_id, expires_at } = this.#bundle;
+    const key = bundle_id !== null && expires_at !== null ? `${bundle_id}@${expires_at}` : null;
+    if (key === this.#expiryTimerFor) return;
+    this.#expiryTimer?.abort();
+    this.#expiryTimer = null;
+    this.#expiryTimerFor = key;
+    const at = expires_at === null ? Number.NaN : Date.parse(expires_at);
+    if (key === null || !Number.isFinite(at) || this.#stopping) return;
+    const timer = new AbortController();
+    this.#expiryTimer = timer;
+    const signal = AbortSignal.any([timer.signal, this.#abort.signal]);
+    void (async () => {
+      for (let left = at - this.#clock.now(); left > 0; left = at - this.#clock.now()) {
+        await this.#clock.sleep(Math.min(left, MAX_TIMER_MS), signal);
+      }
+      if (!signal.aborted) this.#checkExpiry();
+    })().catch(() => {});
   }
 
   // ---------------------------------------------------------------- queries
@@ -676,6 +753,7 @@ export class ServiceCore {
   async #doStop(): Promise<void> {
     this.#stopping = true;
     this.#abort.abort(new Error("memory service stopped"));
+    this.#expiryTimer?.abort();
     this.#wake?.abort();
     const grace = this.#o.shutdownGraceMs;
     await this.#startPromise;
@@ -754,6 +832,12 @@ function degradedDetail(detail: Record<string, unknown>): Record<string, unknown
     };
   }
   return rest;
+}
+
+/** `expires_at` from a sidecar's health body, when the sidecar reports one (tlm does; the protocol keeps it optional). */
+function healthExpiresAt(h: Health): string | null {
+  const v = (h as { expires_at?: unknown }).expires_at;
+  return typeof v === "string" ? v : null;
 }
 
 function shallowEqual(a: Record<string, unknown>, b: Record<string, unknown>): boolean {

@@ -70,7 +70,8 @@ export type Fallback = (intent: QueryIntent) => Promise<MemoryResult[]> | Memory
  * so tests and embedders can tune them.
  */
 export interface ServiceOptions {
-  provider: Provider;
+  /** `""` (an empty `memory.provider`, as the seed service accepted) means `disabled`. */
+  provider: Provider | "";
   mode: ServiceMode;
   socketPath: string;
   bundleRoot: string;
@@ -110,14 +111,24 @@ export interface StatusSnapshot {
   reason: string | null;
   detail: Record<string, unknown>;
   sidecar: { pid: number | null; restarts: number; ready_since: string | null };
-  bundle: { bundle_id: string | null; schema_version: string | null; installed_at: string | null };
+  /**
+   * The installed bundle. `expired` is true once `expires_at` has passed: the bundle is still
+   * served (status stays `ready`; `detail.bundle_expired` says so too) — docs/status.md.
+   */
+  bundle: {
+    bundle_id: string | null;
+    schema_version: string | null;
+    installed_at: string | null;
+    expires_at: string | null;
+    expired: boolean;
+  };
   last_pull: { at: string | null; outcome: string | null; error: string | null };
 }
 
 /** Result of one pull as reported by `@recall/puller` (never thrown). */
 export type PullOutcome =
   | { outcome: "installed"; bundle_id: string; schema_version: string }
-  | { outcome: "unchanged" }
+  | { outcome: "unchanged"; expired?: true; expires_at?: string }
   | { outcome: "none" }
   | { outcome: "busy" }
   | { outcome: "rejected"; reason: string; path?: string }

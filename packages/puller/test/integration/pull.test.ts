@@ -411,6 +411,7 @@ describe("locking and reload", () => {
     const ep = await endpoint(await makeBundle(base, "b1"));
     expect(await puller(ep, { socketPath: sc.socketPath }).tick()).toMatchObject({ outcome: "installed" });
     expect(cap.events.map((e) => e.event)).toContain("memory_reload_failed");
+    expect(cap.events.find((e) => e.event === "memory_reload_failed")?.fields).toMatchObject({ reason: "sidecar_reload", class: "internal" });
     expect(await verifyCurrentWhole(root)).toBe("b1");
   });
 });

@@ -246,3 +246,38 @@ export async function until(cond: () => boolean, what: string, deadlineMs = 5000
     await new Promise((r) => setTimeout(r, 2));
   }
 }
+
+/** A clock the test moves: `now()` is `t`; sleepers wake when `advance()` passes their time (or on abort). */
+export class ManualClock {
+  t: number;
+  #sleepers: { until: number; resolve: () => void }[] = [];
+  constructor(start = Date.parse("2026-11-26T08:00:00Z")) {
+    this.t = start;
+  }
+  now = (): number => this.t;
+  sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const s = { until: this.t + ms, resolve };
+      this.#sleepers.push(s);
+      signal?.addEventListener(
+        "abort",
+        () => {
+          this.#sleepers = this.#sleepers.filter((x) => x !== s);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+  /** Moves time forward and wakes every sleeper that is due. */
+  advance(ms: number): void {
+    this.t += ms;
+    const due = this.#sleepers.filter((s) => s.until <= this.t);
+    this.#sleepers = this.#sleepers.filter((s) => s.until > this.t);
+    for (const s of due) s.resolve();
+  }
+  /** Sleepers not yet due. */
+  get pending(): number {
+    return this.#sleepers.length;
+  }
+}

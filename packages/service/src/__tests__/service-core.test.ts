@@ -450,7 +450,7 @@ describe("snapshot and hooks", () => {
       reason: null,
       detail: {},
       sidecar: { pid: null, restarts: 0, ready_since: null },
-      bundle: { bundle_id: "b1", schema_version: "1.0.0", installed_at: "2026-11-26T08:00:00.000Z" },
+      bundle: { bundle_id: "b1", schema_version: "1.0.0", installed_at: "2026-11-26T08:00:00.000Z", expires_at: null, expired: false },
       last_pull: { at: "2026-11-26T08:00:00.000Z", outcome: "installed", error: null },
     });
   });
