@@ -1,5 +1,5 @@
 /** Stable codes of {@link ConfigError}. */
-export type ConfigErrorCode = "CONFIG_INVALID" | "CONFIG_FILE_MISSING" | "CONFIG_PARSE";
+export type ConfigErrorCode = "CONFIG_INVALID" | "CONFIG_FILE_MISSING" | "CONFIG_PARSE" | "CONFIG_TOO_LARGE";
 
 /** Where a configuration value came from. */
 export type ConfigSource =

@@ -6,6 +6,7 @@ export type { SchemaContext, ParsedConfig } from "./schema";
 export { CONFIG_KEYS, CONFIG_KEY_MAP, CONFIG_SECTIONS, MAX_DURATION_MS } from "./keys";
 export type { ConfigKeyInfo, ConfigKeyType } from "./keys";
 export { ConfigError, formatSource } from "./errors";
+export { MAX_CONFIG_BYTES, MAX_FLOW_DEPTH } from "./yaml-file";
 export type { ConfigErrorCode, ConfigIssue, ConfigSource, ConfigErrorOptions } from "./errors";
 export { parseDuration, tryParseDuration, formatDuration, DURATION_EXPECTED } from "./duration";
 export { parseSize, tryParseSize, formatSize, SIZE_EXPECTED } from "./size";
@@ -13,6 +14,8 @@ export {
   controlSocketPath,
   defaultConfigPath,
   resolveConfigPath,
+  findProjectConfig,
+  PROJECT_CONFIG_PATH,
   defaultSocketPath,
   defaultBundleRoot,
   expandPath,
@@ -21,6 +24,6 @@ export {
   SOCKET_PATH_MAX_BYTES,
   CONTROL_SOCKET_NAME,
 } from "./paths";
-export type { Env, ExpandResult } from "./paths";
+export type { ConfigLocation, ConfigVia, Env, ExpandResult } from "./paths";
 export { redact, redactUrl, tenantFingerprint, REDACTED } from "./redact";
 export { didYouMean, editDistance } from "./suggest";

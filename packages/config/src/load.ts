@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { RecallConfig } from "./config-types";
 import { ConfigError, formatSource, type ConfigIssue, type ConfigSource } from "./errors";
 import { CONFIG_KEYS, CONFIG_KEY_MAP, CONFIG_SECTIONS, type ConfigKeyInfo } from "./keys";
-import { resolveConfigPath, type Env } from "./paths";
+import { resolveConfigPath, type ConfigLocation, type Env } from "./paths";
 import { REDACTED, redactUrl } from "./redact";
 import { configSchema } from "./schema";
 import { didYouMean } from "./suggest";
@@ -11,7 +11,7 @@ import { readConfigFile } from "./yaml-file";
 
 /** Options of {@link loadConfig}. */
 export interface LoadConfigOptions {
-  /** YAML file to read; must exist. Default: `$RECALL_CONFIG`, else the XDG default (may be absent). */
+  /** YAML file to read; must exist. Default: `$RECALL_CONFIG`, else the nearest `.recall/config.yaml` from `cwd` upward, else the XDG default (may be absent). */
   file?: string;
   /** Environment (default `process.env`): `RECALL_MEMORY_*`, `RECALL_CLOUD_*`, `RECALL_CONFIG`, HOME and XDG dirs. */
   env?: Record<string, string | undefined>;
@@ -100,7 +100,7 @@ function deepFreeze<T>(o: T): T {
 }
 
 /**
- * Loads the configuration (SPEC §7): defaults < YAML file < environment
+ * Loads the configuration (docs/config.md): defaults < YAML file < environment
  * (`RECALL_MEMORY_<KEY>`, `RECALL_CLOUD_<KEY>`; lists as comma-separated or
  * a JSON array; empty variables are ignored) < flags. Returns a deep-frozen
  * {@link RecallConfig}.
@@ -130,6 +130,8 @@ export interface ConfigWithSources {
    * `cloud fallback: `.
    */
   sources: Readonly<Record<string, string>>;
+  /** Which file was consulted and why (`--config`, `$RECALL_CONFIG`, project-local, default), and every file probed to decide. */
+  location: ConfigLocation;
 }
 
 /**
@@ -144,7 +146,7 @@ export function loadConfigWithSources(opts: LoadConfigOptions = {}): ConfigWithS
 
   // file
   const where = resolveConfigPath({ ...(opts.file === undefined ? {} : { file: opts.file }), env, cwd });
-  const via = where.via === "RECALL_CONFIG" ? "$RECALL_CONFIG" : where.via === "argument" ? "--config" : "default location";
+  const via = where.via === "RECALL_CONFIG" ? "$RECALL_CONFIG" : where.via === "argument" ? "--config" : where.via === "project" ? "the project's .recall/config.yaml" : "default location";
   const file = readConfigFile(where.path, where.explicit, via);
   if (file) {
     const base = dirname(file.path);
@@ -227,7 +229,7 @@ export function loadConfigWithSources(opts: LoadConfigOptions = {}): ConfigWithS
   for (const name of ["endpoint", "api_key"] as const) {
     if (!merged.has(`memory.${name}`) && parsed.data.cloud[name] !== "") sources[`memory.${name}`] = `cloud fallback: ${sources[`cloud.${name}`]}`;
   }
-  return deepFreeze({ config: { configFile: file ? file.path : null, ...parsed.data }, sources });
+  return deepFreeze({ config: { configFile: file ? file.path : null, ...parsed.data }, sources, location: where });
 }
 
 function toIssue(i: z.core.$ZodIssue, raw: Record<string, Record<string, unknown>>, merged: Map<string, Entry>): ConfigIssue {

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 
@@ -88,20 +89,78 @@ export function defaultConfigPath(env: Env = process.env): string {
   return join(xdgDir("XDG_CONFIG_HOME", env) as string, "recall", "config.yaml");
 }
 
+/** Where the project-local config lives, relative to a project directory. */
+export const PROJECT_CONFIG_PATH = ".recall/config.yaml";
+
+/** How {@link resolveConfigPath} chose the config file. */
+export type ConfigVia = "argument" | "RECALL_CONFIG" | "project" | "default";
+
+/** Outcome of {@link resolveConfigPath}. */
+export interface ConfigLocation {
+  /** The file `loadConfig` reads (an explicit one must exist; the others may be absent). */
+  path: string;
+  explicit: boolean;
+  via: ConfigVia;
+  /**
+   * Every file whose presence decided the choice, in the order looked at
+   * (the project candidates from the working directory up, then the default
+   * file): a cache of the result stays valid while none of them appears,
+   * disappears or changes.
+   */
+  probed: string[];
+}
+
+function ownerOk(path: string, uid: number | null): boolean {
+  try {
+    const st = statSync(path);
+    // like git's safe.directory: a file another user can write (or owns) must not redirect our queries
+    return (uid === null || st.uid === uid || st.uid === 0) && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Which config file `loadConfig` reads and whether it was named explicitly
- * (an explicit file must exist; the default one may be absent). Order: the
- * `file` argument, `$RECALL_CONFIG`, {@link defaultConfigPath}.
+ * The project-local config for `cwd`: the nearest `.recall/config.yaml` in
+ * `cwd` or a parent directory, or null. A candidate owned by another user
+ * (root excepted) or writable by group or others is skipped, as is one whose
+ * `.recall` directory is. `probed` receives every candidate looked at.
  */
-export function resolveConfigPath(
-  opts: { file?: string; env?: Env; cwd?: string } = {},
-): { path: string; explicit: boolean; via: "argument" | "RECALL_CONFIG" | "default" } {
+export function findProjectConfig(cwd: string, probed: string[] = [], uid: number | null = typeof process.getuid === "function" ? process.getuid() : null): string | null {
+  let dir = resolve(cwd);
+  for (;;) {
+    const candidate = join(dir, PROJECT_CONFIG_PATH);
+    probed.push(candidate);
+    if (ownerOk(candidate, uid) && ownerOk(dirname(candidate), uid)) {
+      try {
+        if (statSync(candidate).isFile()) return candidate;
+      } catch {
+        // vanished between the two stats: keep looking
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+/**
+ * Which config file `loadConfig` reads. Order: the `file` argument
+ * (`--config`), `$RECALL_CONFIG`, the project-local `.recall/config.yaml`
+ * found from `cwd` upward ({@link findProjectConfig}), then
+ * {@link defaultConfigPath}. An explicit file must exist; the default may be absent.
+ */
+export function resolveConfigPath(opts: { file?: string; env?: Env; cwd?: string } = {}): ConfigLocation {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
-  if (opts.file) return { path: resolveLoosely(opts.file, env, cwd), explicit: true, via: "argument" };
+  if (opts.file) return { path: resolveLoosely(opts.file, env, cwd), explicit: true, via: "argument", probed: [] };
   const fromEnv = env.RECALL_CONFIG;
-  if (fromEnv) return { path: resolveLoosely(fromEnv, env, cwd), explicit: true, via: "RECALL_CONFIG" };
-  return { path: defaultConfigPath(env), explicit: false, via: "default" };
+  if (fromEnv) return { path: resolveLoosely(fromEnv, env, cwd), explicit: true, via: "RECALL_CONFIG", probed: [] };
+  const probed: string[] = [];
+  const project = findProjectConfig(cwd, probed);
+  if (project) return { path: project, explicit: false, via: "project", probed };
+  const path = defaultConfigPath(env);
+  return { path, explicit: false, via: "default", probed: [...probed, path] };
 }
 
 function resolveLoosely(p: string, env: Env, cwd: string): string {

@@ -5,7 +5,7 @@ import type { RecallConfig } from "./config-types";
 export const REDACTED = "<redacted>";
 
 /**
- * The tenant fingerprint of an API key (SPEC §3.4): the first 16 hex chars of
+ * The tenant fingerprint of an API key (docs/bundle-root.md): the first 16 hex chars of
  * sha256("recall-tenant:" + key). Safe to log, store and compare.
  */
 export function tenantFingerprint(apiKey: string): string {

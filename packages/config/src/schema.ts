@@ -185,7 +185,7 @@ function sectionSchema(section: "memory" | "cloud", ctx: SchemaContext) {
 }
 
 /**
- * The one zod schema of a recall config file (SPEC §7): every `memory.*` and
+ * The one zod schema of a recall config file (docs/config.md): every `memory.*` and
  * `cloud.*` key with its default, parsed into the loaded shape (durations to
  * `*_ms`, sizes to bytes, paths expanded and absolute, the socket path
  * limit checked, the `cloud.*` fallback applied to `memory.endpoint` and

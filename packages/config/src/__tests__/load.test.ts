@@ -2,12 +2,15 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { CONFIG_KEYS, ConfigError, loadConfig, type LoadConfigOptions } from "../index";
 
+// a working directory with no .recall/config.yaml above it, so only the given file/env/flags count
+const NO_PROJECT = "/";
+
 // HOME points nowhere real, so the default config file is absent and only env/flags matter here
 const env = { HOME: "/nonexistent/home-for-tests", XDG_RUNTIME_DIR: "/run/user/1000" };
 
 function configError(opts: LoadConfigOptions): ConfigError {
   try {
-    loadConfig(opts);
+    loadConfig({ cwd: NO_PROJECT, ...opts });
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     return err as ConfigError;
@@ -16,8 +19,8 @@ function configError(opts: LoadConfigOptions): ConfigError {
 }
 
 describe("loadConfig defaults", () => {
-  it("gives SPEC §7 defaults with no file, env or flags", () => {
-    const c = loadConfig({ env });
+  it("gives the documented defaults with no file, env or flags", () => {
+    const c = loadConfig({ cwd: NO_PROJECT, env });
     expect(c.configFile).toBeNull();
     expect(c.memory).toEqual({
       provider: "local",
@@ -49,7 +52,7 @@ describe("loadConfig defaults", () => {
   });
 
   it("has metadata for every key, and every memory key reaches the loaded config", () => {
-    const c = loadConfig({ env });
+    const c = loadConfig({ cwd: NO_PROJECT, env });
     for (const k of CONFIG_KEYS) {
       expect(k.description.length).toBeGreaterThan(10);
       expect(k.env).toBe(`RECALL_${k.section.toUpperCase()}_${k.name.toUpperCase()}`);
@@ -59,11 +62,11 @@ describe("loadConfig defaults", () => {
   });
 
   it("falls back to ~/.recall/run when XDG_RUNTIME_DIR is unset", () => {
-    expect(loadConfig({ env: { HOME: "/nonexistent/h" } }).memory.socket_path).toBe("/nonexistent/h/.recall/run/memory.sock");
+    expect(loadConfig({ cwd: NO_PROJECT, env: { HOME: "/nonexistent/h" } }).memory.socket_path).toBe("/nonexistent/h/.recall/run/memory.sock");
   });
 
   it("returns a deep-frozen config", () => {
-    const c = loadConfig({ env, flags: { bundle_public_keys: [Buffer.alloc(32, 1).toString("base64")] } });
+    const c = loadConfig({ cwd: NO_PROJECT, env, flags: { bundle_public_keys: [Buffer.alloc(32, 1).toString("base64")] } });
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.memory)).toBe(true);
     expect(Object.isFrozen(c.cloud)).toBe(true);
@@ -77,7 +80,7 @@ describe("loadConfig defaults", () => {
 
 describe("loadConfig env and flags", () => {
   it("flags beat env, env beats defaults", () => {
-    const c = loadConfig({
+    const c = loadConfig({ cwd: NO_PROJECT,
       env: { ...env, RECALL_MEMORY_CLIENT_REQUEST_TIMEOUT: "5s", RECALL_MEMORY_BUNDLE_RETAIN: "7" },
       flags: { client_request_timeout: "750ms" },
     });
@@ -86,7 +89,7 @@ describe("loadConfig env and flags", () => {
   });
 
   it("accepts flags as memory.key, key, --key-with-dashes and cloud.key; ignores undefined", () => {
-    const c = loadConfig({
+    const c = loadConfig({ cwd: NO_PROJECT,
       env,
       flags: {
         "memory.provider": "cloud",
@@ -107,28 +110,28 @@ describe("loadConfig env and flags", () => {
     const k1 = Buffer.alloc(32, 1).toString("base64");
     const k2 = Buffer.alloc(32, 2).toString("base64");
     const base = { ...env, RECALL_MEMORY_BUNDLE_PULL_JITTER: "0.25", RECALL_MEMORY_ALLOW_INSECURE_HTTP: "yes", RECALL_MEMORY_TLM_PATH: "" };
-    const a = loadConfig({ env: { ...base, RECALL_MEMORY_BUNDLE_PUBLIC_KEYS: ` ${k1} , ${k2} ` } });
+    const a = loadConfig({ cwd: NO_PROJECT, env: { ...base, RECALL_MEMORY_BUNDLE_PUBLIC_KEYS: ` ${k1} , ${k2} ` } });
     expect(a.memory.bundle_pull_jitter).toBe(0.25);
     expect(a.memory.allow_insecure_http).toBe(true);
     expect(a.memory.bundle_public_keys).toEqual([k1, k2]);
     expect(a.memory.tlm_path).toBe("");
-    const b = loadConfig({ env: { ...base, RECALL_MEMORY_BUNDLE_PUBLIC_KEYS: JSON.stringify([k2]) } });
+    const b = loadConfig({ cwd: NO_PROJECT, env: { ...base, RECALL_MEMORY_BUNDLE_PUBLIC_KEYS: JSON.stringify([k2]) } });
     expect(b.memory.bundle_public_keys).toEqual([k2]);
-    expect(loadConfig({ env: { ...env, RECALL_MEMORY_ALLOW_INSECURE_HTTP: "off" } }).memory.allow_insecure_http).toBe(false);
+    expect(loadConfig({ cwd: NO_PROJECT, env: { ...env, RECALL_MEMORY_ALLOW_INSECURE_HTTP: "off" } }).memory.allow_insecure_http).toBe(false);
   });
 
   it("sizes accept unit text and plain byte numbers", () => {
-    const c = loadConfig({ env: { ...env, RECALL_MEMORY_BUNDLE_MAX_BYTES: "5MB" }, flags: { bundle_min_bytes_per_s: 2048 } });
+    const c = loadConfig({ cwd: NO_PROJECT, env: { ...env, RECALL_MEMORY_BUNDLE_MAX_BYTES: "5MB" }, flags: { bundle_min_bytes_per_s: 2048 } });
     expect(c.memory.bundle_max_bytes).toBe(5_000_000);
     expect(c.memory.bundle_min_bytes_per_s).toBe(2048);
   });
 
   it("applies the cloud.* fallback for endpoint and api_key, and memory.* wins over it", () => {
-    const fallback = loadConfig({ env: { ...env, RECALL_CLOUD_ENDPOINT: "https://cloud.example", RECALL_CLOUD_API_KEY: "ck" } });
+    const fallback = loadConfig({ cwd: NO_PROJECT, env: { ...env, RECALL_CLOUD_ENDPOINT: "https://cloud.example", RECALL_CLOUD_API_KEY: "ck" } });
     expect(fallback.memory.endpoint).toBe("https://cloud.example");
     expect(fallback.memory.api_key).toBe("ck");
     expect(fallback.cloud).toEqual({ endpoint: "https://cloud.example", api_key: "ck" });
-    const own = loadConfig({
+    const own = loadConfig({ cwd: NO_PROJECT,
       env: { ...env, RECALL_CLOUD_ENDPOINT: "https://cloud.example", RECALL_CLOUD_API_KEY: "ck", RECALL_MEMORY_API_KEY: "mk" },
       flags: { endpoint: "https://mem.example" },
     });
@@ -141,7 +144,7 @@ describe("loadConfig env and flags", () => {
     expect(c.memory.bundle_root).toBe("/nonexistent/home-for-tests/b");
     expect(c.memory.socket_path).toBe("/w/run/m.sock");
     expect(c.memory.tlm_path).toBe("/w/bin/tlm");
-    expect(loadConfig({ env, flags: { tlm_path: "my-tlm" } }).memory.tlm_path).toBe("my-tlm");
+    expect(loadConfig({ cwd: NO_PROJECT, env, flags: { tlm_path: "my-tlm" } }).memory.tlm_path).toBe("my-tlm");
   });
 });
 

@@ -63,17 +63,17 @@ describe("defaults", () => {
   });
 
   it("resolveConfigPath: argument, then $RECALL_CONFIG, then the default", () => {
-    expect(resolveConfigPath({ file: "rel.yaml", env: { ...env, RECALL_CONFIG: "/e.yaml" }, cwd: "/w" })).toEqual({
+    expect(resolveConfigPath({ file: "rel.yaml", env: { ...env, RECALL_CONFIG: "/e.yaml" }, cwd: "/w" })).toMatchObject({
       path: "/w/rel.yaml",
       explicit: true,
       via: "argument",
     });
-    expect(resolveConfigPath({ env: { ...env, RECALL_CONFIG: "~/e.yaml" }, cwd: "/w" })).toEqual({
+    expect(resolveConfigPath({ env: { ...env, RECALL_CONFIG: "~/e.yaml" }, cwd: "/w" })).toMatchObject({
       path: "/home/ada/e.yaml",
       explicit: true,
       via: "RECALL_CONFIG",
     });
-    expect(resolveConfigPath({ env, cwd: "/w" })).toEqual({ path: "/cfg/recall/config.yaml", explicit: false, via: "default" });
+    expect(resolveConfigPath({ env, cwd: "/w" })).toMatchObject({ path: "/cfg/recall/config.yaml", explicit: false, via: "default" });
   });
 
   it("controlSocketPath is daemon.sock next to the sidecar socket", () => {

@@ -3,6 +3,9 @@ import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { didYouMean, editDistance, loadConfig, redact, redactUrl, tenantFingerprint } from "../index";
 
+// a working directory with no .recall/config.yaml above it, so only the given file/env/flags count
+const NO_PROJECT = "/";
+
 const env = { HOME: "/home/ada", XDG_RUNTIME_DIR: "/run/user/1000" };
 
 describe("tenantFingerprint", () => {
@@ -18,7 +21,7 @@ describe("redact", () => {
   it("replaces both API keys by their fingerprint and never contains the key", () => {
     fc.assert(
       fc.property(fc.string({ minLength: 8, maxLength: 64 }).filter((s) => s.trim() === s && !/[\s,]/.test(s)), (key) => {
-        const cfg = loadConfig({ env: { ...env, RECALL_CLOUD_API_KEY: key, RECALL_CLOUD_ENDPOINT: "https://e.example" } });
+        const cfg = loadConfig({ cwd: NO_PROJECT, env: { ...env, RECALL_CLOUD_API_KEY: key, RECALL_CLOUD_ENDPOINT: "https://e.example" } });
         const out = redact(cfg);
         expect(out.memory.api_key).toBe(`fp:${tenantFingerprint(key)}`);
         expect(out.cloud.api_key).toBe(`fp:${tenantFingerprint(key)}`);
@@ -29,7 +32,7 @@ describe("redact", () => {
   });
 
   it("keeps an empty key empty, keeps other values, and does not modify the input", () => {
-    const cfg = loadConfig({ env });
+    const cfg = loadConfig({ cwd: NO_PROJECT, env });
     const out = redact(cfg);
     expect(out.memory.api_key).toBe("");
     expect(out.memory.socket_path).toBe(cfg.memory.socket_path);
@@ -41,7 +44,7 @@ describe("redact", () => {
   it("hides URL credentials in endpoints", () => {
     expect(redactUrl("https://user:pw@host.example/x")).toBe("https://<redacted>@host.example/x");
     expect(redactUrl("https://host.example/x@y")).toBe("https://host.example/x@y");
-    const cfg = loadConfig({ env: { ...env, RECALL_MEMORY_ENDPOINT: "https://u:hunter2@h.example" } });
+    const cfg = loadConfig({ cwd: NO_PROJECT, env: { ...env, RECALL_MEMORY_ENDPOINT: "https://u:hunter2@h.example" } });
     expect(JSON.stringify(redact(cfg))).not.toContain("hunter2");
   });
 });

@@ -4,6 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadConfig, loadConfigWithSources, type LoadConfigOptions } from "../../src/index";
 
+// a working directory with no .recall/config.yaml above it, so only the given file/env/flags count
+const NO_PROJECT = "/";
+
 let dir: string;
 let env: Record<string, string>;
 
@@ -24,7 +27,7 @@ function write(name: string, text: string): string {
 
 function configError(opts: LoadConfigOptions): ConfigError {
   try {
-    loadConfig(opts);
+    loadConfig({ cwd: NO_PROJECT, ...opts });
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     return err as ConfigError;
@@ -46,7 +49,7 @@ describe("config file", () => {
         "",
       ].join("\n"),
     );
-    const c = loadConfig({
+    const c = loadConfig({ cwd: NO_PROJECT,
       file,
       env: { ...env, RECALL_MEMORY_CLIENT_REQUEST_TIMEOUT: "4s", RECALL_MEMORY_SIDECAR_READY_TIMEOUT: "30s" },
       flags: { "memory.sidecar_ready_timeout": "40s" },
@@ -62,7 +65,7 @@ describe("config file", () => {
 
   it("loadConfigWithSources names where each effective value came from", () => {
     const file = write("c.yaml", "memory:\n  provider: cloud\n  bundle_retain: 4\ncloud:\n  api_key: k\n");
-    const { config, sources } = loadConfigWithSources({
+    const { config, sources } = loadConfigWithSources({ cwd: NO_PROJECT,
       file,
       env: { ...env, RECALL_MEMORY_BUNDLE_RETAIN: "5", RECALL_MEMORY_ENDPOINT: "https://e.example" },
       flags: { "client-request-timeout": "1s" },
@@ -79,23 +82,23 @@ describe("config file", () => {
 
   it("reads $RECALL_CONFIG, then the XDG default, and a missing default file is fine", () => {
     const viaEnv = write("elsewhere.yaml", "memory:\n  bundle_retain: 9\n");
-    expect(loadConfig({ env: { ...env, RECALL_CONFIG: viaEnv } }).memory.bundle_retain).toBe(9);
+    expect(loadConfig({ cwd: NO_PROJECT, env: { ...env, RECALL_CONFIG: viaEnv } }).memory.bundle_retain).toBe(9);
 
-    expect(loadConfig({ env }).configFile).toBeNull();
+    expect(loadConfig({ cwd: NO_PROJECT, env }).configFile).toBeNull();
 
     const xdg = write("xdgcfg/recall/config.yaml", "memory:\n  bundle_retain: 6\n");
-    const c = loadConfig({ env: { ...env, XDG_CONFIG_HOME: join(dir, "xdgcfg") } });
+    const c = loadConfig({ cwd: NO_PROJECT, env: { ...env, XDG_CONFIG_HOME: join(dir, "xdgcfg") } });
     expect(c.configFile).toBe(xdg);
     expect(c.memory.bundle_retain).toBe(6);
 
     const home = write("home/.config/recall/config.yaml", "memory:\n  bundle_retain: 5\n");
-    const h = loadConfig({ env });
+    const h = loadConfig({ cwd: NO_PROJECT, env });
     expect(h.configFile).toBe(home);
     expect(h.memory.bundle_retain).toBe(5);
 
     // an explicit file wins over $RECALL_CONFIG
     const explicit = write("x.yaml", "memory:\n  bundle_retain: 2\n");
-    expect(loadConfig({ file: explicit, env: { ...env, RECALL_CONFIG: viaEnv } }).memory.bundle_retain).toBe(2);
+    expect(loadConfig({ cwd: NO_PROJECT, file: explicit, env: { ...env, RECALL_CONFIG: viaEnv } }).memory.bundle_retain).toBe(2);
   });
 
   it("a missing explicit file is CONFIG_FILE_MISSING, from the argument or $RECALL_CONFIG", () => {
@@ -184,18 +187,18 @@ describe("config file", () => {
     const err = configError({ file: s, env });
     expect(err.key).toBe("memory");
     expect(err.source).toBe(`${s}:1`);
-    expect(loadConfig({ file: write("e.yaml", ""), env }).memory.provider).toBe("local");
-    expect(loadConfig({ file: write("n.yaml", "memory:\ncloud:\n"), env }).memory.provider).toBe("local");
+    expect(loadConfig({ cwd: NO_PROJECT, file: write("e.yaml", ""), env }).memory.provider).toBe("local");
+    expect(loadConfig({ cwd: NO_PROJECT, file: write("n.yaml", "memory:\ncloud:\n"), env }).memory.provider).toBe("local");
     // a null value means unset: the default applies
-    expect(loadConfig({ file: write("u.yaml", "memory:\n  bundle_retain:\n"), env }).memory.bundle_retain).toBe(3);
+    expect(loadConfig({ cwd: NO_PROJECT, file: write("u.yaml", "memory:\n  bundle_retain:\n"), env }).memory.bundle_retain).toBe(3);
   });
 
   it("cloud.* in the file is the fallback for memory.endpoint and memory.api_key", () => {
     const file = write("c.yaml", "memory:\n  provider: cloud\ncloud:\n  endpoint: https://cloud.example/base\n  api_key: sk-file-key\n");
-    const c = loadConfig({ file, env });
+    const c = loadConfig({ cwd: NO_PROJECT, file, env });
     expect(c.memory.endpoint).toBe("https://cloud.example/base");
     expect(c.memory.api_key).toBe("sk-file-key");
-    const over = loadConfig({ file, env: { ...env, RECALL_MEMORY_ENDPOINT: "https://mem.example" } });
+    const over = loadConfig({ cwd: NO_PROJECT, file, env: { ...env, RECALL_MEMORY_ENDPOINT: "https://mem.example" } });
     expect(over.memory.endpoint).toBe("https://mem.example");
     expect(over.cloud.endpoint).toBe("https://cloud.example/base");
   });
@@ -210,7 +213,7 @@ describe("config file", () => {
     expect(c.memory.bundle_root).toBe(join(dir, "home", "bundles"));
     expect(c.memory.tlm_path).toBe(join(dir, "bin", "tlm"));
     const data = write("d.yaml", "memory:\n  bundle_root: ${XDG_DATA_HOME}/b\n");
-    expect(loadConfig({ file: data, env: { ...env, XDG_DATA_HOME: "/srv/data" } }).memory.bundle_root).toBe("/srv/data/b");
+    expect(loadConfig({ cwd: NO_PROJECT, file: data, env: { ...env, XDG_DATA_HOME: "/srv/data" } }).memory.bundle_root).toBe("/srv/data/b");
   });
 
   it("a socket path too long in the file names the file line", () => {
@@ -239,7 +242,7 @@ describe("config file", () => {
       const f = write("b.yaml", text);
       let err: unknown;
       try {
-        loadConfig({ file: f, env });
+        loadConfig({ cwd: NO_PROJECT, file: f, env });
       } catch (e) {
         err = e;
       }
