@@ -34,12 +34,54 @@ function buildVocabulary(rand: () => number, size: number): string[] {
 }
 
 /** Options of {@link generateCorpus}. */
-export interface CorpusOptions { vocabulary?: number; startMs?: number; spanMs?: number }
+export interface CorpusOptions {
+  /** Vocabulary size (default 20 000). */
+  vocabulary?: number;
+  /** Zipf exponent s (default {@link DEFAULT_ZIPF_S}): word of rank r drawn with probability ∝ 1/r^s. */
+  zipf?: number;
+  startMs?: number;
+  spanMs?: number;
+}
+
+/** Default Zipf exponent: natural text sits near 1.0–1.1; at 1.07 the top word is in ~94 % of 20-word memories. */
+export const DEFAULT_ZIPF_S = 1.07;
+
+/**
+ * A Zipf sampler over ranks 0…size−1 (rank r with probability ∝ 1/(r+1)^s):
+ * the cumulative distribution once, then a binary search per draw.
+ */
+export function zipfSampler(size: number, s: number, rand: () => number): () => number {
+  const cdf = new Float64Array(size);
+  let sum = 0;
+  for (let r = 0; r < size; r++) cdf[r] = sum += 1 / (r + 1) ** s;
+  return () => {
+    const u = rand() * sum;
+    let lo = 0;
+    let hi = size - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
+
+/**
+ * The vocabulary {@link generateCorpus} draws from for a seed, in rank
+ * order (technical words first, then generated ones): for benchmarks that
+ * draw queries from the same distribution.
+ */
+export function corpusVocabulary(seed = 1, size = 20_000): string[] {
+  return buildVocabulary(seededRandom(seed), size);
+}
 
 /**
  * Generates `n` synthetic memories, deterministic for a given `seed`: texts of
- * 10–30 words drawn with a Zipf-like skew from a vocabulary (technical words
- * plus generated ones, default 20 000), 0–3 entities (services and people),
+ * 10–30 words drawn from a Zipf distribution (exponent `zipf`, default
+ * {@link DEFAULT_ZIPF_S}) over a vocabulary (technical words plus generated
+ * ones, default 20 000) — the top words occur in most memories, as in real
+ * text — 0–3 entities (services and people),
  * every kind, `created_at` spread over 2025–2026. For benchmarks of any size;
  * ids are `syn-<n>`. Lazily produced, so millions cost no memory.
  */
@@ -48,8 +90,8 @@ export function* generateCorpus(n: number, seed = 1, opts: CorpusOptions = {}): 
   const vocab = buildVocabulary(rand, opts.vocabulary ?? 20_000);
   const start = opts.startMs ?? Date.UTC(2025, 0, 1);
   const span = opts.spanMs ?? Date.UTC(2027, 0, 1) - start;
-  // Zipf-like: index = floor(V * u^2) favours the first (common) words without making them match everything.
-  const pick = () => vocab[Math.floor(vocab.length * rand() ** 2)]!;
+  const rank = zipfSampler(vocab.length, opts.zipf ?? DEFAULT_ZIPF_S, rand);
+  const pick = () => vocab[rank()]!;
   for (let i = 0; i < n; i++) {
     const len = 10 + Math.floor(rand() * 21);
     const words: string[] = [];

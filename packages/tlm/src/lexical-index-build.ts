@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import {
-  BM25_WEIGHTS, DEFAULT_CHAMPION_SIZE, contribution, encodeChampions, encodeDocTerms,
+  BM25_WEIGHTS, DEFAULT_CHAMPION_SIZE, DOC_CHUNK_BITS, contribution, encodeChampions, encodeDocChunk, encodeDocTerms,
 } from "./lexical-index";
 
 /** Options of {@link buildLexicalIndex}. */
@@ -83,7 +83,7 @@ function sortByScore(order: Uint32Array, rowids: Uint32Array, scores: Float64Arr
  * The lexical-index build step: reads the finished FTS5 index (every token
  * instance through `fts5vocab`, every length from `memories_fts_docsize`) and
  * writes `lex_terms` (df, idf by SQLite's own `ln()`, champion list),
- * `lex_docs` (each memory's length and token frequencies), `lex_blobs`
+ * `lex_doc_chunks` (each memory's length and token frequencies, 65 536 memories a row), `lex_blobs`
  * (`doc_lengths`) and the `meta` keys `lex_rows`, `lex_total_tokens`,
  * `lex_champion_size`. Runs inside the caller's transaction, after rows and
  * FTS5 are written. Cost: one pass over the index, memory ∝ postings.
@@ -159,7 +159,7 @@ export function buildLexicalIndex(db: Database.Database, opts: LexicalIndexOptio
   meta.run("lex_champion_size", String(size));
 }
 
-/** Groups the (memory, token id, frequency) postings by memory (a counting sort; token ids stay ascending) and writes `lex_docs`. */
+/** Groups the (memory, token id, frequency) postings by memory (a counting sort; token ids stay ascending) and writes `lex_doc_chunks`. */
 function writeForwardIndex(db: Database.Database, lengths: Uint32Array, doc: U32Column, term: U32Column, wtf: U32Column): void {
   const start = new Uint32Array(lengths.length + 1);
   for (let i = 0; i < doc.length; i++) start[doc.data[i]! + 1]!++;
@@ -172,8 +172,13 @@ function writeForwardIndex(db: Database.Database, lengths: Uint32Array, doc: U32
     ids[at] = term.data[i]!;
     freqs[at] = wtf.data[i]!;
   }
-  const insert = db.prepare("INSERT INTO lex_docs (rowid, terms) VALUES (?, ?)");
-  for (let d = 0; d < lengths.length; d++) {
-    if (start[d + 1]! > start[d]!) insert.run(d, encodeDocTerms(lengths[d]!, ids, freqs, start[d]!, start[d + 1]!));
+  const insert = db.prepare("INSERT INTO lex_doc_chunks (chunk, data) VALUES (?, ?)");
+  const chunkSize = 1 << DOC_CHUNK_BITS;
+  for (let first = 0; first < lengths.length; first += chunkSize) {
+    const blobs: (Buffer | undefined)[] = [];
+    for (let d = first; d < Math.min(first + chunkSize, lengths.length); d++) {
+      blobs.push(start[d + 1]! > start[d]! ? encodeDocTerms(lengths[d]!, ids, freqs, start[d]!, start[d + 1]!) : undefined);
+    }
+    insert.run(first >>> DOC_CHUNK_BITS, encodeDocChunk(blobs));
   }
 }

@@ -100,32 +100,72 @@ export function encodeDocTerms(length: number, ids: ArrayLike<number>, wtfs: Arr
   return Buffer.from(out);
 }
 
-/** A decoded `lex_docs.terms`: the memory's length and its weighted frequency per token id. */
-export interface DocTerms { length: number; wtf: Map<number, number> }
+/** Memories per `lex_doc_chunks` row: row id r lives in chunk r >>> DOC_CHUNK_BITS. */
+export const DOC_CHUNK_BITS = 16;
 
-/** Reads a blob written by {@link encodeDocTerms}; a truncated blob yields what was complete. */
-export function decodeDocTerms(blob: Buffer): DocTerms {
-  let pos = 0;
-  const next = (): number | undefined => {
-    let v = 0;
-    let scale = 1;
-    while (pos < blob.length) {
-      const byte = blob[pos++]!;
-      v += (byte & 0x7f) * scale;
-      if (byte < 0x80) return v;
-      scale *= 128;
-    }
-    return undefined;
-  };
-  const length = next() ?? 0;
-  const wtf = new Map<number, number>();
-  let id = 0;
-  for (;;) {
-    const delta = next();
-    const f = next();
-    if (delta === undefined || f === undefined) break;
-    id += delta;
-    wtf.set(id, f);
+/**
+ * Packs the term blobs ({@link encodeDocTerms}) of one chunk of memories
+ * (at most 2^DOC_CHUNK_BITS, the first at row id chunk << DOC_CHUNK_BITS):
+ * a u32 count n, n + 1 u32 offsets into the data that follows, then the
+ * blobs, all little-endian; a memory without terms has an empty blob.
+ */
+export function encodeDocChunk(blobs: readonly (Buffer | undefined)[]): Buffer {
+  const n = blobs.length;
+  const header = Buffer.alloc((n + 2) * 4);
+  header.writeUInt32LE(n, 0);
+  let offset = 0;
+  for (let i = 0; i < n; i++) {
+    header.writeUInt32LE(offset, (i + 1) * 4);
+    offset += blobs[i]?.length ?? 0;
   }
-  return { length, wtf };
+  header.writeUInt32LE(offset, (n + 1) * 4);
+  return Buffer.concat([header, ...blobs.filter((b): b is Buffer => b !== undefined)]);
+}
+
+/** The terms of memory `rowid` from its chunk ({@link encodeDocChunk}); undefined when it has none or the chunk is malformed. */
+export function docTermsInChunk(chunk: Buffer, rowid: number): DocTerms | undefined {
+  const i = rowid & ((1 << DOC_CHUNK_BITS) - 1);
+  if (chunk.length < 4) return undefined;
+  const n = chunk.readUInt32LE(0);
+  const base = (n + 2) * 4;
+  if (i >= n || chunk.length < base) return undefined;
+  const from = base + chunk.readUInt32LE((i + 1) * 4);
+  const to = base + chunk.readUInt32LE((i + 2) * 4);
+  return to > from && to <= chunk.length ? decodeDocTerms(chunk.subarray(from, to)) : undefined;
+}
+
+/** A memory's stored terms: its length and the (token id delta, weighted frequency) varint pairs, undecoded. */
+export interface DocTerms { length: number; pairs: Buffer }
+
+/** Reads the unsigned LEB128 varint at `pos`: [value, next position], or undefined when the buffer ends first. */
+function readVarint(buf: Buffer, pos: number): [number, number] | undefined {
+  let v = 0;
+  let scale = 1;
+  while (pos < buf.length) {
+    const byte = buf[pos++]!;
+    v += (byte & 0x7f) * scale;
+    if (byte < 0x80) return [v, pos];
+    scale *= 128;
+  }
+  return undefined;
+}
+
+/** Splits a blob written by {@link encodeDocTerms} into its length and its pairs. */
+export function decodeDocTerms(blob: Buffer): DocTerms {
+  const head = readVarint(blob, 0);
+  return head ? { length: head[0], pairs: blob.subarray(head[1]) } : { length: 0, pairs: blob.subarray(0, 0) };
+}
+
+/** Calls `visit(token id, weighted frequency)` for each pair, ascending ids; a truncated pair ends the walk. */
+export function forEachDocTerm(doc: DocTerms, visit: (id: number, wtf: number) => void): void {
+  let id = 0;
+  for (let pos = 0; pos < doc.pairs.length;) {
+    const delta = readVarint(doc.pairs, pos);
+    if (!delta) return;
+    const f = readVarint(doc.pairs, delta[1]);
+    if (!f) return;
+    id += delta[0];
+    pos = f[1];
+    visit(id, f[0]);
+  }
 }

@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { type DocTerms, type LexicalStats, decodeChampions, decodeDocTerms } from "./lexical-index";
+import { DOC_CHUNK_BITS, type DocTerms, type LexicalStats, decodeChampions, docTermsInChunk } from "./lexical-index";
 import type { LexicalIndexReader, LexicalTerm } from "./lexical-search";
 
 /** Most query words whose FTS5 tokens a {@link QueryTokenizer} remembers. */
@@ -21,36 +21,45 @@ export class QueryTokenizer {
     this.db = new Database(":memory:");
     this.db.exec(`CREATE VIRTUAL TABLE words USING fts5(w, tokenize='porter unicode61');
       CREATE VIRTUAL TABLE temp.word_tokens USING fts5vocab(main, words, instance);`);
-    this.insert = this.db.prepare("INSERT INTO words (rowid, w) VALUES (1, ?)");
-    this.read = this.db.prepare("SELECT term FROM temp.word_tokens ORDER BY offset").pluck();
+    this.insert = this.db.prepare("INSERT INTO words (rowid, w) VALUES (?, ?)");
+    this.read = this.db.prepare("SELECT doc, term FROM temp.word_tokens ORDER BY doc, offset").raw();
     this.clear = this.db.prepare("DELETE FROM words");
   }
 
-  /** The FTS5 tokens of one word (usually exactly one). */
-  tokens(word: string): readonly string[] {
-    const hit = this.cache.get(word);
-    if (hit) return hit;
-    this.insert.run(word);
-    const tokens = this.read.all() as string[];
-    this.clear.run();
-    if (this.cache.size >= TOKEN_CACHE_SIZE) this.cache.clear();
-    this.cache.set(word, tokens);
-    return tokens;
+  /** The FTS5 tokens of each word (usually exactly one each), unknown words tokenized in one batch. */
+  tokensOf(words: readonly string[]): (readonly string[])[] {
+    const missing = [...new Set(words.filter((w) => !this.cache.has(w)))];
+    if (missing.length > 0) {
+      if (this.cache.size + missing.length > TOKEN_CACHE_SIZE) this.cache.clear();
+      this.tokenize(missing).forEach((tokens, i) => this.cache.set(missing[i]!, tokens));
+    }
+    return words.map((w) => this.cache.get(w)!);
   }
+
+  private readonly tokenize = (words: string[]): string[][] => {
+    const out = words.map((): string[] => []);
+    this.db.transaction(() => {
+      words.forEach((w, i) => this.insert.run(i + 1, w));
+      for (const [doc, term] of this.read.all() as [number, string][]) out[doc - 1]!.push(term);
+      this.clear.run();
+    })();
+    return out;
+  };
 
   close(): void { this.db.close(); }
 }
 
 /** True when `db` holds a lexical index (bundles built before it have none). */
 export function hasLexicalIndex(db: Database.Database): boolean {
-  return db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('lex_terms', 'lex_docs', 'lex_blobs')")
+  return db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('lex_terms', 'lex_doc_chunks', 'lex_blobs')")
     .pluck().get() === 3;
 }
 
 /**
  * The lexical index of an open `memories.db`, read lazily: the
  * `doc_lengths` array on first use, a token's row per query (its champion
- * list decoded), a memory's terms per exact score. Returns `null` when the
+ * list decoded), a chunk of memories' terms when a query first needs one
+ * of them (then kept: at most the whole forward index, ~65 bytes a memory). Returns `null` when the
  * `meta` numbers it needs are missing or malformed.
  */
 export function openLexicalReader(db: Database.Database, meta: Readonly<Record<string, string>>): LexicalIndexReader | null {
@@ -60,7 +69,17 @@ export function openLexicalReader(db: Database.Database, meta: Readonly<Record<s
   if (!Number.isSafeInteger(rows) || !Number.isSafeInteger(total) || !Number.isSafeInteger(championSize) || rows < 0) return null;
   const stats: LexicalStats = { rows, avgdl: rows === 0 ? 1 : total / rows, championSize };
   const termStmt = db.prepare("SELECT id, df, idf, champions FROM lex_terms WHERE token = ?");
-  const docStmt = db.prepare("SELECT terms FROM lex_docs WHERE rowid = ?").pluck();
+  const chunkStmt = db.prepare("SELECT data FROM lex_doc_chunks WHERE chunk = ?").pluck();
+  const chunks = new Map<number, Buffer | null>();
+  const chunkOf = (rowid: number): Buffer | null => {
+    const c = rowid >>> DOC_CHUNK_BITS;
+    let chunk = chunks.get(c);
+    if (chunk === undefined) {
+      chunk = (chunkStmt.get(c) as Buffer | undefined) ?? null;
+      chunks.set(c, chunk);
+    }
+    return chunk;
+  };
   let lengths: Uint32Array | undefined;
   const docLengths = (): Uint32Array => {
     if (lengths) return lengths;
@@ -70,16 +89,23 @@ export function openLexicalReader(db: Database.Database, meta: Readonly<Record<s
     for (let i = 0; i < n; i++) lengths[i] = blob!.readUInt32LE(i * 4);
     return lengths;
   };
+  let scratch: { lower: Float64Array; covered: Float64Array } | undefined;
   return {
     stats,
-    docLength: (rowid) => docLengths()[rowid] ?? 0,
+    docLengths,
+    scratch: () => (scratch ??= { lower: new Float64Array(docLengths().length + 1), covered: new Float64Array(docLengths().length + 1) }),
     term(token): LexicalTerm | undefined {
       const r = termStmt.get(token) as { id: number; df: number; idf: number; champions: Buffer } | undefined;
       return r ? { id: r.id, df: r.df, idf: r.idf, champions: decodeChampions(r.champions) } : undefined;
     },
-    docTerms(rowid): DocTerms | undefined {
-      const blob = docStmt.get(rowid) as Buffer | undefined;
-      return blob ? decodeDocTerms(blob) : undefined;
+    docTerms(rowids): Map<number, DocTerms> {
+      const out = new Map<number, DocTerms>();
+      for (const rowid of rowids) {
+        const chunk = chunkOf(rowid);
+        const terms = chunk ? docTermsInChunk(chunk, rowid) : undefined;
+        if (terms) out.set(rowid, terms);
+      }
+      return out;
     },
   };
 }

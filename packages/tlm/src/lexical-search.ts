@@ -1,4 +1,4 @@
-import { type ChampionList, type DocTerms, type LexicalStats, contribution } from "./lexical-index";
+import { type ChampionList, type DocTerms, type LexicalStats, contribution, forEachDocTerm } from "./lexical-index";
 
 /** One FTS5 token of the lexical index, as a query reads it. */
 export interface LexicalTerm { id: number; df: number; idf: number; champions: ChampionList }
@@ -6,11 +6,17 @@ export interface LexicalTerm { id: number; df: number; idf: number; champions: C
 /** What the ranking reads from a lexical index (lexical-reader.ts reads it from SQLite). */
 export interface LexicalIndexReader {
   readonly stats: LexicalStats;
-  /** Token count of a memory (0 when unknown). */
-  docLength(rowid: number): number;
+  /** Token count of every memory, by row id. */
+  docLengths(): Uint32Array;
   term(token: string): LexicalTerm | undefined;
-  docTerms(rowid: number): DocTerms | undefined;
+  /** Two zeroed accumulators indexed by row id, reused by every query (the ranking zeroes what it touched). */
+  scratch(): { lower: Float64Array; covered: Float64Array };
+  /** The stored terms of several memories at once (one read per batch); absent ones are left out. */
+  docTerms(rowids: readonly number[]): Map<number, DocTerms>;
 }
+
+/** Candidates read per batch when scoring exactly. */
+export const PROBE_BATCH = 32;
 
 /** A memory and its exact score (= −FTS5 `bm25()` of the OR query). */
 export interface ScoredRow { rowid: number; score: number }
@@ -29,8 +35,8 @@ export interface LexicalRanking {
 export interface RankOptions {
   /** How many results (the top-k). */
   k: number;
-  /** A filter on memories (kinds, entities, dates); absent = every memory. */
-  accept?: (rowid: number) => boolean;
+  /** A filter on memories (kinds, entities, dates): the accepted subset of a batch; absent = every memory. */
+  accept?: (rowids: readonly number[]) => Set<number>;
   /** Most candidates scored exactly (each is one row read); the ranking stops there, not exact. */
   maxProbes: number;
   /** `now()` value past which the ranking stops and says truncated. */
@@ -42,15 +48,42 @@ export interface RankOptions {
 const SLACK = 1e-9;
 const above = (x: number) => x * (1 + SLACK);
 
-/** Exact score of one memory for the query's tokens, summed in phrase order as FTS5 does (bit-equal to −bm25). */
-export function exactScore(terms: readonly (LexicalTerm | undefined)[], doc: DocTerms | undefined, avgdl: number): number {
-  if (!doc) return 0;
-  let score = 0;
-  for (const t of terms) {
-    const f = t ? doc.wtf.get(t.id) : undefined;
-    if (f) score += contribution(t!.idf, f, doc.length, avgdl);
+/**
+ * Exact scores of memories for one query's tokens, summed in phrase order as
+ * FTS5 sums them (so bit-equal to −bm25): the query's token ids map to
+ * slots, a memory's stored pairs fill the slots, the phrases read them.
+ */
+export class QueryScorer {
+  private readonly slotOf = new Map<number, number>();
+  private readonly phraseSlot: Int32Array;
+  private readonly wtf: Float64Array;
+  private readonly visit = (id: number, f: number) => {
+    const slot = this.slotOf.get(id);
+    if (slot !== undefined) this.wtf[slot] = f;
+  };
+
+  constructor(private readonly terms: readonly (LexicalTerm | undefined)[], private readonly avgdl: number) {
+    this.phraseSlot = Int32Array.from(terms, (t) => {
+      if (!t) return -1;
+      if (!this.slotOf.has(t.id)) this.slotOf.set(t.id, this.slotOf.size);
+      return this.slotOf.get(t.id)!;
+    });
+    this.wtf = new Float64Array(this.slotOf.size);
   }
-  return score;
+
+  /** The memory's exact score (0 when it holds none of the tokens). */
+  score(doc: DocTerms | undefined): number {
+    if (!doc) return 0;
+    this.wtf.fill(0);
+    forEachDocTerm(doc, this.visit);
+    let score = 0;
+    for (let i = 0; i < this.terms.length; i++) {
+      const slot = this.phraseSlot[i]!;
+      const f = slot < 0 ? 0 : this.wtf[slot]!;
+      if (f) score += contribution(this.terms[i]!.idf, f, doc.length, this.avgdl);
+    }
+    return score;
+  }
 }
 
 /** Keeps the best `k` rows, best first, by insertion (k ≤ 100). */
@@ -81,42 +114,50 @@ function insertTop(top: ScoredRow[], row: ScoredRow, k: number): void {
  */
 export function rankLexical(terms: readonly (LexicalTerm | undefined)[], reader: LexicalIndexReader, opts: RankOptions): LexicalRanking {
   const { avgdl } = reader.stats;
+  const lengths = reader.docLengths();
+  const scorer = new QueryScorer(terms, avgdl);
   const k = opts.k;
   // A partial list (df > its length) bounds the memories it leaves out by its last (smallest) contribution.
   const bounds = terms.map((t) => {
     const n = t?.champions.rowids.length ?? 0;
     if (!t || n === 0 || t.df <= n) return 0;
-    return contribution(t.idf, t.champions.wtfs[n - 1]!, reader.docLength(t.champions.rowids[n - 1]!), avgdl);
+    return contribution(t.idf, t.champions.wtfs[n - 1]!, lengths[t.champions.rowids[n - 1]!] ?? 0, avgdl);
   });
   const outsideBound = bounds.reduce((a, b) => a + b, 0);
 
-  const lower = new Map<number, number>();
-  const covered = new Map<number, number>();
+  // Scatter into per-memory accumulators (reused across queries, zeroed again below): no hashing per posting.
+  const { lower, covered } = reader.scratch();
+  const touched: number[] = [];
   terms.forEach((t, i) => {
     if (!t) return;
     const { rowids, wtfs } = t.champions;
+    const b = bounds[i]!;
     for (let j = 0; j < rowids.length; j++) {
       const d = rowids[j]!;
-      lower.set(d, (lower.get(d) ?? 0) + contribution(t.idf, wtfs[j]!, reader.docLength(d), avgdl));
-      if (bounds[i]! > 0) covered.set(d, (covered.get(d) ?? 0) + bounds[i]!);
+      if (lower[d] === 0) touched.push(d);
+      lower[d]! += contribution(t.idf, wtfs[j]!, lengths[d] ?? 0, avgdl);
+      covered[d]! += b;
     }
   });
-  if (opts.now() > opts.deadline) return { ranked: [], truncated: true, exact: false };
-
-  const n = lower.size;
-  const rowids = new Uint32Array(n);
+  const n = touched.length;
+  const rowids = Uint32Array.from(touched);
   const upper = new Float64Array(n);
   const lowers = new Float64Array(n);
-  let c = 0;
-  for (const [d, lb] of lower) {
-    rowids[c] = d;
-    lowers[c] = lb;
-    upper[c] = lb + (outsideBound - (covered.get(d) ?? 0));
-    c++;
+  for (let c = 0; c < n; c++) {
+    const d = rowids[c]!;
+    lowers[c] = lower[d]!;
+    upper[c] = lower[d]! + (outsideBound - covered[d]!);
+    lower[d] = 0;
+    covered[d] = 0;
   }
+  if (opts.now() > opts.deadline) return { ranked: [], truncated: true, exact: false };
   // Without a filter, the k best lower bounds are reachable: whatever cannot reach the k-th is out.
   let floor = 0;
   if (!opts.accept && n > k) floor = lowers.slice().sort()[n - k]! * (1 - SLACK);
+  // At most maxProbes candidates are ever read: only the best upper bounds need sorting.
+  // Those left out are below capBound, which the k-th result must then beat too.
+  const capBound = n > opts.maxProbes ? upper.slice().sort()[n - opts.maxProbes]! : 0;
+  floor = Math.max(floor, capBound);
   const order: number[] = [];
   for (let i = 0; i < n; i++) if (above(upper[i]!) >= floor) order.push(i);
   order.sort((a, b) => upper[b]! - upper[a]! || rowids[a]! - rowids[b]!);
@@ -125,16 +166,27 @@ export function rankLexical(terms: readonly (LexicalTerm | undefined)[], reader:
   let truncated = false;
   let exhausted = false;
   let probes = 0;
-  for (const i of order) {
-    if (top.length === k && above(upper[i]!) < top[k - 1]!.score) break;
+  for (let at = 0; at < order.length;) {
+    const batch: number[] = [];
+    while (at < order.length && batch.length < PROBE_BATCH) {
+      const i = order[at]!;
+      if (top.length === k && above(upper[i]!) < top[k - 1]!.score) break;
+      batch.push(rowids[i]!);
+      at++;
+    }
+    if (batch.length === 0) break;
     if (probes >= opts.maxProbes) { exhausted = true; break; }
     if (opts.now() > opts.deadline) { truncated = true; break; }
-    probes++;
-    const d = rowids[i]!;
-    if (opts.accept && !opts.accept(d)) continue;
-    insertTop(top, { rowid: d, score: exactScore(terms, reader.docTerms(d), avgdl) }, k);
+    probes += batch.length;
+    const accepted = opts.accept ? opts.accept(batch) : undefined;
+    const docs = reader.docTerms(accepted ? batch.filter((d) => accepted.has(d)) : batch);
+    for (const d of batch) {
+      if (accepted && !accepted.has(d)) continue;
+      insertTop(top, { rowid: d, score: scorer.score(docs.get(d)) }, k);
+    }
   }
-  const provenBest = outsideBound === 0 || (top.length === k && top[k - 1]!.score > above(outsideBound));
+  const bestLeftOut = Math.max(outsideBound, capBound);
+  const provenBest = bestLeftOut === 0 || (top.length === k && top[k - 1]!.score > above(bestLeftOut));
   return { ranked: top, truncated, exact: !truncated && !exhausted && provenBest };
 }
 
@@ -146,10 +198,16 @@ export function rankLexical(terms: readonly (LexicalTerm | undefined)[], reader:
 export function rankGiven(terms: readonly (LexicalTerm | undefined)[], reader: LexicalIndexReader, candidates: Iterable<number>,
   opts: Pick<RankOptions, "k" | "deadline" | "now">): { ranked: ScoredRow[]; truncated: boolean } {
   const top: ScoredRow[] = [];
-  for (const d of candidates) {
+  const scorer = new QueryScorer(terms, reader.stats.avgdl);
+  const all = [...candidates];
+  for (let at = 0; at < all.length; at += PROBE_BATCH) {
     if (opts.now() > opts.deadline) return { ranked: top, truncated: true };
-    const score = exactScore(terms, reader.docTerms(d), reader.stats.avgdl);
-    if (score > 0) insertTop(top, { rowid: d, score }, opts.k);
+    const batch = all.slice(at, at + PROBE_BATCH);
+    const docs = reader.docTerms(batch);
+    for (const d of batch) {
+      const score = scorer.score(docs.get(d));
+      if (score > 0) insertTop(top, { rowid: d, score }, opts.k);
+    }
   }
   return { ranked: top, truncated: false };
 }

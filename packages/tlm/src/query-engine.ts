@@ -161,7 +161,7 @@ export class MemoryDatabase {
     const now = () => clock.now();
     const words = tokenize(intent.text);
     if (words.length === 0) return { ranked: [], truncated: false, exact: true };
-    const tokens = this.lexical ? words.map((w) => this.lexical!.tokenizer.tokens(w)) : [];
+    const tokens = this.lexical ? this.lexical.tokenizer.tokensOf(words) : [];
     // A word FTS5 splits into several tokens is a phrase: only FTS5 itself ranks phrases.
     if (!this.lexical || tokens.some((t) => t.length > 1)) return { ...this.legacy.rank(intent, limit, deadline, now), exact: false };
     const { reader } = this.lexical;
@@ -175,8 +175,9 @@ export class MemoryDatabase {
     const filter = filterSql(intent);
     const where = filter.conditions.join(" AND ");
     const accept = filter.conditions.length === 0 ? undefined : (() => {
-      const stmt = this.filterStatement(`accept:${filter.key}`, `SELECT 1 FROM memories m WHERE m.rowid = @rowid AND ${where}`);
-      return (rowid: number) => stmt.get({ ...filter.params, rowid }) !== undefined;
+      const stmt = this.filterStatement(`accept:${filter.key}`,
+        `SELECT m.rowid FROM memories m WHERE m.rowid IN (SELECT value FROM json_each(@rowids)) AND ${where}`).pluck();
+      return (rowids: readonly number[]) => new Set(stmt.all({ ...filter.params, rowids: JSON.stringify(rowids) }) as number[]);
     })();
     const ranking = rankLexical(terms, reader, { k: limit, ...(accept ? { accept } : {}), maxProbes: MAX_PROBES, deadline, now });
     if (ranking.exact || ranking.truncated || !filter.indexed) return ranking;

@@ -18,7 +18,8 @@ export const MEMORIES_DB = "memories.db";
  * lexical index `tlm bundle build` precomputes so any query costs a bounded
  * amount (see lexical-index.ts): `lex_terms` one row per FTS5 token with its
  * document frequency, idf and champion list (the memories where it weighs most),
- * `lex_docs` each memory's tokens and weighted frequencies (exact re-ranking),
+ * `lex_doc_chunks` each memory's tokens and weighted frequencies (exact
+ * re-ranking; 65 536 memories a row, read into memory as queries touch them),
  * `lex_blobs` whole-index arrays (`doc_lengths`). Older bundles may lack them.
  */
 export const SCHEMA_SQL = `
@@ -46,7 +47,7 @@ CREATE TABLE lex_terms (
   idf REAL NOT NULL,
   champions BLOB NOT NULL
 ) WITHOUT ROWID;
-CREATE TABLE lex_docs (rowid INTEGER PRIMARY KEY, terms BLOB NOT NULL);
+CREATE TABLE lex_doc_chunks (chunk INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE lex_blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE VIRTUAL TABLE memories_fts USING fts5(
   text, entities, content='memories', content_rowid='rowid', tokenize='porter unicode61'
