@@ -1,7 +1,7 @@
 // Benchmarks of @recall/sidecar driven by @recall/supervisor (built dist/). Run: node --expose-gc bench/sidecar.bench.mjs
 // BENCH_FULL=1 for the large sizes; BENCH_PARTS=1,3 runs only some parts; BENCH_CYCLES=N overrides part 3. Figures are medians unless said otherwise; ratios are against baselines
 // measured in the same run on the same machine.
-import { spawn } from "node:child_process";
+import { execa } from "execa";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -97,9 +97,10 @@ async function latencyRun(kind, delayMs) {
   const rec = join(dir, "listen-at");
   try {
     if (kind === "naive") {
-      const child = spawn(process.execPath, [FIXTURE, "--record", rec, "--delay-ms", String(delayMs), "serve", "--socket", socketPath, "--parent-pid", String(process.pid)], {
+      const child = execa(process.execPath, [FIXTURE, "--record", rec, "--delay-ms", String(delayMs), "serve", "--socket", socketPath, "--parent-pid", String(process.pid)], {
         stdio: "ignore",
         detached: true,
+        reject: false,
       });
       await naiveWaitReady(socketPath, child);
       const t = epochMs();
@@ -149,9 +150,10 @@ async function benchLatency() {
 async function coldStartRaw(dir, i) {
   const socketPath = join(dir, `raw${i}.sock`);
   const t0 = performance.now();
-  const child = spawn(process.execPath, [BINARY, "serve", "--socket", socketPath, "--bundle-root", join(dir, "b"), "--parent-pid", String(process.pid)], {
+  const child = execa(process.execPath, [BINARY, "serve", "--socket", socketPath, "--bundle-root", join(dir, "b"), "--parent-pid", String(process.pid)], {
     stdio: "ignore",
     detached: true,
+    reject: false,
   });
   for (;;) {
     const r = await probeHealth(socketPath, 1000);

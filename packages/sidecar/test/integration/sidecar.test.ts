@@ -1,7 +1,7 @@
-import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { attachPolicy, Sidecar, SidecarError, type ReadyResult } from "@recall/sidecar";
 import {
@@ -268,8 +268,10 @@ describe("Sidecar socket handling", () => {
   it("removes a stale socket file nobody answers on, then starts", async () => {
     const env = tempEnv();
     // a sidecar SIGKILLed by someone else leaves its socket file behind
-    const stray = spawn(process.execPath, [fixture("ready.mjs"), "serve", "--socket", env.socketPath, "--parent-pid", String(process.pid)], {
+    const stray = execa(process.execPath, [fixture("ready.mjs"), "serve", "--socket", env.socketPath, "--parent-pid", String(process.pid)], {
       stdio: "ignore",
+      cleanup: true,
+      reject: false,
     });
     onCleanup(() => stray.kill("SIGKILL"));
     await eventuallyAsync(async () => (await attachPolicy(env.socketPath)).ok);

@@ -1,8 +1,8 @@
-import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { Supervisor, type DegradedReason, type Spawner, type SupervisorOptions } from "@recall/supervisor";
 import { attachPolicy, Sidecar, type ExitInfo, type ReadyResult } from "@recall/sidecar";
@@ -165,7 +165,7 @@ describe("Supervisor + Sidecar with the reference tlm", () => {
   it("tlm exits by itself when its --parent-pid is gone (no orphan after a SIGKILLed daemon)", async () => {
     expect(existsSync(TLM)).toBe(true);
     const env = tempEnv();
-    const fakeDaemon = spawn("sleep", ["60"], { stdio: "ignore" });
+    const fakeDaemon = execa("sleep", ["60"], { stdio: "ignore", cleanup: true, reject: false });
     onCleanup(() => fakeDaemon.kill("SIGKILL"));
     const sc = new Sidecar({ socketPath: env.socketPath, bundleRoot: env.bundleRoot, binary: TLM, parentPid: fakeDaemon.pid! });
     onCleanup(() => sc.shutdown(100));
