@@ -1,4 +1,19 @@
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
+
+/**
+ * This process's peak RSS in bytes: Linux's VmHWM (per process image), else
+ * `resourceUsage().maxRSS`, which keeps the parent's peak across fork + exec.
+ */
+function peakRss(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
 
 /** What one run of a parser on a worst-shape input cost. */
 export interface Cost {
@@ -9,7 +24,7 @@ export interface Cost {
 
 /**
  * Runs `fn` once and reports its wall time and how far it pushed the
- * process's peak RSS (`resourceUsage().maxRSS`) above the RSS it started at.
+ * process's peak RSS above the RSS it started at.
  */
 export async function measure(fn: () => unknown): Promise<Cost> {
   (globalThis as { gc?: () => void }).gc?.();
@@ -17,7 +32,7 @@ export async function measure(fn: () => unknown): Promise<Cost> {
   const t0 = performance.now();
   await fn();
   const ms = performance.now() - t0;
-  const peak = process.resourceUsage().maxRSS * 1024;
+  const peak = peakRss();
   return { ms, peakGrowthMiB: Math.max(0, peak - rssBefore) / 2 ** 20 };
 }
 
