@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { execa } from "execa";
 import { mkdtemp, mkdir, rm } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -86,25 +87,29 @@ export function recall(sb: Sandbox, args: string[], opts: { env?: Record<string,
 
 /** Runs `node ARGS` to completion (killed at the deadline). */
 export function runNode(args: string[], opts: { env: Record<string, string>; cwd: string; timeoutMs: number }): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, { env: opts.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c));
-    child.stderr.on("data", (c: Buffer) => (stderr += c));
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      transcript.push(stdout, stderr);
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      resolvePromise({ code, stdout, stderr, json });
-    });
+  // execa: SIGKILL at the deadline, killed with this process, output kept byte for byte
+  return execa(process.execPath, args, {
+    env: opts.env,
+    extendEnv: false,
+    cwd: opts.cwd,
+    stdin: "ignore",
+    timeout: opts.timeoutMs,
+    killSignal: "SIGKILL",
+    cleanup: true,
+    reject: false,
+    stripFinalNewline: false,
+  }).then((r) => {
+    if (r.failed && r.exitCode === undefined && r.signal === undefined) throw r;
+    const stdout = String(r.stdout);
+    const stderr = String(r.stderr);
+    transcript.push(stdout, stderr);
+    let json: unknown;
+    try {
+      json = JSON.parse(stdout);
+    } catch {
+      json = undefined;
+    }
+    return { code: r.exitCode ?? null, stdout, stderr, json };
   });
 }
 
@@ -145,17 +150,29 @@ export async function waitFor<T>(what: string, check: () => Promise<T | null | u
   }
 }
 
-/** Starts `tlm serve` on the sandbox socket and waits until /health answers. */
-export async function startTlm(sb: Sandbox): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [TLM, "serve", "--socket", sb.socket, "--bundle-root", sb.root, "--parent-pid", String(process.pid)], { env: sb.env, stdio: "ignore" });
+/** Starts `tlm serve` on the sandbox socket and waits until /health answers (stopped by `sb.cleanup()`). */
+export async function startTlm(sb: Sandbox): Promise<void> {
+  const child = execa(process.execPath, [TLM, "serve", "--socket", sb.socket, "--bundle-root", sb.root, "--parent-pid", String(process.pid)], {
+    env: sb.env,
+    extendEnv: false,
+    stdio: "ignore",
+    cleanup: true,
+    reject: false,
+  });
   sb.children.push(child);
   await waitFor("tlm /health", () => health(sb.socket));
-  return child;
 }
 
 /** Starts `recall bundle serve DIR --port 0 --json …` and reads the port from its first line. */
 export async function startServe(sb: Sandbox, dir: string, extra: string[] = [], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; lines: string[] }> {
-  const child = spawn(process.execPath, [RECALL, "bundle", "serve", dir, "--port", "0", "--json", ...extra], { env: { ...sb.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = execa(process.execPath, [RECALL, "bundle", "serve", dir, "--port", "0", "--json", ...extra], {
+    env: { ...sb.env, ...env },
+    extendEnv: false,
+    stdin: "ignore",
+    buffer: false,
+    cleanup: true,
+    reject: false,
+  });
   sb.children.push(child);
   const lines: string[] = [];
   let stderr = "";

@@ -1,11 +1,11 @@
-import { spawn } from "node:child_process";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { API_KEY, RECALLD, recall, sandbox, startTlm, stop, tlmBuild, transcript, waitFor, type Sandbox } from "./harness";
 
 async function startRecalld(sb: Sandbox, env: Record<string, string> = {}, ready = true): Promise<void> {
-  const child = spawn(process.execPath, [RECALLD], { env: { ...sb.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  const child = execa(process.execPath, [RECALLD], { env: { ...sb.env, ...env }, extendEnv: false, stdio: ["ignore", "ignore", "pipe"], buffer: false, cleanup: true, reject: false });
   let err = "";
   child.stderr!.on("data", (c: Buffer) => (err += c));
   child.on("close", () => transcript.push(err));
