@@ -1,43 +1,60 @@
-// Query latency over the socket vs the same SQL in-process, cold start, build time and size.
-// Run: (cd packages/tlm && npx tsup && node --expose-gc bench/query.bench.mjs); BENCH_FULL=1 adds 1M memories.
+// Lexical query cost per query class, against FTS5's full bm25 ranking on the same database, in one run.
+// Run: (cd packages/tlm && npx tsup && node bench/query.bench.mjs); BENCH_FULL=1 adds 1M memories.
+// Env: BENCH_SIZES=20000,100000 (overrides), BENCH_QUERIES (per class, default 300),
+//      BENCH_BASELINE_QUERIES (per class, default 100: the full-bm25 baseline is slow at 1M), BENCH_SOCKET=0 skips the socket part.
 import { spawn, execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { request, Agent } from "node:http";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildBundle, generateCorpus, MemoryDatabase, seededRandom } from "../dist/index.js";
+import Database from "better-sqlite3";
+import {
+  buildBundle, corpusVocabulary, DEFAULT_ZIPF_S, generateCorpus, MemoryDatabase, seededRandom, tokenize, zipfSampler,
+} from "../dist/index.js";
 
 const BIN = fileURLToPath(new URL("../bin/tlm.js", import.meta.url));
-const SIZES = [10_000, 100_000, ...(process.env.BENCH_FULL === "1" ? [1_000_000] : [])];
-const QUERIES = Number(process.env.BENCH_QUERIES ?? 2000);
-const WARMUP = 300;
+const SIZES = process.env.BENCH_SIZES
+  ? process.env.BENCH_SIZES.split(",").map(Number)
+  : [100_000, ...(process.env.BENCH_FULL === "1" ? [1_000_000] : [])];
+const QUERIES = Number(process.env.BENCH_QUERIES ?? 300);
+const BASELINE_QUERIES = Number(process.env.BENCH_BASELINE_QUERIES ?? 100);
+const SOCKET = process.env.BENCH_SOCKET !== "0";
+const LIMIT = 10;
 const work = mkdtempSync(join(tmpdir(), "tlm-bench-"));
 const children = new Set();
 process.on("exit", () => { for (const c of children) c.kill("SIGKILL"); rmSync(work, { recursive: true, force: true }); });
 
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
-const fmt = (x, d = 3) => x.toFixed(d);
+const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "-");
 const median = (xs) => pct(xs, 50);
 
-function queryTexts(n, count) {
-  // Realistic queries: 2-3 words taken from memories that exist in the corpus.
-  const rand = seededRandom(99);
-  const pickEvery = Math.max(1, Math.floor(n / count));
-  const texts = [];
-  let i = 0;
-  for (const r of generateCorpus(n, 1)) {
-    if (i++ % pickEvery !== 0) continue;
-    const words = r.text.toLowerCase().replace(/[^a-z ]/g, "").split(" ");
-    const k = 2 + Math.floor(rand() * 2);
-    const q = [];
-    for (let j = 0; j < k; j++) q.push(words[Math.floor(rand() * words.length)]);
-    texts.push(q.join(" "));
-    if (texts.length >= count) break;
-  }
-  return texts;
+// Query classes, drawn from the corpus's own Zipf vocabulary (rank order: the first words are in most memories).
+const vocab = corpusVocabulary(1);
+const rand = seededRandom(99);
+const zipf = zipfSampler(vocab.length, DEFAULT_ZIPF_S, rand);
+const words = (n, draw) => Array.from({ length: n }, draw).join(" ");
+const oneToFour = () => 1 + Math.floor(rand() * 4);
+const CLASSES = {
+  // 1–4 words from the corpus distribution: the issue's mix.
+  zipf: () => words(oneToFour(), () => vocab[zipf()]),
+  // 1–4 words outside the top 1000.
+  rare: () => words(oneToFour(), () => vocab[1000 + Math.floor(rand() * (vocab.length - 1000))]),
+  // 1–4 words of the top 20 (each in 25–95 % of memories).
+  "all-common": () => words(oneToFour(), () => vocab[Math.floor(rand() * 20)]),
+  // The single most common word.
+  "top-1": () => vocab[0],
+  // 32 distinct words from the corpus distribution.
+  long: () => { const s = new Set(); while (s.size < 32) s.add(vocab[zipf()]); return [...s].join(" "); },
+};
+
+function baselineStatement(db) {
+  // The old engine's ranking: FTS5 bm25 over every match of the OR of the words.
+  return db.prepare(`SELECT rowid, -bm25(memories_fts, 1, 2) AS score FROM memories_fts WHERE memories_fts MATCH ?
+    ORDER BY bm25(memories_fts, 1, 2), rowid LIMIT ${LIMIT}`);
 }
+const matchOf = (text) => tokenize(text).map((w) => `"${w}"`).join(" OR ");
 
 function post(agent, sock, body) {
   return new Promise((resolve, reject) => {
@@ -78,10 +95,14 @@ async function stop(child) {
   await gone;
 }
 
+async function waitReady(sock) {
+  while (!(await healthOnce(sock))) await new Promise((r) => setTimeout(r, 2));
+}
+
 async function coldStart(sock, root) {
   const t0 = performance.now();
   const child = spawnTlm(sock, root);
-  while (!(await healthOnce(sock))) await new Promise((r) => setTimeout(r, 1));
+  await waitReady(sock);
   const ms = performance.now() - t0;
   await stop(child);
   return ms;
@@ -101,7 +122,16 @@ function peakRssMb(pid) {
   } catch { return NaN; }
 }
 
-const rows = [];
+function tableSizes(path) {
+  const db = new Database(path, { readonly: true });
+  try {
+    const mb = (like) => db.prepare("SELECT coalesce(sum(pgsize), 0) / 1e6 FROM dbstat WHERE name LIKE ?").pluck().get(like);
+    return { fts_MB: mb("memories_fts%"), lex_MB: mb("lex_%"), memories_MB: mb("memories") };
+  } finally { db.close(); }
+}
+
+const engineRows = [];
+const sizeRows = [];
 for (const n of SIZES) {
   const pub = join(work, `pub-${n}`);
   const root = join(work, `root-${n}`);
@@ -114,58 +144,108 @@ for (const n of SIZES) {
   execFileSync("tar", ["-xzf", built.archivePath, "-C", dir]);
   copyFileSync(built.manifestPath, join(dir, "manifest.json"));
   symlinkSync(join("bundles", id), join(root, "current"));
-  const sock = join(work, `s${n}.sock`);
-  const texts = queryTexts(n, 500);
-
-  // Baseline: the same engine and SQL, in-process.
-  const opened = MemoryDatabase.open(join(dir, "memories.db"));
-  if (!opened.ok) throw new Error(opened.message);
-  const inproc = [];
-  for (let i = 0; i < WARMUP + QUERIES; i++) {
-    const t = performance.now();
-    opened.db.query({ text: texts[i % texts.length], limit: 10 });
-    if (i >= WARMUP) inproc.push(performance.now() - t);
-  }
-  // Engine cost without scheduler noise: each distinct query's best of 3 runs.
-  const best = texts.map((text) => {
-    let b = Infinity;
-    for (let k = 0; k < 3; k++) { const t = performance.now(); opened.db.query({ text, limit: 10 }); b = Math.min(b, performance.now() - t); }
-    return b;
-  });
-  opened.db.retire();
-
-  const child = spawnTlm(sock, root);
-  while (!(await healthOnce(sock))) await new Promise((r) => setTimeout(r, 5));
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const over = [];
-  let results = 0;
-  for (let i = 0; i < WARMUP + QUERIES; i++) {
-    const body = JSON.stringify({ text: texts[i % texts.length], limit: 10 });
-    const t = performance.now();
-    const buf = await post(agent, sock, body);
-    if (i >= WARMUP) { over.push(performance.now() - t); results += JSON.parse(buf).results.length; }
-  }
-  const rss = peakRssMb(child.pid);
-  agent.destroy();
-  await stop(child);
-
-  let cold = [], base = [];
-  if (n === 100_000 || n === SIZES[SIZES.length - 1]) {
-    for (let i = 0; i < 5; i++) { cold.push(await coldStart(sock, root)); base.push(await nodeSpawn()); }
-  }
-  rows.push({
-    memories: n, build_s: fmt(buildMs / 1000, 2), db_MB: fmt(built.dbBytes / 1e6, 1), archive_MB: fmt(built.manifest.archive.size / 1e6, 1),
-    "inproc_p50_ms": fmt(pct(inproc, 50)), "inproc_p99_ms": fmt(pct(inproc, 99)),
-    "inproc_best3_p99_ms": fmt(pct(best, 99)),
-    "socket_p50_ms": fmt(pct(over, 50)), "socket_p99_ms": fmt(pct(over, 99)),
-    "ratio_p50": fmt(pct(over, 50) / pct(inproc, 50), 1), avg_results: fmt(results / QUERIES, 1),
-    cold_start_ms: cold.length ? fmt(median(cold), 0) : "-", node_e0_ms: base.length ? fmt(median(base), 0) : "-",
-    cold_ratio: cold.length ? fmt(median(cold) / median(base), 1) : "-", tlm_peak_rss_MB: fmt(rss, 0),
-  });
   rmSync(pub, { recursive: true, force: true });
+  const dbPath = join(dir, "memories.db");
+
+  const opened = MemoryDatabase.open(dbPath);
+  if (!opened.ok) throw new Error(opened.message);
+  const engine = opened.db;
+  const raw = new Database(dbPath, { readonly: true });
+  raw.pragma("mmap_size = 1073741824");
+  const baseline = baselineStatement(raw);
+  const texts = Object.fromEntries(Object.entries(CLASSES).map(([k, gen]) => [k, Array.from({ length: QUERIES }, gen)]));
+  const socketLatency = {};
+
+  for (const [cls, qs] of Object.entries(texts)) {
+    for (const text of qs.slice(0, 30)) engine.query({ text, limit: LIMIT });
+    const wall = [];
+    const best = [];
+    let exact = 0;
+    let truncated = 0;
+    const cpu0 = process.cpuUsage();
+    for (const text of qs) {
+      let b = Infinity;
+      for (let r = 0; r < 3; r++) {
+        const t = performance.now();
+        const o = engine.lexicalCandidates({ text, limit: LIMIT });
+        engine.materialize(o.ranked);
+        const ms = performance.now() - t;
+        if (r === 0) { wall.push(ms); if (o.exact) exact++; if (o.truncated) truncated++; }
+        b = Math.min(b, ms);
+      }
+      best.push(b);
+    }
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMs = (cpu.user + cpu.system) / 1000 / (3 * qs.length);
+    // Baseline and agreement on a subset: recall@10 of the engine against FTS5's exact top 10.
+    const base = [];
+    let agree = 0;
+    let wanted = 0;
+    for (const text of qs.slice(0, BASELINE_QUERIES)) {
+      const t = performance.now();
+      const truth = baseline.all(matchOf(text));
+      base.push(performance.now() - t);
+      const got = new Set(engine.lexicalCandidates({ text, limit: LIMIT }).ranked.map((r) => r.rowid));
+      wanted += truth.length;
+      agree += truth.filter((r) => got.has(r.rowid)).length;
+    }
+    engineRows.push({
+      memories: n, class: cls,
+      cpu_ms: fmt(cpuMs, 3), p50_ms: fmt(pct(wall, 50), 3), p99_ms: fmt(pct(wall, 99), 3), best3_p99_ms: fmt(pct(best, 99), 3), max_ms: fmt(Math.max(...wall), 1),
+      fts_bm25_p50_ms: fmt(pct(base, 50), 3), fts_bm25_p99_ms: fmt(pct(base, 99), 3),
+      "speedup_p50": fmt(pct(base, 50) / pct(wall, 50), 1) + "x", "speedup_p99": fmt(pct(base, 99) / pct(wall, 99), 1) + "x",
+      exact: fmt((100 * exact) / qs.length, 0) + "%", recall_at_10: fmt(wanted ? (100 * agree) / wanted : 100, 1) + "%",
+      truncated: truncated,
+    });
+  }
+  raw.close();
+  engine.retire();
+
+  let rss = NaN;
+  if (SOCKET) {
+    const sock = join(work, `s${n}.sock`);
+    const child = spawnTlm(sock, root);
+    await waitReady(sock);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    for (const [cls, qs] of Object.entries(texts)) {
+      const lat = [];
+      for (let i = 0; i < qs.length + 30; i++) {
+        const body = JSON.stringify({ text: qs[i % qs.length], limit: LIMIT });
+        const t = performance.now();
+        await post(agent, sock, body);
+        if (i >= 30) lat.push(performance.now() - t);
+      }
+      socketLatency[cls] = lat;
+    }
+    rss = peakRssMb(child.pid);
+    agent.destroy();
+    await stop(child);
+    for (const row of engineRows.filter((r) => r.memories === n)) {
+      row.socket_p50_ms = fmt(pct(socketLatency[row.class], 50), 3);
+      row.socket_p99_ms = fmt(pct(socketLatency[row.class], 99), 3);
+    }
+    const cold = [];
+    const bare = [];
+    for (let i = 0; i < 5; i++) { cold.push(await coldStart(sock, root)); bare.push(await nodeSpawn()); }
+    sizeRows.push({
+      memories: n, build_s: fmt(buildMs / 1000, 1), db_MB: fmt(built.dbBytes / 1e6, 1), archive_MB: fmt(built.manifest.archive.size / 1e6, 1),
+      ...Object.fromEntries(Object.entries(tableSizes(dbPath)).map(([k, v]) => [k, fmt(v, 1)])),
+      cold_start_ms: fmt(median(cold), 0), node_e0_ms: fmt(median(bare), 0), cold_ratio: fmt(median(cold) / median(bare), 1) + "x",
+      tlm_peak_rss_MB: fmt(rss, 0),
+    });
+  } else {
+    sizeRows.push({ memories: n, build_s: fmt(buildMs / 1000, 1), db_MB: fmt(built.dbBytes / 1e6, 1), archive_MB: fmt(built.manifest.archive.size / 1e6, 1),
+      ...Object.fromEntries(Object.entries(tableSizes(dbPath)).map(([k, v]) => [k, fmt(v, 1)])) });
+  }
+  rmSync(root, { recursive: true, force: true });
 }
 
-process.stdout.write(`tlm query bench — ${QUERIES} sequential queries (keep-alive, 1 connection), 2-3 words each, limit 10\n`);
-console.table(rows);
-process.stdout.write(`inproc_best3_p99_ms: p99 over the distinct queries of each one's best of 3 in-process runs (engine cost without scheduler noise)\n`);
+process.stdout.write(`tlm lexical query bench — ${QUERIES} queries per class (baseline and recall on the first ${BASELINE_QUERIES}), limit ${LIMIT}, ` +
+  `Zipf s=${DEFAULT_ZIPF_S} corpus, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}\n`);
+process.stdout.write("cpu_ms: mean CPU time per query (user+system of this process: what the engine costs, whatever the load);\n" +
+  "p50/p99: one in-process run per query (lexicalCandidates + materialize); best3_p99: p99 of each query's best of 3 runs;\n" +
+  "fts_bm25: FTS5's full bm25 ranking (the engine before the lexical index) on the same database; speedup = fts_bm25 / engine;\n" +
+  "exact: proven equal to the exact top 10; recall_at_10: share of FTS5's exact top 10 the engine returns; socket: POST /query to a real tlm serve.\n");
+console.table(engineRows);
+console.table(sizeRows);
 process.stdout.write(`bench process peak RSS: ${fmt(process.resourceUsage().maxRSS / 1024, 0)} MB\n`);

@@ -1,4 +1,4 @@
-import { type ChampionList, type DocTerms, type LexicalStats, contribution, forEachDocTerm } from "./lexical-index";
+import { type ChampionList, type DocTerms, type LexicalStats, contribution } from "./lexical-index";
 
 /** One FTS5 token of the lexical index, as a query reads it. */
 export interface LexicalTerm { id: number; df: number; idf: number; champions: ChampionList }
@@ -37,8 +37,10 @@ export interface RankOptions {
   k: number;
   /** A filter on memories (kinds, entities, dates): the accepted subset of a batch; absent = every memory. */
   accept?: (rowids: readonly number[]) => Set<number>;
-  /** Most candidates scored exactly (each is one row read); the ranking stops there, not exact. */
+  /** Most candidates scored exactly; the ranking stops there, not exact. */
   maxProbes: number;
+  /** Most champion entries read over all the query's tokens (each token gets an equal share, at least 64). */
+  maxPostings: number;
   /** `now()` value past which the ranking stops and says truncated. */
   deadline: number;
   now: () => number;
@@ -54,28 +56,45 @@ const above = (x: number) => x * (1 + SLACK);
  * slots, a memory's stored pairs fill the slots, the phrases read them.
  */
 export class QueryScorer {
-  private readonly slotOf = new Map<number, number>();
   private readonly phraseSlot: Int32Array;
   private readonly wtf: Float64Array;
+  /** The query's distinct token ids, ascending; a memory's ids ascend too, so one merge walk finds them. */
+  private readonly ids: Float64Array;
+  private cursor = 0;
   private readonly visit = (id: number, f: number) => {
-    const slot = this.slotOf.get(id);
-    if (slot !== undefined) this.wtf[slot] = f;
+    const ids = this.ids;
+    while (this.cursor < ids.length && ids[this.cursor]! < id) this.cursor++;
+    if (ids[this.cursor] === id) this.wtf[this.cursor] = f;
   };
 
   constructor(private readonly terms: readonly (LexicalTerm | undefined)[], private readonly avgdl: number) {
-    this.phraseSlot = Int32Array.from(terms, (t) => {
-      if (!t) return -1;
-      if (!this.slotOf.has(t.id)) this.slotOf.set(t.id, this.slotOf.size);
-      return this.slotOf.get(t.id)!;
-    });
-    this.wtf = new Float64Array(this.slotOf.size);
+    this.ids = Float64Array.from(new Set(terms.flatMap((t) => (t ? [t.id] : [])))).sort();
+    this.phraseSlot = Int32Array.from(terms, (t) => (t ? this.ids.indexOf(t.id) : -1));
+    this.wtf = new Float64Array(this.ids.length);
   }
 
   /** The memory's exact score (0 when it holds none of the tokens). */
   score(doc: DocTerms | undefined): number {
     if (!doc) return 0;
     this.wtf.fill(0);
-    forEachDocTerm(doc, this.visit);
+    this.cursor = 0;
+    // forEachDocTerm, inlined without allocations: this loop is the per-candidate cost.
+    const bytes = doc.pairs;
+    let id = 0;
+    let pos = 0;
+    while (pos < bytes.length) {
+      let delta = 0;
+      let scale = 1;
+      let byte: number;
+      do { byte = bytes[pos++]!; delta += (byte & 0x7f) * scale; scale *= 128; } while (byte >= 0x80 && pos < bytes.length);
+      if (pos >= bytes.length && byte >= 0x80) break;
+      let f = 0;
+      scale = 1;
+      do { byte = bytes[pos++] ?? 0; f += (byte & 0x7f) * scale; scale *= 128; } while (byte >= 0x80 && pos < bytes.length);
+      if (byte >= 0x80) break;
+      id += delta;
+      this.visit(id, f);
+    }
     let score = 0;
     for (let i = 0; i < this.terms.length; i++) {
       const slot = this.phraseSlot[i]!;
@@ -84,6 +103,39 @@ export class QueryScorer {
     }
     return score;
   }
+}
+
+/**
+ * The value of rank `rank` (0-based, ascending) of `values`, which it
+ * reorders: Hoare's quickselect, linear on average (a full sort of 16 000
+ * bounds costs more than the rest of a query).
+ */
+export function selectRank(values: Float64Array, rank: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    // Median of three as the pivot keeps sorted and flat inputs linear.
+    const [a, b, c] = [values[lo]!, values[mid]!, values[hi]!];
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const t = values[i]!;
+        values[i] = values[j]!;
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (rank <= j) hi = j;
+    else if (rank >= i) lo = i;
+    else return values[rank]!;
+  }
+  return values[rank]!;
 }
 
 /** Keeps the best `k` rows, best first, by insertion (k ≤ 100). */
@@ -115,8 +167,13 @@ function insertTop(top: ScoredRow[], row: ScoredRow, k: number): void {
 export function rankLexical(terms: readonly (LexicalTerm | undefined)[], reader: LexicalIndexReader, opts: RankOptions): LexicalRanking {
   const { avgdl } = reader.stats;
   const lengths = reader.docLengths();
-  const scorer = new QueryScorer(terms, avgdl);
   const k = opts.k;
+  // Many-word queries read a prefix of each list: the prefix is a shorter champion list, its last entry its bound.
+  const share = Math.max(64, Math.floor(opts.maxPostings / Math.max(1, terms.length)));
+  terms = terms.map((t) => (t && t.champions.rowids.length > share
+    ? { ...t, champions: { rowids: t.champions.rowids.subarray(0, share), wtfs: t.champions.wtfs.subarray(0, share) } }
+    : t));
+  const scorer = new QueryScorer(terms, avgdl);
   // A partial list (df > its length) bounds the memories it leaves out by its last (smallest) contribution.
   const bounds = terms.map((t) => {
     const n = t?.champions.rowids.length ?? 0;
@@ -153,13 +210,23 @@ export function rankLexical(terms: readonly (LexicalTerm | undefined)[], reader:
   if (opts.now() > opts.deadline) return { ranked: [], truncated: true, exact: false };
   // Without a filter, the k best lower bounds are reachable: whatever cannot reach the k-th is out.
   let floor = 0;
-  if (!opts.accept && n > k) floor = lowers.slice().sort()[n - k]! * (1 - SLACK);
+  if (!opts.accept && n > k) floor = selectRank(lowers, n - k) * (1 - SLACK);
   // At most maxProbes candidates are ever read: only the best upper bounds need sorting.
   // Those left out are below capBound, which the k-th result must then beat too.
-  const capBound = n > opts.maxProbes ? upper.slice().sort()[n - opts.maxProbes]! : 0;
+  const capBound = n > opts.maxProbes ? selectRank(upper.slice(), n - opts.maxProbes) : 0;
   floor = Math.max(floor, capBound);
   const order: number[] = [];
-  for (let i = 0; i < n; i++) if (above(upper[i]!) >= floor) order.push(i);
+  let ties = opts.maxProbes;
+  for (let i = 0; i < n; i++) if (upper[i]! > floor) ties--;
+  // Candidates tied at the floor fill the remaining places only (a flat score distribution has thousands).
+  let tiedOut = false;
+  for (let i = 0; i < n; i++) {
+    if (upper[i]! > floor) order.push(i);
+    else if (above(upper[i]!) >= floor) {
+      if (ties-- > 0) order.push(i);
+      else tiedOut = true;
+    }
+  }
   order.sort((a, b) => upper[b]! - upper[a]! || rowids[a]! - rowids[b]!);
 
   const top: ScoredRow[] = [];
@@ -185,7 +252,7 @@ export function rankLexical(terms: readonly (LexicalTerm | undefined)[], reader:
       insertTop(top, { rowid: d, score: scorer.score(docs.get(d)) }, k);
     }
   }
-  const bestLeftOut = Math.max(outsideBound, capBound);
+  const bestLeftOut = Math.max(outsideBound, capBound, tiedOut ? floor : 0);
   const provenBest = bestLeftOut === 0 || (top.length === k && top[k - 1]!.score > above(bestLeftOut));
   return { ranked: top, truncated, exact: !truncated && !exhausted && provenBest };
 }

@@ -42,6 +42,9 @@ export type OpenFailure = { ok: false; message: string; cause?: unknown };
 /** Most candidates a lexical query scores exactly (one row read each) before it settles for the best found. */
 export const MAX_PROBES = 1000;
 
+/** Most champion-list entries a lexical query reads, shared among its words (a 32-word query reads 128 of each). */
+export const MAX_POSTINGS = 4096;
+
 /** Most memories a selective filter (entities, dates) may match for the query to rank them all exactly instead. */
 export const FILTER_FIRST_MAX = 1000;
 
@@ -179,7 +182,7 @@ export class MemoryDatabase {
         `SELECT m.rowid FROM memories m WHERE m.rowid IN (SELECT value FROM json_each(@rowids)) AND ${where}`).pluck();
       return (rowids: readonly number[]) => new Set(stmt.all({ ...filter.params, rowids: JSON.stringify(rowids) }) as number[]);
     })();
-    const ranking = rankLexical(terms, reader, { k: limit, ...(accept ? { accept } : {}), maxProbes: MAX_PROBES, deadline, now });
+    const ranking = rankLexical(terms, reader, { k: limit, ...(accept ? { accept } : {}), maxProbes: MAX_PROBES, maxPostings: MAX_POSTINGS, deadline, now });
     if (ranking.exact || ranking.truncated || !filter.indexed) return ranking;
     const drive = filter.firstEntity === undefined ? "" : " AND m.rowid IN (SELECT memory_rowid FROM memory_entities WHERE entity = @firstEntity)";
     const matches = this.filterStatement(`first:${filter.key}`, `SELECT m.rowid FROM memories m WHERE ${where}${drive} LIMIT @cap`).pluck()
