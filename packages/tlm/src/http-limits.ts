@@ -10,6 +10,19 @@ import { ERROR_CODES } from "@recall/protocol";
 export const HTTP_LIMITS = Object.freeze({
   /** Largest request body; over it: 413 and the connection is closed without reading the rest. */
   maxBodyBytes: 64 * 1024,
+  /**
+   * Most pieces a body may arrive in (chunked encoding); over it: 413. Every
+   * piece costs a parser callback and a stream event: 64 KiB sent as one-byte
+   * chunks cost ~100x a one-piece body, so the count is capped as well as the bytes.
+   */
+  maxBodyChunks: 4096,
+  /**
+   * After a 413, how many more body bytes are read and discarded, and for how
+   * long, before the connection is cut: a client still writing its body can
+   * then read the 413 instead of meeting a reset.
+   */
+  lingerBytes: 1024 * 1024,
+  lingerMs: 2_000,
   /** Largest request head (request line + headers); over it: 431. */
   maxHeaderBytes: 16 * 1024,
   /** Most headers read from one request; the rest are ignored. */
@@ -49,30 +62,34 @@ export function applyServerLimits(server: Server, l: HttpLimits): void {
   server.keepAliveTimeout = l.keepAliveTimeoutMs;
 }
 
-/** The body was over the cap (declared or counted while streaming). */
-export class BodyTooLarge extends Error {}
+/** The body was over a cap (bytes declared or counted while streaming, or pieces). */
+export class BodyTooLarge extends Error {
+  constructor(readonly reason: string) { super(reason); }
+}
 
 /**
  * Reads a request body, counting while it streams: rejects with
  * {@link BodyTooLarge} as soon as the declared `content-length` or the bytes
- * read exceed `max`, and then stops reading (the request is paused; the caller
- * answers 413 and closes the connection).
+ * read exceed `max`, or the body arrives in more than `maxChunks` pieces, and
+ * then stops reading (the request is paused; the caller answers 413 and closes
+ * the connection).
  */
-export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, max: number, maxChunks: number = HTTP_LIMITS.maxBodyChunks): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > max) { req.pause(); reject(new BodyTooLarge()); return; }
+    if (Number.isFinite(declared) && declared > max) { req.pause(); reject(new BodyTooLarge(`body is over ${max} bytes`)); return; }
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
     const onData = (c: Buffer) => {
       size += c.length;
-      if (size > max) {
+      const over = size > max ? `body is over ${max} bytes` : chunks.length >= maxChunks ? `body arrives in more than ${maxChunks} pieces` : null;
+      if (over !== null) {
         failed = true;
         req.off("data", onData);
         req.pause();
         chunks.length = 0;
-        reject(new BodyTooLarge());
+        reject(new BodyTooLarge(over));
         return;
       }
       chunks.push(c);
@@ -81,6 +98,29 @@ export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     req.on("end", () => { if (!failed) resolve(Buffer.concat(chunks)); });
     req.on("error", (e) => { if (!failed) { failed = true; reject(e); } });
   });
+}
+
+/**
+ * Call before answering 413 with `connection: close`: the rest of the body is
+ * read and discarded, at most `maxBytes` more and for at most `ms`, then the
+ * connection is destroyed; it closes earlier when the client closes its side.
+ * Without this, closing with unread bytes resets the connection and a client
+ * still writing its body never sees the 413.
+ */
+export function lingerThenClose(req: IncomingMessage, maxBytes: number, ms: number): void {
+  const socket = req.socket;
+  let seen = 0;
+  req.removeAllListeners("data");
+  req.on("data", (c: Buffer) => {
+    seen += c.length;
+    if (seen > maxBytes) socket.destroy();
+  });
+  req.resume();
+  const timer = setTimeout(() => socket.destroy(), ms);
+  timer.unref();
+  socket.once("close", () => clearTimeout(timer));
+  // node:http ends a `connection: close` exchange with destroySoon(), which drops unread bytes: half-close instead.
+  socket.destroySoon = () => { socket.end(); };
 }
 
 /** A raw HTTP/1.1 answer with an ErrorBody, for errors found before a request exists (bad framing, timeouts, oversized heads). */

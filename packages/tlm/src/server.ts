@@ -5,7 +5,7 @@ import { ERROR_CODES, PROTOCOL_VERSION, QUERY_LIMITS, parseQueryIntent } from "@
 import type { Health, ReloadResult, ResponseEnvelope } from "@recall/protocol";
 import { loadBundle, resolveCurrent, type LoadOutcome } from "./bundle-loader";
 import { assertSafeDir } from "./dir-safety";
-import { HTTP_LIMITS, type HttpLimits, BodyTooLarge, answerClientError, applyServerLimits, httpServerOptions, readBody } from "./http-limits";
+import { HTTP_LIMITS, type HttpLimits, BodyTooLarge, answerClientError, applyServerLimits, httpServerOptions, lingerThenClose, readBody } from "./http-limits";
 import { QueryVectors, type QueryVectorOptions, hybridQuery } from "./hybrid";
 import { type Logger, noopLogger } from "./logger";
 import { TlmMetrics } from "./metrics";
@@ -262,13 +262,13 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
     }
     let body: Buffer;
     try {
-      body = await readBody(req, maxBody);
+      body = await readBody(req, maxBody, limits.maxBodyChunks);
     } catch (e) {
       if (e instanceof BodyTooLarge) {
         if (path === "/query") metrics.observeQuery(413, 0, false);
-        // Answer, then close without reading the rest of the body.
-        res.once("finish", () => req.socket.destroySoon());
-        sendError(res, path, 413, ERROR_CODES.payloadTooLarge, `body is over ${maxBody} bytes`, {}, { connection: "close" });
+        // Answer, discard a bounded tail of the body so the client can read the answer, then close.
+        lingerThenClose(req, limits.lingerBytes, limits.lingerMs);
+        sendError(res, path, 413, ERROR_CODES.payloadTooLarge, e.reason, {}, { connection: "close" });
       } else {
         req.socket.destroy();
       }

@@ -2,7 +2,7 @@ import { connect, type Socket } from "node:net";
 import { readFile } from "node:fs/promises";
 
 /** What a raw connection saw: the bytes the server sent, whether it closed, and how much we managed to write. */
-export interface RawResult { received: string; closedByServer: boolean; written: number }
+export interface RawResult { received: string; closedByServer: boolean; written: number; error?: string }
 
 /** The status codes of every HTTP response head in `raw`, in order. */
 export function statuses(raw: string): number[] {
@@ -27,7 +27,8 @@ export function jsonBodies(raw: string): unknown[] {
 /**
  * Opens a raw connection to `socketPath`, lets `drive` write to it, and resolves
  * when the server closes it or `ms` pass (then it is destroyed and
- * `closedByServer` is false). Never rejects on socket errors (EPIPE is a close).
+ * `closedByServer` is false). Never rejects on socket errors: EPIPE (the server
+ * closed while we were still writing) is a close, with `error` set.
  */
 export function rawConnection(socketPath: string, drive: (s: Socket, state: { written: number; closed: boolean }) => void, ms = 30_000): Promise<RawResult> {
   return new Promise((resolve) => {
@@ -35,19 +36,20 @@ export function rawConnection(socketPath: string, drive: (s: Socket, state: { wr
     const chunks: Buffer[] = [];
     const state = { written: 0, closed: false };
     let done = false;
+    let error: string | undefined;
     const finish = (closedByServer: boolean) => {
       if (done) return;
       done = true;
       state.closed = true;
       clearTimeout(timer);
       s.destroy();
-      resolve({ received: Buffer.concat(chunks).toString("latin1"), closedByServer, written: state.written });
+      resolve({ received: Buffer.concat(chunks).toString("latin1"), closedByServer, written: state.written, ...(error ? { error } : {}) });
     };
     const timer = setTimeout(() => finish(false), ms);
     s.on("data", (d: Buffer) => chunks.push(d));
     s.on("end", () => finish(true));
     s.on("close", () => finish(true));
-    s.on("error", () => finish(true));
+    s.on("error", (e: NodeJS.ErrnoException) => { error = e.code ?? e.message; finish(true); });
     s.once("connect", () => drive(s, state));
   });
 }
