@@ -288,7 +288,13 @@ class Extraction {
             return cb(this.rejectionError("corrupt_archive", "archive holds a nested compressed stream"));
           }
         }
-        const step = framing.push(chunk);
+        let step: ReturnType<TarFraming["push"]>;
+        try {
+          step = framing.push(chunk);
+        } catch (err) {
+          // node-tar's Header throws on numbers it cannot represent (base-256 sizes over 2^53).
+          return cb(this.rejectionError("corrupt_archive", "archive is not a valid tar: unreadable header", err));
+        }
         if (step.trailing) {
           return cb(
             this.rejectionError(

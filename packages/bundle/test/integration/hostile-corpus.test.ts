@@ -222,6 +222,21 @@ const cases: Case[] = [
     reason: "corrupt_archive",
   },
   {
+    name: "base-256 size field beyond 2^53 (node-tar's Header throws on it)",
+    build: () => {
+      const t = rawTar([file("memories.db", DB)]);
+      t.fill(0xff, 124, 136);
+      t[124] = 0x80; // size: base-256, positive, 2^88 - 1
+      let sum = 0;
+      t.fill(0x20, 148, 156);
+      for (let i = 0; i < 512; i++) sum += t[i] as number;
+      t.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8, "ascii");
+      const archive = gz(t);
+      return { archive, manifest: manifestFor(archive, { "memories.db": DB }) };
+    },
+    reason: "corrupt_archive",
+  },
+  {
     name: "bad header checksum",
     build: () => {
       const tar = rawTar([file("memories.db", DB)]);
