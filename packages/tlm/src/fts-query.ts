@@ -38,6 +38,11 @@ export function toMatchExpression(text: string): string | null {
 const quote = (t: string) => `"${t.replace(/"/g, '""')}"`;
 const orOf = (terms: string[]) => terms.map(quote).join(" OR ");
 
+/** The OR of already tokenized words, each double-quoted (a one-token phrase: no FTS5 syntax gets through). */
+export function toOrMatch(words: readonly string[]): string {
+  return orOf([...words]);
+}
+
 /** A word is "common" when more memories than this hold it: max(500, 1 % of the memories). */
 export function commonThreshold(count: number): number {
   return Math.max(500, Math.floor(count / 100));

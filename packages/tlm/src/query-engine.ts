@@ -1,11 +1,11 @@
 import Database from "better-sqlite3";
 import type { MemoryResult, QueryIntent } from "@recall/protocol";
 import { QUERY_LIMITS } from "@recall/protocol";
-import { tokenize } from "./fts-query";
+import { toOrMatch, tokenize } from "./fts-query";
 import { filterSql } from "./filters";
 import { LegacyRanker } from "./legacy-ranker";
 import { QueryTokenizer, hasLexicalIndex, openLexicalReader } from "./lexical-reader";
-import { type LexicalIndexReader, type LexicalTerm, type ScoredRow, rankGiven, rankLexical } from "./lexical-search";
+import { type LexicalIndexReader, type LexicalTerm, PROBE_BATCH, type ScoredRow, rankGiven, rankLexical } from "./lexical-search";
 
 export { BM25_WEIGHTS } from "./lexical-index";
 export type { ScoredRow } from "./lexical-search";
@@ -44,6 +44,9 @@ export const MAX_PROBES = 1000;
 
 /** Most champion-list entries a lexical query reads, shared among its words (a 32-word query reads 128 of each). */
 export const MAX_POSTINGS = 4096;
+
+/** Most FTS5 matches read (in row id order) to top up a filtered query that found too few answers. */
+export const FILL_SCAN_MAX = 20_000;
 
 /** Most memories a selective filter (entities, dates) may match for the query to rank them all exactly instead. */
 export const FILTER_FIRST_MAX = 1000;
@@ -183,13 +186,56 @@ export class MemoryDatabase {
       return (rowids: readonly number[]) => new Set(stmt.all({ ...filter.params, rowids: JSON.stringify(rowids) }) as number[]);
     })();
     const ranking = rankLexical(terms, reader, { k: limit, ...(accept ? { accept } : {}), maxProbes: MAX_PROBES, maxPostings: MAX_POSTINGS, deadline, now });
-    if (ranking.exact || ranking.truncated || !filter.indexed) return ranking;
-    const drive = filter.firstEntity === undefined ? "" : " AND m.rowid IN (SELECT memory_rowid FROM memory_entities WHERE entity = @firstEntity)";
-    const matches = this.filterStatement(`first:${filter.key}`, `SELECT m.rowid FROM memories m WHERE ${where}${drive} LIMIT @cap`).pluck()
-      .all({ ...filter.params, ...(drive ? { firstEntity: filter.firstEntity } : {}), cap: FILTER_FIRST_MAX + 1 }) as number[];
-    if (matches.length > FILTER_FIRST_MAX) return ranking;
-    const given = rankGiven(terms, reader, matches, { k: limit, deadline, now });
-    return { ...given, exact: !given.truncated };
+    if (ranking.exact || ranking.truncated) return ranking;
+    if (filter.indexed) {
+      const drive = filter.firstEntity === undefined ? "" : " AND m.rowid IN (SELECT memory_rowid FROM memory_entities WHERE entity = @firstEntity)";
+      const matches = this.filterStatement(`first:${filter.key}`, `SELECT m.rowid FROM memories m WHERE ${where}${drive} LIMIT @cap`).pluck()
+        .all({ ...filter.params, ...(drive ? { firstEntity: filter.firstEntity } : {}), cap: FILTER_FIRST_MAX + 1 }) as number[];
+      if (matches.length <= FILTER_FIRST_MAX) {
+        const given = rankGiven(terms, reader, matches, { k: limit, deadline, now });
+        return { ...given, exact: !given.truncated };
+      }
+    }
+    if (ranking.ranked.length >= limit) return ranking;
+    return this.fillFromMatches(words, terms, ranking, { limit, deadline, now, ...(accept ? { accept } : {}) });
+  }
+
+  /**
+   * Tops up a ranking that found fewer than `limit` answers (a filter
+   * rejected most champions): walks the OR matches in row id order through
+   * FTS5 (no ranking, so cost ∝ rows read, at most {@link FILL_SCAN_MAX}),
+   * keeps those the filter accepts (at most {@link FILTER_FIRST_MAX}), and
+   * ranks them with what was found exactly.
+   */
+  private fillFromMatches(words: string[], terms: (LexicalTerm | undefined)[], ranking: LexicalCandidates,
+    opts: { limit: number; deadline: number; now: () => number; accept?: (rowids: readonly number[]) => Set<number> }): LexicalCandidates {
+    const stmt = this.filterStatement("fill", "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?").pluck();
+    const found = new Set(ranking.ranked.map((r) => r.rowid));
+    const collected: number[] = [...found];
+    let batch: number[] = [];
+    let scanned = 0;
+    let truncated = false;
+    const flush = () => {
+      const accepted = opts.accept ? opts.accept(batch) : undefined;
+      for (const d of batch) if (!found.has(d) && (!accepted || accepted.has(d))) collected.push(d);
+      batch = [];
+    };
+    const it = stmt.iterate(toOrMatch(words)) as IterableIterator<number>;
+    try {
+      for (const rowid of it) {
+        batch.push(rowid);
+        if (batch.length === PROBE_BATCH) {
+          flush();
+          if (opts.now() > opts.deadline) { truncated = true; break; }
+        }
+        if (++scanned >= FILL_SCAN_MAX || collected.length >= FILTER_FIRST_MAX) break;
+      }
+    } finally {
+      it.return?.();
+    }
+    if (batch.length > 0) flush();
+    const given = rankGiven(terms, this.lexical!.reader, collected, { k: opts.limit, deadline: opts.deadline, now: opts.now });
+    return { ranked: given.ranked, truncated: truncated || given.truncated, exact: false };
   }
 
   /** Reads the rows of ranked ids, in order, as results (a row that is gone is skipped). */
