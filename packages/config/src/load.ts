@@ -186,7 +186,8 @@ export function loadConfigWithSources(opts: LoadConfigOptions = {}): ConfigWithS
       issues.push(unknownKey(name, "the environment", didYouMean(name, ENV_NAMES)));
       continue;
     }
-    if (text === "") continue;
+    // empty = unset, except RECALL_MEMORY_PROVIDER="" which means disabled (seed parity)
+    if (text === "" && k.key !== "memory.provider") continue;
     merged.set(k.key, { value: coerceText(k, text), source: { kind: "env", name }, base: cwd });
   }
 

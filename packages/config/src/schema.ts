@@ -67,8 +67,11 @@ function fieldSchema(k: ConfigKeyInfo, ctx: SchemaContext): z.ZodType {
     return z.NEVER;
   };
   switch (k.type) {
-    case "enum":
-      return z.enum(k.values as [string, ...string[]], { error }).prefault(k.default as string);
+    case "enum": {
+      const e = z.enum(k.values as [string, ...string[]], { error });
+      // seed parity: an empty memory.provider means disabled (the seed service did so)
+      return (k.name === "provider" ? z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? "disabled" : v), e) : e).prefault(k.default as string);
+    }
     case "url":
       return z
         .string({ error })
