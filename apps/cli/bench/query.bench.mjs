@@ -3,7 +3,7 @@
 // runtime's start-up floor) vs `curl --unix-socket` (no runtime at all),
 // against the same real tlm sidecar. Runs interleaved so machine noise hits
 // all three alike. N=30 by default (BENCH_N to change; BENCH_FULL=1 → 100).
-import { spawn, spawnSync } from "node:child_process";
+import { execa, execaSync } from "execa";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -33,8 +33,8 @@ delete env.RECALL_CONFIG;
 let sidecar;
 
 function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { env, encoding: "utf8", ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+  const r = execaSync(cmd, args, { env, extendEnv: false, reject: false, ...opts });
+  if (r.exitCode !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.exitCode}: ${r.stderr}`);
   return r.stdout;
 }
 
@@ -52,9 +52,9 @@ function health() {
 
 function time(cmd, args, extraEnv) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { env: extraEnv ? { ...env, ...extraEnv } : env, stdio: ["ignore", "pipe", "pipe"] });
+  const r = execaSync(cmd, args, { env: extraEnv ? { ...env, ...extraEnv } : env, extendEnv: false, stdin: "ignore", reject: false });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(" ")} exited ${r.status}: ${r.stderr}`);
+  if (r.exitCode !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(" ")} exited ${r.exitCode}: ${r.stderr}`);
   return ms;
 }
 
@@ -67,14 +67,14 @@ try {
   const pub = join(tmp, "pub");
   run(node, [tlm, "bundle", "build", "--from", join(repo, "examples/memories.jsonl"), "--out", pub]);
   run(node, [recall, "bundle", "install", pub]);
-  sidecar = spawn(node, [tlm, "serve", "--socket", sock, "--bundle-root", root], { env, stdio: "ignore" });
+  sidecar = execa(node, [tlm, "serve", "--socket", sock, "--bundle-root", root], { env, extendEnv: false, stdio: "ignore", cleanup: true, reject: false });
   const deadline = Date.now() + 20_000;
   while (!(await health())) {
     if (Date.now() > deadline) throw new Error("tlm did not get ready");
     await new Promise((r) => setTimeout(r, 50));
   }
   const body = JSON.stringify({ text: "postgres connection storms", limit: 5 });
-  const hasCurl = spawnSync("curl", ["--version"]).status === 0;
+  const hasCurl = execaSync("curl", ["--version"], { reject: false }).exitCode === 0;
   // The floor of any Node client: an ESM script doing the same POST with node:http and printing it.
   const minimal = `import{request}from"node:http";const q=request({socketPath:${JSON.stringify(sock)},path:"/query",method:"POST",agent:false,headers:{"content-type":"application/json"}},r=>{let b="";r.on("data",c=>b+=c);r.on("end",()=>{process.stdout.write(b);process.exit(0)})});q.end(${JSON.stringify(body)});`;
   const cases = {

@@ -1,3 +1,4 @@
+import { parseArgs as nodeParseArgs } from "node:util";
 import { UsageError } from "./errors";
 
 /** One `--option` a command accepts. */
@@ -87,73 +88,50 @@ export function closest(word: string, candidates: readonly string[]): string | u
 
 /**
  * Parses `argv` (without the command words) against `spec` plus the global
- * options. Accepts `--name value`, `--name=value`, short aliases, and `--` to
- * end options. Throws {@link UsageError} on an unknown option (with a
- * did-you-mean), a missing value, a value given to a boolean, a missing
- * required argument, or an extra one.
+ * options with `node:util` `parseArgs` (as `recalld` and `tlm` do): `--name
+ * value`, `--name=value`, short aliases, `--` to end options. Its tokens are
+ * then checked here so every error is a {@link UsageError} with a fix: an
+ * unknown option (with a did-you-mean), a missing value, a value given to a
+ * boolean, a repeated single option, a missing required argument, or an extra one.
  */
 export function parseArgs(argv: readonly string[], spec: CommandSpec): ParsedArgs {
   const options: Record<string, OptionSpec> = { ...GLOBAL_OPTIONS, ...spec.options };
-  const byShort = new Map<string, string>();
-  for (const [name, o] of Object.entries(options)) if (o.short) byShort.set(o.short, name);
+  const config: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }> = {};
+  for (const [name, o] of Object.entries(options)) config[name] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) };
+  const cmd = `recall ${spec.name}`;
+  // strict: false so that unknown options and missing values come back as tokens we explain ourselves
+  const { tokens } = nodeParseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true });
   const values: ParsedArgs["values"] = { __proto__: null } as unknown as ParsedArgs["values"];
   const positionals: string[] = [];
-  const cmd = `recall ${spec.name}`;
-
-  const set = (name: string, o: OptionSpec, v: string | boolean) => {
-    if (o.multiple) {
-      const arr = (values[name] as string[] | undefined) ?? [];
-      arr.push(v as string);
-      values[name] = arr;
-    } else if (values[name] !== undefined && o.type === "string") {
-      throw new UsageError(`--${name} given twice`, `${cmd} accepts one --${name}`);
-    } else {
-      values[name] = v;
-    }
-  };
-
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--") {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    let name: string | undefined;
-    let inline: string | undefined;
-    if (arg.startsWith("--") && arg.length > 2) {
-      const eq = arg.indexOf("=");
-      name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-      inline = eq === -1 ? undefined : arg.slice(eq + 1);
-      if (!(name in options)) {
-        const guess = closest(name, Object.keys(options));
-        throw new UsageError(
-          `unknown option --${name}`,
-          guess ? `did you mean --${guess}? (see ${cmd} --help)` : `see ${cmd} --help`,
-        );
-      }
-    } else if (arg.startsWith("-") && arg.length === 2 && arg !== "--") {
-      name = byShort.get(arg[1]!);
-      if (name === undefined) throw new UsageError(`unknown option ${arg}`, `see ${cmd} --help`);
-    } else {
-      positionals.push(arg);
+  for (let t = 0; t < tokens.length; t++) {
+    const tok = tokens[t]!;
+    if (tok.kind === "positional") {
+      positionals.push(tok.value);
       continue;
     }
-    const o = options[name]!;
+    if (tok.kind === "option-terminator") continue;
+    const o = Object.hasOwn(options, tok.name) ? options[tok.name] : undefined;
+    if (!o) {
+      if (!tok.rawName.startsWith("--")) throw new UsageError(`unknown option ${tok.rawName}`, `see ${cmd} --help`);
+      const guess = closest(tok.name, Object.keys(options));
+      throw new UsageError(`unknown option --${tok.name}`, guess ? `did you mean --${guess}? (see ${cmd} --help)` : `see ${cmd} --help`);
+    }
     if (o.type === "boolean") {
-      if (inline !== undefined) throw new UsageError(`--${name} takes no value (got "${inline}")`);
-      set(name, o, true);
+      if (tok.value !== undefined) throw new UsageError(`--${tok.name} takes no value (got "${tok.value}")`);
+      values[tok.name] = true;
       continue;
     }
-    let v = inline;
-    if (v === undefined) {
-      const next = argv[i + 1];
-      if (next === undefined || (next.startsWith("--") && next.length > 2)) {
-        throw new UsageError(`--${name} needs a value${o.placeholder ? ` (${o.placeholder})` : ""}`, `see ${cmd} --help`);
-      }
-      v = next;
-      i++;
-    }
-    set(name, o, v);
+    // a value that looks like an option is a forgotten value (`--limit --json`), unless given inline
+    const missing = tok.value === undefined || (!tok.inlineValue && tok.value.startsWith("--") && tok.value.length > 2);
+    if (missing) throw new UsageError(`--${tok.name} needs a value${o.placeholder ? ` (${o.placeholder})` : ""}`, `see ${cmd} --help`);
+    const v = tok.value!;
+    if (o.multiple) {
+      const arr = (values[tok.name] as string[] | undefined) ?? [];
+      arr.push(v);
+      values[tok.name] = arr;
+    } else if (values[tok.name] !== undefined) {
+      throw new UsageError(`--${tok.name} given twice`, `${cmd} accepts one --${tok.name}`);
+    } else values[tok.name] = v;
   }
 
   const required = spec.positionals.filter((p) => p.required).length;

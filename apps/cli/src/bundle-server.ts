@@ -3,7 +3,7 @@ import { open, readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
 
-/** Path prefix of the bundle endpoint (SPEC §3.2). */
+/** Path prefix of the bundle endpoint (docs/protocol.md). */
 export const BUNDLE_API_PREFIX = "/api/v1/memory/bundle/";
 
 /** One served request, for the access log. Never holds the API key. */
@@ -167,7 +167,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: BundleSer
 }
 
 /**
- * Starts a static bundle endpoint over `dir` (SPEC §3.2): the manifest with a
+ * Starts a static bundle endpoint over `dir` (docs/protocol.md): the manifest with a
  * strong sha256 ETag and 304 on If-None-Match, 404 while nothing is published,
  * the archive streamed with Content-Length, an optional required X-API-Key
  * (401). Rejects when the address cannot be bound.

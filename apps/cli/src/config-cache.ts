@@ -12,18 +12,23 @@ export interface QueryConfig {
   sidecar_ready_timeout_ms: number;
 }
 
+/** A file that decided the config, and its identity (dev/ino/size/mtime/ctime) or null when absent. */
+export type FileWitness = [path: string, sig: string | null];
+
 interface Entry {
   key: string;
-  /** The config file `loadConfig` consulted (read, or found absent). */
-  file: string;
-  /** Its identity when the entry was written: dev/ino/size/mtime/ctime, or null when absent. */
-  sig: string | null;
+  /**
+   * Every file `loadConfig` consulted or probed (the project-local
+   * candidates from the working directory up, the file read): the entry is
+   * valid while each is unchanged, still absent, or still there.
+   */
+  files: FileWitness[];
   values: QueryConfig;
   at: number;
 }
 
 const MAX_ENTRIES = 8;
-const FORMAT = 1;
+const FORMAT = 2;
 
 /**
  * Where the cache lives: `$XDG_CACHE_HOME/recall/cli-config.json`, else
@@ -68,8 +73,13 @@ function parseEntries(text: string): Entry[] {
   }
 }
 
+/** The witnesses of `paths`, taken now: take them *before* reading the files. */
+export function witnesses(paths: readonly string[]): FileWitness[] {
+  return paths.map((p) => [p, fileSignature(p)]);
+}
+
 /**
- * The cached values for `key`, when the config file it was computed from is
+ * The cached values for `key`, when every file they were computed from is
  * unchanged (same identity, or still absent). Null on any doubt.
  */
 export function readCachedConfig(path: string, key: string): QueryConfig | null {
@@ -80,31 +90,56 @@ export function readCachedConfig(path: string, key: string): QueryConfig | null 
     return null;
   }
   const e = parseEntries(text).find((x) => x.key === key);
-  if (!e || typeof e.values?.socket_path !== "string") return null;
-  return fileSignature(e.file) === e.sig ? e.values : null;
+  if (!e || typeof e.values?.socket_path !== "string" || !Array.isArray(e.files) || e.files.length === 0) return null;
+  for (const w of e.files) if (!Array.isArray(w) || typeof w[0] !== "string" || fileSignature(w[0]) !== w[1]) return null;
+  return e.values;
 }
 
 /**
- * Records values computed by a full, successful `loadConfig`; `sig` is the
- * file's {@link fileSignature} taken *before* it was read, so a change during
- * the load invalidates the entry. Best effort: failures are ignored.
+ * Records values computed by a full, successful `loadConfig`; `files` are
+ * the {@link witnesses} taken *before* the load, so a change during it
+ * invalidates the entry. Best effort: failures are ignored.
+ *
+ * The cache directory is created 0700 and must be ours (not a symlink, owned
+ * by us, not writable by others) or nothing is written. The new file is
+ * created exclusively (`O_CREAT|O_EXCL|O_NOFOLLOW`, 0600), so a symlink
+ * planted at the temporary path is never followed (it is unlinked), then
+ * renamed over the cache file (a rename replaces a planted symlink there
+ * instead of writing through it).
  */
-export async function writeCachedConfig(path: string, key: string, file: string, sig: string | null, values: QueryConfig): Promise<void> {
+export async function writeCachedConfig(path: string, key: string, files: FileWitness[], values: QueryConfig): Promise<void> {
+  let tmp: string | null = null;
   try {
-    const { mkdir, open, readFile, rename, rm } = await import("node:fs/promises");
+    const { constants } = await import("node:fs");
+    const { lstat, mkdir, open, readFile, rename, unlink } = await import("node:fs/promises");
     const dir = path.slice(0, path.lastIndexOf("/"));
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const entries = parseEntries(await readFile(path, "utf8").catch(() => "")).filter((x) => x.key !== key);
-    entries.unshift({ key, file, sig, values, at: Date.now() });
-    const tmp = `${path}.${process.pid}.tmp`;
-    const fh = await open(tmp, "w", 0o600);
+    const st = await lstat(dir);
+    const uid = typeof process.getuid === "function" ? process.getuid() : st.uid;
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) return;
+    const old = await lstat(path).catch(() => null);
+    // read only a regular file of ours: a planted symlink or FIFO is replaced, not read
+    const prior = old?.isFile() && old.uid === uid ? await readFile(path, "utf8").catch(() => "") : "";
+    const entries = parseEntries(prior).filter((x) => x.key !== key);
+    entries.unshift({ key, files, values, at: Date.now() });
+    const name = `${path}.${process.pid}.tmp`;
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    // something already there (a crashed run's leftover, a planted symlink): unlink it (never follows) and retry once
+    const fh = await open(name, flags, 0o600).catch(async () => {
+      await unlink(name);
+      return open(name, flags, 0o600);
+    });
+    tmp = name;
     try {
       await fh.writeFile(JSON.stringify({ format: FORMAT, entries: entries.slice(0, MAX_ENTRIES) }));
     } finally {
       await fh.close();
     }
-    await rename(tmp, path).catch(async () => rm(tmp, { force: true }));
+    await rename(tmp, path);
+    tmp = null;
   } catch {
     // a read-only home or a full disk only costs the next run its fast path
+  } finally {
+    if (tmp !== null) await import("node:fs/promises").then(({ rm }) => rm(tmp!, { force: true })).catch(() => undefined);
   }
 }

@@ -4,7 +4,7 @@ import type { CommandContext } from "./registry";
 
 /**
  * Loads the effective config for a command: `--config FILE`, else
- * `$RECALL_CONFIG`, else the XDG default; env and defaults as in SPEC §7.
+ * `$RECALL_CONFIG`, else the XDG default; env and defaults as in docs/config.md.
  * Throws the `ConfigError` (the CLI turns it into its message and exit 2).
  */
 export function loadCliConfig(ctx: Pick<CommandContext, "args" | "env" | "cwd">): RecallConfig {

@@ -1,4 +1,4 @@
-/** Process exit codes of `recall` (SPEC §6). */
+/** Process exit codes of `recall` (docs/exit-codes.md). */
 export const EXIT = Object.freeze({
   ok: 0,
   error: 1,

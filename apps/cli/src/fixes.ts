@@ -1,5 +1,5 @@
 /**
- * The fix for a status reason (SPEC §4 supervisor reasons, §5 start gates):
+ * The fix for a status reason (supervisor reasons and start gates, docs/status.md):
  * what is wrong in words, and the command or setting that fixes it.
  */
 export function fixForReason(reason: string | null | undefined, ctx: { provider: string; socketPath: string }): string | undefined {

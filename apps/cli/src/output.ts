@@ -47,6 +47,51 @@ export function colorEnabled(stream: { isTTY?: boolean }, env: Record<string, st
 // eslint-disable-next-line no-control-regex
 const ANSI_RE = /\u001b\[[0-9;]*m/g;
 
+// Characters a terminal may act on, or that reorder or split lines: C0 controls, DEL, C1
+// controls, the Unicode line/paragraph separators and the bidi embeddings, overrides and isolates.
+// eslint-disable-next-line no-control-regex
+const UNSAFE_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// What JSON.stringify leaves raw (it escapes C0 itself; newlines outside strings are layout).
+const JSON_UNSAFE_RE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// In a line the layout built: our own SGR colour sequences, or any unsafe character but \n and \t.
+// eslint-disable-next-line no-control-regex
+const LINE_RE = /\u001b\[[0-9;]{0,12}m|[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// The SGR parameters `makeStyle` emits (bold, dim, their reset, five colours, default colour).
+const OWN_SGR = new Set(["1", "2", "22", "31", "32", "33", "35", "36", "39"]);
+
+const uEscape = (ch: string): string => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`;
+
+/**
+ * Makes a string from outside (a bundle name, memory text, an entity, a
+ * source_ref, a sidecar's or server's message, a config value) safe to print:
+ * every C0 control (newline and tab included), DEL, C1 control, U+2028/2029
+ * and bidi override or isolate becomes a visible `\uXXXX`. Printable text,
+ * CJK and emoji pass unchanged.
+ */
+export function safeText(s: string): string {
+  return s.replace(UNSAFE_RE, uEscape);
+}
+
+/**
+ * The last guard on every line `Output` writes: keeps newlines, tabs and the
+ * colour sequences of {@link makeStyle}, and escapes (as `\uXXXX`) any other
+ * control, DEL, C1, separator or bidi character, so a value that skipped
+ * {@link safeText} still cannot move the cursor, retitle the window or hide text.
+ * In JSON text the escapes are valid JSON string escapes.
+ */
+export function safeLine(s: string): string {
+  return s.replace(LINE_RE, (m) => (m.length > 1 && m.slice(2, -1).split(";").every((p) => OWN_SGR.has(p)) ? m : uEscape(m[0]!) + m.slice(1)));
+}
+
+/**
+ * JSON for a terminal or a pipe: `JSON.stringify` escapes C0 controls but not
+ * DEL, C1, U+2028/2029 or bidi controls; this escapes those too (as `\uXXXX`,
+ * so the document parses to the same value).
+ */
+export function safeJson(v: unknown, indent?: number): string {
+  return JSON.stringify(v, null, indent).replace(JSON_UNSAFE_RE, uEscape);
+}
+
 /** Display width of a string: ANSI sequences count 0, wide (CJK, emoji) characters 2. */
 export function displayWidth(s: string): number {
   let w = 0;
@@ -106,11 +151,11 @@ export interface Output {
   /** Style for stderr (progress bars, errors). */
   errStyle: Style;
   json: boolean;
-  /** Writes one line to stdout. */
+  /** Writes one line to stdout (through {@link safeLine}). */
   line(s?: string): void;
   /** Writes one line to stderr. */
   err(s?: string): void;
-  /** Writes a value as pretty JSON to stdout. */
+  /** Writes a value as pretty JSON to stdout (through {@link safeJson}). */
   printJson(v: unknown): void;
 }
 
@@ -138,9 +183,9 @@ export function makeOutput(opts: {
       return (errStyle ??= makeStyle(colorEnabled(opts.stderr, opts.env, opts.noColor)));
     },
     json: opts.json,
-    line: (s = "") => void opts.stdout.write(`${s}\n`),
-    err: (s = "") => void opts.stderr.write(`${s}\n`),
-    printJson: (v) => void opts.stdout.write(`${JSON.stringify(v, null, 2)}\n`),
+    line: (s = "") => void opts.stdout.write(`${safeLine(s)}\n`),
+    err: (s = "") => void opts.stderr.write(`${safeLine(s)}\n`),
+    printJson: (v) => void opts.stdout.write(`${safeJson(v, 2)}\n`),
   };
 }
 

@@ -1,10 +1,10 @@
 import { intOption, listOption, strOption, type ParsedArgs } from "./args";
 import { UsageError } from "./errors";
 
-/** Memory kinds a query may filter on (SPEC §2). */
+/** Memory kinds a query may filter on (docs/protocol.md). */
 export const KINDS = ["fact", "decision", "preference", "episode", "note"] as const;
 
-/** The query body sent to `POST /query` (structurally `QueryIntent` of SPEC §2). */
+/** The query body sent to `POST /query` (structurally `QueryIntent`, docs/protocol.md). */
 export interface CliQueryIntent {
   text: string;
   kinds?: string[];

@@ -1,5 +1,5 @@
 import type { Output } from "./output";
-import { pad, truncate } from "./output";
+import { displayWidth, pad, safeText, truncate } from "./output";
 
 /** The parts of a response envelope the human output shows. */
 export interface EnvelopeLike {
@@ -13,6 +13,10 @@ export interface EnvelopeLike {
 }
 
 /**
+ * Every string of a result passes through `safeText` before layout: memory
+ * text, kind, entities, source_ref, id, dates, bundle id and fallback reason
+ * come from a bundle or a sidecar, never from us.
+ *
  * Ranked results as aligned columns (rank, score, kind, date, text), with
  * entities and the source reference on a dimmed second line. On a TTY the
  * text is cut to the terminal width; in a pipe it is printed whole.
@@ -21,38 +25,39 @@ export function renderResults(env: EnvelopeLike, out: Output, opts: { query: str
   const s = out.style;
   const lines: string[] = [];
   if (env.results.length === 0) {
-    lines.push(`no memories match ${JSON.stringify(opts.query)}`);
+    lines.push(`no memories match ${safeText(JSON.stringify(opts.query))}`);
   } else {
     const cols = out.stdout.isTTY ? out.stdout.columns ?? 100 : Infinity;
     const rank = String(env.results.length).length;
     const scores = env.results.map((r) => r.score.toFixed(2));
     const scoreW = Math.max(...scores.map((x) => x.length));
-    const kindW = Math.max(...env.results.map((r) => r.kind.length));
-    const dates = env.results.map((r) => r.created_at.slice(0, 10));
-    const dateW = Math.max(...dates.map((d) => d.length));
+    const kinds = env.results.map((r) => safeText(r.kind));
+    const kindW = Math.max(...kinds.map((k) => displayWidth(k)));
+    const dates = env.results.map((r) => safeText(r.created_at.slice(0, 10)));
+    const dateW = Math.max(...dates.map((d) => displayWidth(d)));
     const indent = rank + 2 + scoreW + 2 + kindW + 2 + dateW + 2;
     const kindColour: Record<string, (x: string) => string> = { fact: s.cyan, decision: s.magenta, preference: s.yellow, episode: s.green, note: s.dim };
     env.results.forEach((r, i) => {
-      const text = r.text.replace(/\s+/g, " ").trim();
+      const text = safeText(r.text.replace(/\s+/g, " ").trim());
       const room = Math.max(20, cols - indent);
       const shown = cols === Infinity ? text : truncate(text, room);
-      const kc = kindColour[r.kind] ?? ((x: string) => x);
+      const kc = (Object.hasOwn(kindColour, r.kind) ? kindColour[r.kind] : undefined) ?? ((x: string) => x);
       lines.push(
-        `${s.bold(pad(String(i + 1), rank, true))}  ${s.dim(pad(scores[i]!, scoreW, true))}  ${kc(pad(r.kind, kindW))}  ${pad(dates[i]!, dateW)}  ${shown}`,
+        `${s.bold(pad(String(i + 1), rank, true))}  ${s.dim(pad(scores[i]!, scoreW, true))}  ${kc(pad(kinds[i]!, kindW))}  ${pad(dates[i]!, dateW)}  ${shown}`,
       );
       const meta: string[] = [];
-      if (r.entities.length) meta.push(r.entities.join(", "));
-      if (r.source_ref) meta.push(r.source_ref);
-      meta.push(r.id);
+      if (r.entities.length) meta.push(r.entities.map(safeText).join(", "));
+      if (r.source_ref) meta.push(safeText(r.source_ref));
+      meta.push(safeText(r.id));
       const metaLine = meta.join("  ·  ");
       lines.push(`${" ".repeat(indent)}${s.dim(cols === Infinity ? metaLine : truncate(metaLine, Math.max(20, cols - indent)))}`);
     });
   }
   const foot = [
     `${env.results.length} result${env.results.length === 1 ? "" : "s"}${env.truncated ? " (truncated: raise --limit)" : ""}`,
-    env.bundle_id ? `bundle ${env.bundle_id}` : null,
+    env.bundle_id ? `bundle ${safeText(env.bundle_id)}` : null,
     `${env.took_ms.toFixed(1)} ms in sidecar, ${opts.elapsedMs.toFixed(0)} ms total`,
-    env.source === "fallback" ? `fallback: ${env.fallback_reason ?? "?"}` : null,
+    env.source === "fallback" ? `fallback: ${safeText(env.fallback_reason ?? "?")}` : null,
   ].filter(Boolean);
   lines.push(s.dim(foot.join("  ·  ")));
   return lines;

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cacheKey, cachePath, fileSignature, readCachedConfig, writeCachedConfig, type QueryConfig } from "../config-cache";
+import { cacheKey, cachePath, readCachedConfig, witnesses, writeCachedConfig, type QueryConfig } from "../config-cache";
 
 const values: QueryConfig = { provider: "local", socket_path: "/tmp/x/memory.sock", client_request_timeout_ms: 2000, sidecar_ready_timeout_ms: 10_000 };
 
@@ -34,9 +34,9 @@ describe("config cache", () => {
     expect(cachePath({})).toBeNull();
     const cfg = join(dir, "config.yaml");
     await writeFile(cfg, "memory:\n  provider: local\n");
-    await writeCachedConfig(cache, "k1", cfg, fileSignature(cfg), values);
+    await writeCachedConfig(cache, "k1", witnesses([cfg]), values);
     const absent = join(dir, "absent.yaml");
-    await writeCachedConfig(cache, "k2", absent, fileSignature(absent), values);
+    await writeCachedConfig(cache, "k2", witnesses([absent]), values);
     expect(readCachedConfig(cache, "k1")).toEqual(values);
     expect(readCachedConfig(cache, "k2")).toEqual(values);
     expect(readCachedConfig(cache, "k3")).toBeNull();
@@ -49,10 +49,52 @@ describe("config cache", () => {
 
   it("survives a corrupt cache file", async () => {
     const cache = cachePath({ XDG_CACHE_HOME: dir })!;
-    await writeCachedConfig(cache, "k", "/nonexistent", null, values);
+    await writeCachedConfig(cache, "k", witnesses(["/nonexistent"]), values);
     await writeFile(cache, "{not json");
     expect(readCachedConfig(cache, "k")).toBeNull();
-    await writeCachedConfig(cache, "k", "/nonexistent", null, values);
+    await writeCachedConfig(cache, "k", witnesses(["/nonexistent"]), values);
     expect(JSON.parse(await readFile(cache, "utf8")).entries).toHaveLength(1);
   });
+
+  it("misses when a project config appears above the working directory after the entry was written", async () => {
+    const cache = cachePath({ XDG_CACHE_HOME: dir })!;
+    const probed = [join(dir, "p/a/.recall/config.yaml"), join(dir, "p/.recall/config.yaml"), join(dir, "xdg/recall/config.yaml")];
+    await writeCachedConfig(cache, "k", witnesses(probed), values);
+    expect(readCachedConfig(cache, "k")).toEqual(values);
+    await mkdir(join(dir, "p/.recall"), { recursive: true });
+    await writeFile(join(dir, "p/.recall/config.yaml"), "memory: {}\n");
+    expect(readCachedConfig(cache, "k")).toBeNull();
+  });
+
+  it("never writes through a symlink planted at the temporary path or at the cache path", async () => {
+    const cache = cachePath({ XDG_CACHE_HOME: dir })!;
+    await mkdir(join(dir, "recall"), { recursive: true, mode: 0o700 });
+    const victim = join(dir, "victim.txt");
+    await writeFile(victim, "precious");
+    // at the temporary path this process uses
+    await symlink(victim, `${cache}.${process.pid}.tmp`);
+    await writeCachedConfig(cache, "k", witnesses(["/nonexistent"]), values);
+    expect(await readFile(victim, "utf8")).toBe("precious");
+    expect(readCachedConfig(cache, "k")).toEqual(values);
+    expect((await lstat(cache)).isFile()).toBe(true);
+    await expect(lstat(`${cache}.${process.pid}.tmp`)).rejects.toThrow();
+    // at the final path: replaced by a regular file, its target untouched and never read into the cache
+    await rm(cache);
+    await symlink(victim, cache);
+    await writeCachedConfig(cache, "k2", witnesses(["/nonexistent"]), values);
+    expect(await readFile(victim, "utf8")).toBe("precious");
+    const st = await lstat(cache);
+    expect(st.isSymbolicLink()).toBe(false);
+    expect(st.mode & 0o777).toBe(0o600);
+    expect(readCachedConfig(cache, "k2")).toEqual(values);
+    // a cache directory that is a symlink (or writable by others) is not used at all
+    const other = join(dir, "other");
+    await mkdir(other);
+    const linked = join(dir, "linked");
+    await symlink(other, linked);
+    await writeCachedConfig(join(linked, "cli-config.json"), "k", witnesses(["/nonexistent"]), values);
+    await expect(stat(join(other, "cli-config.json"))).rejects.toThrow();
+    expect(await readlink(linked)).toBe(other);
+  });
 });
+

@@ -6,6 +6,7 @@ import { loadCliConfig } from "../config-loader";
 import { CliError, EXIT } from "../errors";
 import { hintFor } from "../explain";
 import type { CommandContext } from "../registry";
+import { safeText } from "../output";
 import { marks } from "../symbols";
 
 /** `recall bundle install ARCHIVE_OR_DIR [--allow-rollback]` */
@@ -53,7 +54,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const m = marks(s, ctx.env);
   switch (outcome.outcome) {
     case "installed":
-      out.line(`${m.ok} installed ${s.bold(outcome.bundle_id)} ${s.dim(`(schema ${outcome.schema_version})`)} into ${mem.bundle_root}`);
+      out.line(`${m.ok} installed ${s.bold(safeText(outcome.bundle_id))} ${s.dim(`(schema ${safeText(outcome.schema_version)})`)} into ${safeText(mem.bundle_root)}`);
       break;
     case "unchanged":
       out.line(`${m.ok} already installed: nothing to do`);
@@ -71,7 +72,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     default:
       throw new CliError("INSTALL_FAILED", `unexpected outcome ${outcome.outcome}`);
   }
-  if (serving) out.line(`  sidecar  serving ${s.bold(serving.bundle_id ?? "nothing")}${serving.ready ? "" : s.yellow(" (not ready)")}`);
-  else out.line(s.dim(`  no sidecar answers on ${mem.socket_path}: it loads the bundle when it starts (recalld, or npm start)`));
+  if (serving) out.line(`  sidecar  serving ${s.bold(safeText(serving.bundle_id ?? "nothing"))}${serving.ready ? "" : s.yellow(" (not ready)")}`);
+  else out.line(s.dim(`  no sidecar answers on ${safeText(mem.socket_path)}: it loads the bundle when it starts (recalld, or npm start)`));
   return exit;
 }

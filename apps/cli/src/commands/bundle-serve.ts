@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { intOption, strOption } from "../args";
 import { startBundleServer, BUNDLE_API_PREFIX } from "../bundle-server";
 import { CliError, EXIT, UsageError } from "../errors";
+import { safeJson, safeText } from "../output";
 import type { CommandContext } from "../registry";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -32,10 +33,10 @@ export async function run(ctx: CommandContext): Promise<number> {
       port,
       ...(apiKey ? { apiKey } : {}),
       onRequest: (e) => {
-        if (out.json) out.line(JSON.stringify({ event: "request", ...e }));
+        if (out.json) out.line(safeJson({ event: "request", ...e }));
         else {
           const colour = e.status >= 500 ? s.red : e.status >= 400 ? s.yellow : e.status === 304 ? s.cyan : s.green;
-          out.line(`${s.dim(e.at)} ${e.remote} ${e.method} ${e.path} ${colour(String(e.status))} ${e.bytes} ${s.dim(`${e.ms}ms`)}`);
+          out.line(`${s.dim(e.at)} ${safeText(e.remote)} ${safeText(e.method)} ${safeText(e.path)} ${colour(String(e.status))} ${e.bytes} ${s.dim(`${e.ms}ms`)}`);
         }
       },
     });
@@ -48,9 +49,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
   const manifestUrl = `${server.url}${BUNDLE_API_PREFIX}manifest`;
   if (out.json) {
-    out.line(JSON.stringify({ event: "listening", url: server.url, manifest_url: manifestUrl, host: server.host, port: server.port, dir, api_key_required: Boolean(apiKey) }));
+    out.line(safeJson({ event: "listening", url: server.url, manifest_url: manifestUrl, host: server.host, port: server.port, dir, api_key_required: Boolean(apiKey) }));
   } else {
-    out.line(`${s.bold("serving")} ${dir}`);
+    out.line(`${s.bold("serving")} ${safeText(dir)}`);
     out.line(`  endpoint  ${s.cyan(server.url)}   ${s.dim("(set memory.endpoint to this)")}`);
     out.line(`  manifest  ${manifestUrl}`);
     out.line(`  api key   ${apiKey ? `required (X-API-Key = $${keyVar})` : "not required"}`);

@@ -16,7 +16,7 @@ import { loadCliConfig } from "../config-loader";
 import { CliError, EXIT, UsageError } from "../errors";
 import { hintFor } from "../explain";
 import { locateManifest } from "../fs-util";
-import { formatBytes, formatDuration } from "../output";
+import { formatBytes, formatDuration, safeText } from "../output";
 import type { CommandContext } from "../registry";
 import { marks } from "../symbols";
 
@@ -124,8 +124,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   const s = out.style;
   const m = marks(s, ctx.env);
   for (const c of checks) {
-    out.line(`${c.ok === true ? m.ok : c.ok === false ? m.fail : m.warn} ${c.name.padEnd(9)}  ${c.ok === false ? `${s.red(c.reason ?? "")}: ${c.detail}` : c.detail}`);
-    if (c.fix) out.line(`  ${s.dim("fix:")} ${c.fix}`);
+    out.line(`${c.ok === true ? m.ok : c.ok === false ? m.fail : m.warn} ${c.name.padEnd(9)}  ${c.ok === false ? `${s.red(safeText(c.reason ?? ""))}: ${safeText(c.detail)}` : safeText(c.detail)}`);
+    if (c.fix) out.line(`  ${s.dim("fix:")} ${safeText(c.fix)}`);
   }
   out.line(valid ? s.green(s.bold("valid")) : s.red(s.bold("INVALID: do not install this bundle")));
   return valid ? EXIT.ok : EXIT.error;

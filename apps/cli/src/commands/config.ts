@@ -1,9 +1,15 @@
 import { CONFIG_KEYS, formatDuration, formatSize, redact } from "@recall/config";
-import { strOption } from "../args";
 import { loadCliConfigWithSources } from "../config-loader";
 import { EXIT } from "../errors";
-import { table } from "../output";
+import { safeText, table } from "../output";
 import type { CommandContext } from "../registry";
+
+const VIA = {
+  argument: "from --config",
+  RECALL_CONFIG: "from $RECALL_CONFIG",
+  project: "project-local: the nearest .recall/config.yaml from the working directory up",
+  default: "the default location",
+} as const;
 
 function show(type: string, v: unknown): string {
   if (type === "duration" && typeof v === "number") return formatDuration(v);
@@ -16,21 +22,23 @@ function show(type: string, v: unknown): string {
 /** `recall config [--json]` */
 export async function run(ctx: CommandContext): Promise<number> {
   const { out } = ctx;
-  const { config, sources } = loadCliConfigWithSources(ctx);
+  const { config, sources, location } = loadCliConfigWithSources(ctx);
   const red = redact(config);
+  const via = VIA[location.via];
   if (out.json) {
-    out.printJson({ config_file: config.configFile, memory: red.memory, cloud: red.cloud, sources });
+    out.printJson({ config_file: config.configFile, config_file_via: location.via, config_files_probed: location.probed, memory: red.memory, cloud: red.cloud, sources });
     return EXIT.ok;
   }
   const s = out.style;
-  out.line(s.dim(`# config file: ${config.configFile ?? `none (defaults + env${strOption(ctx.args.values, "config") ? "" : "; looked at $RECALL_CONFIG and $XDG_CONFIG_HOME/recall/config.yaml"})`}`));
+  const looked = `looked for .recall/config.yaml from ${safeText(ctx.cwd)} upward, then ${safeText(location.path)}`;
+  out.line(s.dim(`# config file: ${config.configFile ? `${safeText(config.configFile)} (${via})` : `none: defaults + env (${looked})`}`));
   out.line(s.dim("# secrets are shown as fp:<fingerprint>"));
   for (const section of ["memory", "cloud"] as const) {
     out.line(`${s.bold(section)}:`);
     const rows = CONFIG_KEYS.filter((k) => k.section === section).map((k) => {
       const v = (red[section] as Record<string, unknown>)[k.output];
       const src = sources[k.key]!;
-      return [`  ${k.name}:`, src === "default" ? show(k.type, v) : s.cyan(show(k.type, v)), s.dim(`# ${src}`)];
+      return [`  ${k.name}:`, src === "default" ? safeText(show(k.type, v)) : s.cyan(safeText(show(k.type, v))), s.dim(`# ${safeText(src)}`)];
     });
     for (const l of table(rows)) out.line(l);
   }

@@ -10,6 +10,7 @@ import { controlRequest } from "../control-client";
 import { EXIT } from "../errors";
 import { START_COMMANDS } from "../fixes";
 import type { CommandContext } from "../registry";
+import { safeText } from "../output";
 import { marks } from "../symbols";
 
 /** One doctor check: `ok`, `warn` (works, but look) or `fail` (exit 1). */
@@ -137,8 +138,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   const w = Math.max(...checks.map((c) => c.name.length));
   for (const c of checks) {
     const mark = c.status === "ok" ? m.ok : c.status === "warn" ? m.warn : m.fail;
-    out.line(`${mark} ${c.name.padEnd(w)}  ${c.detail}`);
-    if (c.fix && c.status !== "ok") out.line(`  ${" ".repeat(w)}  ${s.dim("fix:")} ${c.fix}`);
+    out.line(`${mark} ${c.name.padEnd(w)}  ${c.detail.split("\n").map(safeText).join("\n    ")}`);
+    if (c.fix && c.status !== "ok") out.line(`  ${" ".repeat(w)}  ${s.dim("fix:")} ${safeText(c.fix)}`);
   }
   const fails = checks.filter((c) => c.status === "fail").length;
   const warns = checks.filter((c) => c.status === "warn").length;

@@ -5,7 +5,7 @@ import { loadCliConfig } from "../config-loader";
 import { controlRequest } from "../control-client";
 import { CliError, EXIT, type ExitCode } from "../errors";
 import { hintFor } from "../explain";
-import { formatBytes } from "../output";
+import { formatBytes, safeText } from "../output";
 import { ProgressBar } from "../progress";
 import type { CommandContext } from "../registry";
 import { marks } from "../symbols";
@@ -116,7 +116,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const how = s.dim(via === "daemon" ? "(via recalld)" : `(in-process, ${(ms / 1000).toFixed(1)}s${bytes ? `, ${formatBytes(bytes)}` : ""})`);
   switch (outcome.outcome) {
     case "installed":
-      out.line(`${mk.ok} installed ${s.bold(outcome.bundle_id)} ${s.dim(`(schema ${outcome.schema_version})`)} ${how}`);
+      out.line(`${mk.ok} installed ${s.bold(safeText(outcome.bundle_id))} ${s.dim(`(schema ${safeText(outcome.schema_version)})`)} ${how}`);
       break;
     case "unchanged":
       out.line(`${mk.ok} up to date: the published bundle is already installed ${how}`);
@@ -125,7 +125,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       out.line(`${mk.ok} nothing published yet at the endpoint ${how}`);
       break;
     case "reloaded":
-      out.line(`${mk.ok} sidecar re-read the installed bundle: ${outcome.bundle_id ?? "none"}${outcome.changed ? " (changed)" : " (unchanged)"} ${how}`);
+      out.line(`${mk.ok} sidecar re-read the installed bundle: ${safeText(outcome.bundle_id ?? "none")}${outcome.changed ? " (changed)" : " (unchanged)"} ${how}`);
       break;
     case "busy":
       throw new CliError("BUSY", "another pull holds the bundle lock", { exitCode: EXIT.unavailable, hint: "try again in a moment" });

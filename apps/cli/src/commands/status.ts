@@ -6,11 +6,11 @@ import { loadCliConfig } from "../config-loader";
 import { controlRequest } from "../control-client";
 import { EXIT } from "../errors";
 import { fixForReason, START_COMMANDS } from "../fixes";
-import { formatAge, table } from "../output";
+import { formatAge, safeText as t, table } from "../output";
 import type { CommandContext } from "../registry";
 import { marks } from "../symbols";
 
-/** The daemon's `/status` body (SPEC §6). */
+/** The daemon's `/status` body (docs/status.md). */
 interface DaemonStatus {
   version: string;
   provider: string;
@@ -36,7 +36,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const fixCtx = { provider: mem.provider, socketPath: mem.socket_path };
   const s = out.style;
   const m = marks(s, ctx.env);
-  const when = (iso: string | null) => (iso ? `${iso} (${formatAge(iso)})` : "never");
+  const when = (iso: string | null) => (iso ? `${t(iso)} (${t(formatAge(iso))})` : "never");
 
   const d = await controlRequest(control, "GET", "/status", { timeoutMs: 2000, signal: ctx.signal });
   if (d.ok && d.status === 200 && isDaemonStatus(d.body)) {
@@ -48,19 +48,19 @@ export async function run(ctx: CommandContext): Promise<number> {
       return ready ? EXIT.ok : EXIT.unavailable;
     }
     const colour = ready ? s.green : st.status === "initializing" ? s.yellow : s.red;
-    out.line(`${ready ? m.ok : m.fail} memory ${colour(s.bold(st.status))}${st.reason ? ` ${s.dim(`(${st.reason})`)}` : ""}`);
+    out.line(`${ready ? m.ok : m.fail} memory ${colour(s.bold(t(st.status)))}${st.reason ? ` ${s.dim(`(${t(st.reason)})`)}` : ""}`);
     const rows = [
-      ["  daemon", `recalld ${st.version}, ${st.mode} mode, provider ${st.provider}  ${s.dim(control)}`],
+      ["  daemon", `recalld ${t(String(st.version))}, ${t(String(st.mode))} mode, provider ${t(String(st.provider))}  ${s.dim(t(control))}`],
       ["  sidecar", st.sidecar.pid ? `pid ${st.sidecar.pid}, ready since ${when(st.sidecar.ready_since)}, ${st.sidecar.restarts} restart(s)` : `not running${st.sidecar.restarts ? `, ${st.sidecar.restarts} restart(s)` : ""}`],
-      ["  bundle", st.bundle.bundle_id ? `${s.bold(st.bundle.bundle_id)} (schema ${st.bundle.schema_version ?? "?"}), installed ${when(st.bundle.installed_at)}` : s.yellow("none installed")],
+      ["  bundle", st.bundle.bundle_id ? `${s.bold(t(st.bundle.bundle_id))} (schema ${t(st.bundle.schema_version ?? "?")}), installed ${when(st.bundle.installed_at)}` : s.yellow("none installed")],
     ];
     if (st.provider === "cloud" || st.last_pull.at) {
-      rows.push(["  last pull", st.last_pull.at ? `${when(st.last_pull.at)}: ${st.last_pull.outcome}${st.last_pull.error ? s.red(` (${st.last_pull.error})`) : ""}` : "never"]);
+      rows.push(["  last pull", st.last_pull.at ? `${when(st.last_pull.at)}: ${t(String(st.last_pull.outcome))}${st.last_pull.error ? s.red(` (${t(String(st.last_pull.error))})`) : ""}` : "never"]);
     }
     const detail = Object.entries(st.detail ?? {}).filter(([, v]) => v !== undefined && v !== null);
-    if (detail.length) rows.push(["  detail", detail.map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(" ")]);
+    if (detail.length) rows.push(["  detail", detail.map(([k, v]) => t(`${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`)).join(" ")]);
     for (const l of table(rows)) out.line(l);
-    if (fix) out.line(`  ${s.bold("fix:")} ${fix}`);
+    if (fix) out.line(`  ${s.bold("fix:")} ${t(fix)}`);
     return ready ? EXIT.ok : EXIT.unavailable;
   }
 
@@ -74,12 +74,12 @@ export async function run(ctx: CommandContext): Promise<number> {
       out.printJson({ source: "sidecar", ready: health.ready, status: health.ready ? "ready" : "unavailable", reason, ...(fix ? { fix } : {}), control_socket: control, health });
       return health.ready ? EXIT.ok : EXIT.unavailable;
     }
-    out.line(`${health.ready ? m.ok : m.fail} memory ${health.ready ? s.green(s.bold("ready")) : s.red(s.bold("not ready"))}${reason ? ` ${s.dim(`(${reason})`)}` : ""} ${s.dim("— sidecar answering, no recalld")}`);
+    out.line(`${health.ready ? m.ok : m.fail} memory ${health.ready ? s.green(s.bold("ready")) : s.red(s.bold("not ready"))}${reason ? ` ${s.dim(`(${t(reason)})`)}` : ""} ${s.dim("— sidecar answering, no recalld")}`);
     for (const l of table([
-      ["  sidecar", `pid ${health.pid}, up ${Math.round(health.uptime_s)}s, protocol ${health.protocol}, supports schema ${health.supported_schema}  ${s.dim(mem.socket_path)}`],
-      ["  bundle", health.bundle_id ? `${s.bold(health.bundle_id)} (schema ${health.schema_version ?? "?"}), ${health.compatibility}` : s.yellow("none installed")],
+      ["  sidecar", `pid ${health.pid}, up ${Math.round(health.uptime_s)}s, protocol ${health.protocol}, supports schema ${t(health.supported_schema)}  ${s.dim(t(mem.socket_path))}`],
+      ["  bundle", health.bundle_id ? `${s.bold(t(health.bundle_id))} (schema ${t(health.schema_version ?? "?")}), ${health.compatibility}` : s.yellow("none installed")],
     ])) out.line(l);
-    if (fix) out.line(`  ${s.bold("fix:")} ${fix}`);
+    if (fix) out.line(`  ${s.bold("fix:")} ${t(fix)}`);
     return health.ready ? EXIT.ok : EXIT.unavailable;
   }
 
@@ -103,10 +103,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
   out.line(`${m.fail} memory ${s.red(s.bold(mem.provider === "disabled" ? "disabled" : "not running"))} ${s.dim(`(provider ${mem.provider})`)}`);
   for (const l of table([
-    ["  daemon", `nothing answers on ${control}`],
-    ["  sidecar", `nothing answers on ${mem.socket_path}${stale ? s.yellow(" (a stale socket file is left there; it is removed on start)") : ""}`],
-    ["  bundle", installed?.current ? `${installed.current.bundle_id} (schema ${installed.current.schema_version}) installed in ${mem.bundle_root}` : s.yellow(`none installed in ${mem.bundle_root}`)],
+    ["  daemon", `nothing answers on ${t(control)}`],
+    ["  sidecar", `nothing answers on ${t(mem.socket_path)}${stale ? s.yellow(" (a stale socket file is left there; it is removed on start)") : ""}`],
+    ["  bundle", installed?.current ? `${t(installed.current.bundle_id)} (schema ${t(installed.current.schema_version)}) installed in ${t(mem.bundle_root)}` : s.yellow(`none installed in ${t(mem.bundle_root)}`)],
   ])) out.line(l);
-  out.line(`  ${s.bold("fix:")} ${fix}`);
+  out.line(`  ${s.bold("fix:")} ${t(fix)}`);
   return EXIT.unavailable;
 }
