@@ -20,7 +20,35 @@ export interface ControlServerOptions {
   logger: Logger;
   /** Reported in the `X-Recalld-Pid` header of every answer (default: this process). */
   pid?: number;
+  /** Caps on what a client may send (default {@link CONTROL_LIMITS}); tests shrink them. */
+  limits?: Partial<ControlLimits>;
 }
+
+/** What one client may cost the control socket (docs/security.md). */
+export interface ControlLimits {
+  /** Largest request body (`POST /query`); past it: 413, the connection is closed, nothing more is read. */
+  maxBodyBytes: number;
+  /** Largest request head (request line + headers); past it Node answers 431 and closes. */
+  maxHeaderBytes: number;
+  /** Time to receive the whole request head. */
+  headersTimeoutMs: number;
+  /** Time to receive the whole request (head + body). The answer itself may take longer (`POST /pull`). */
+  requestTimeoutMs: number;
+  /** Simultaneous connections; more are closed at once. */
+  maxConnections: number;
+  /** How often the two timeouts above are enforced. */
+  timeoutCheckIntervalMs: number;
+}
+
+/** Default {@link ControlLimits}. */
+export const CONTROL_LIMITS: Readonly<ControlLimits> = Object.freeze({
+  maxBodyBytes: 64 * 1024,
+  maxHeaderBytes: 16 * 1024,
+  headersTimeoutMs: 5000,
+  requestTimeoutMs: 10_000,
+  maxConnections: 32,
+  timeoutCheckIntervalMs: 1000,
+});
 
 /** Result of {@link probeControlSocket}. */
 export type ControlProbe =
@@ -31,7 +59,6 @@ export type ControlProbe =
 
 /** The response header carrying the serving daemon's pid. */
 export const PID_HEADER = "x-recalld-pid";
-const MAX_BODY = 64 * 1024;
 
 /**
  * Finds out who holds a control socket path: nothing (`absent`), a socket file
@@ -77,12 +104,21 @@ export class ControlServer {
   readonly socketPath: string;
   readonly #opts: Readonly<ControlServerOptions>;
   readonly #server: http.Server;
+  readonly #limits: Readonly<ControlLimits>;
   #listening = false;
 
   constructor(opts: ControlServerOptions) {
     this.#opts = Object.freeze({ __proto__: null, ...opts }) as Readonly<ControlServerOptions>;
     this.socketPath = opts.socketPath;
-    this.#server = http.createServer((req, res) => {
+    const limits = Object.freeze({ ...CONTROL_LIMITS, ...opts.limits });
+    this.#limits = limits;
+    const serverOptions: http.ServerOptions = {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+    };
+    this.#server = http.createServer(serverOptions, (req, res) => {
       this.#handle(req, res).catch((err: unknown) => {
         this.#opts.logger.error({ err }, "control request failed");
         if (!res.headersSent) this.#json(res, 500, { error: { code: "internal", message: "internal error" } });
@@ -90,6 +126,7 @@ export class ControlServer {
       });
     });
     this.#server.keepAliveTimeout = 5000;
+    this.#server.maxConnections = limits.maxConnections;
   }
 
   /** Binds the socket (0600). Rejects with a `DaemonError` when another daemon holds it. */
@@ -158,34 +195,37 @@ export class ControlServer {
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://recalld");
     const route = ROUTES[url.pathname];
+    // Only POST /query reads a body; anywhere else a body is never read: the answer closes the connection.
+    if (url.pathname !== "/query" || req.method !== "POST") ignoreBody(req, res);
     if (!route) {
-      req.resume();
       return this.#json(res, 404, { error: { code: "not_found", message: `no route ${url.pathname}` } });
     }
     if (req.method !== route) {
-      req.resume();
       res.setHeader("allow", route);
       return this.#json(res, 405, { error: { code: "method_not_allowed", message: `${url.pathname} accepts ${route} only` } });
     }
     switch (url.pathname) {
       case "/status":
-        req.resume();
         return this.#json(res, 200, this.#opts.target.snapshot());
       case "/metrics": {
-        req.resume();
         const text = await this.#opts.metrics.metrics();
         res.writeHead(200, { "content-type": this.#opts.metrics.contentType, [PID_HEADER]: String(this.#pid) });
         res.end(text);
         return;
       }
       case "/pull": {
-        req.resume();
         // docs/INTERFACES.md: the body wraps the pullNow() result, `{outcome: {outcome: "installed", …}}`.
         return this.#json(res, 200, { outcome: await this.#opts.target.pullNow() });
       }
       case "/query": {
-        const body = await readBody(req);
-        if (body === null) return this.#json(res, 413, { error: { code: "bad_request", message: `body larger than ${MAX_BODY} bytes` } });
+        const max = this.#limits.maxBodyBytes;
+        const body = await readBodyCapped(req, max);
+        if (body === null) {
+          // stop here: nothing more is read, and the connection goes once the answer is out
+          res.setHeader("connection", "close");
+          res.once("finish", () => req.socket.destroy());
+          return this.#json(res, 413, { error: { code: "bad_request", message: `body larger than ${max} bytes` } });
+        }
         let intent: unknown;
         try {
           intent = JSON.parse(body);
@@ -229,17 +269,44 @@ export function alreadyRunning(socketPath: string, pid: number | null): DaemonEr
   );
 }
 
-function readBody(req: http.IncomingMessage): Promise<string | null> {
+/** True when the request carries a body (a length above 0, or chunked). */
+function hasBody(req: http.IncomingMessage): boolean {
+  const len = req.headers["content-length"];
+  return (len !== undefined && len !== "0") || req.headers["transfer-encoding"] !== undefined;
+}
+
+/** For a request whose body is not wanted: the answer closes the connection instead of draining an unbounded body. */
+function ignoreBody(req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (!hasBody(req)) return;
+  res.setHeader("connection", "close");
+  res.once("finish", () => req.socket.destroy());
+}
+
+/**
+ * Reads a body of at most `max` bytes; null as soon as it is known to be
+ * larger (a Content-Length above `max`, or the byte past it), reading
+ * nothing further.
+ */
+export function readBodyCapped(req: http.IncomingMessage, max: number): Promise<string | null> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > max) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
-    req.on("data", (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) over = true;
-      else chunks.push(c);
-    });
-    req.on("end", () => resolve(over ? null : Buffer.concat(chunks).toString("utf8")));
+      if (size > max) {
+        req.off("data", onData);
+        req.off("end", onEnd);
+        req.pause();
+        resolve(null);
+        return;
+      }
+      chunks.push(c);
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks).toString("utf8"));
+    req.on("data", onData);
+    req.on("end", onEnd);
     req.on("error", reject);
   });
 }

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { controlSocketPath, type RecallConfig } from "@recall/config";
-import { Service, serviceOptionsFromConfig } from "@recall/service";
+import { Service, checkBundleRoot, checkPrivateDir, serviceOptionsFromConfig, type PrivateDirResult } from "@recall/service";
 import { ControlServer } from "./control-server";
 import { DaemonError } from "./errors";
 import { createAuditSink, type AuditSink, type Logger } from "./logging";
@@ -65,9 +65,11 @@ export class Daemon {
   }
 
   /**
-   * Binds the control socket, then starts the service (which never throws).
-   * Rejects with a `DaemonError`: `DAEMON_ALREADY_RUNNING` when another
-   * daemon answers on the control socket, `DAEMON_SOCKET_PATH_TOO_LONG`,
+   * Refuses unsafe directories, binds the control socket, then starts the
+   * service (which never throws). Rejects with a `DaemonError`:
+   * `DAEMON_UNSAFE_DIR` (exit 2) when the socket directory or the bundle root
+   * is not private (see {@link checkDirs}), `DAEMON_ALREADY_RUNNING` when
+   * another daemon answers on the control socket, `DAEMON_SOCKET_PATH_TOO_LONG`,
    * `DAEMON_CONTROL_SOCKET` when the socket cannot be bound.
    */
   async start(): Promise<void> {
@@ -79,6 +81,7 @@ export class Daemon {
         { exitCode: 2, socketPath: path },
       );
     }
+    await this.checkDirs();
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     await this.control.listen();
     this.#started = true;
@@ -96,6 +99,33 @@ export class Daemon {
     await this.service.start();
     const snap = this.service.snapshot();
     logger.info({ status: snap.status, reason: snap.reason }, "recalld started");
+  }
+
+  /**
+   * Refuses to run on a directory others can tamper with, as ssh refuses key
+   * files (docs/security.md): the socket directories (of the control socket
+   * and of `memory.socket_path`) and, unless the provider is disabled, the
+   * bundle root must pass `checkPrivateDir` / `checkBundleRoot` (their home is
+   * `@recall/puller`, the one place that decides, shared with `recall doctor`).
+   * Throws `DAEMON_UNSAFE_DIR` (exit 2) naming the problem and its fix.
+   */
+  async checkDirs(): Promise<void> {
+    const { config } = this.#opts;
+    const checks: [string, string, Promise<PrivateDirResult>][] = [];
+    const socketDirs = [...new Set([dirname(this.controlSocketPath), dirname(config.memory.socket_path)])];
+    for (const d of socketDirs) checks.push(["socket directory", "memory.socket_path", checkPrivateDir(d)]);
+    if (config.memory.provider !== "disabled") {
+      checks.push(["bundle root", "memory.bundle_root", checkBundleRoot(config.memory.bundle_root)]);
+    }
+    for (const [what, key, pending] of checks) {
+      const r = await pending;
+      if (r.ok) continue;
+      throw new DaemonError(
+        "DAEMON_UNSAFE_DIR",
+        `refusing to start: the ${what} ${r.path} is unsafe: ${r.problem}. Fix: ${r.fix} (or set ${key} to a private directory)`,
+        { exitCode: 2 },
+      );
+    }
   }
 
   /**

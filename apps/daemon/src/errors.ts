@@ -2,11 +2,13 @@
 export type DaemonErrorCode =
   | "DAEMON_ALREADY_RUNNING"
   | "DAEMON_SOCKET_PATH_TOO_LONG"
-  | "DAEMON_CONTROL_SOCKET";
+  | "DAEMON_CONTROL_SOCKET"
+  | "DAEMON_UNSAFE_DIR";
 
 /**
  * The base error of recalld. `exitCode` is what the process exits with when
- * this error ends it: 2 for a configuration problem (a socket path too long), 1 otherwise.
+ * this error ends it: 2 for a configuration problem (a socket path too long, an unsafe
+ * socket directory or bundle root), 1 otherwise.
  * (Usage and config-file errors are not thrown: `runDaemon` reports them and returns 2.)
  */
 export class DaemonError extends Error {

@@ -7,7 +7,7 @@ export const SERVICE_STATUSES = ["disabled", "initializing", "ready", "degraded"
 export interface MetricsSnapshot {
   status: string;
   sidecar: { restarts: number };
-  bundle: { bundle_id: string | null; schema_version: string | null };
+  bundle: { bundle_id: string | null; schema_version: string | null; expired?: boolean };
 }
 
 /** Options of {@link DaemonMetrics}. */
@@ -29,6 +29,7 @@ const QUERY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02
  * - `recall_sidecar_restarts_total`
  * - `recall_pulls_total{outcome}`, `recall_pull_duration_seconds`, `recall_pull_bytes_total`
  * - `recall_bundle_info{bundle_id, schema_version}`: 1 for the installed bundle
+ * - `recall_bundle_expired`: 1 while the installed bundle is past its `expires_at` (still served)
  * - `recall_query_duration_seconds{class}`
  * - prom-client's default `process_*` and `nodejs_*` metrics
  */
@@ -99,6 +100,14 @@ export class DaemonMetrics {
         if (bundle?.bundle_id) {
           this.set({ bundle_id: bundle.bundle_id, schema_version: bundle.schema_version ?? "" }, 1);
         }
+      },
+    });
+    new Gauge({
+      name: "recall_bundle_expired",
+      help: "1 while the installed bundle is past its expires_at (it is still served), else 0",
+      registers,
+      collect() {
+        this.set(read()?.bundle.expired === true ? 1 : 0);
       },
     });
     this.#queryDuration = new Histogram({

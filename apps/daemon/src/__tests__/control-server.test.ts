@@ -1,8 +1,8 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ControlServer, PID_HEADER, probeControlSocket, type ControlTarget } from "../control-server";
 import { DaemonError } from "../errors";
@@ -142,7 +142,7 @@ describe("ControlServer", () => {
 
   it("removes a stale socket left by a killed process, then serves", async () => {
     const path = join(dir, "daemon.sock");
-    const child = spawn(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(path)}, () => console.log("up"))`], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = execa(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(path)}, () => console.log("up"))`], { stdio: ["ignore", "pipe", "inherit"], buffer: false, cleanup: true, reject: false });
     try {
       await new Promise<void>((resolve, reject) => {
         child.stdout.on("data", () => resolve());

@@ -27,6 +27,13 @@ describe("DaemonMetrics", () => {
     text = await m.metrics();
     expect(sample(text, "recall_sidecar_restarts_total")).toBe(3);
     expect(text).not.toContain('bundle_id="20261126T080000Z"');
+    expect(sample(text, "recall_bundle_expired")).toBe(0);
+
+    // an expired bundle is still served: status ready, the gauge says expired
+    snap = { status: "ready", sidecar: { restarts: 3 }, bundle: { bundle_id: "20261127T080000Z", schema_version: "1.1.0", expired: true } };
+    text = await m.metrics();
+    expect(sample(text, "recall_bundle_expired")).toBe(1);
+    expect(sample(text, "recall_daemon_status", '{status="ready"}')).toBe(1);
   });
 
   it("counts pulls by outcome with duration and bytes, and query latency by class", async () => {

@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BundleServer } from "./bundle-server";
 import {
@@ -29,7 +30,7 @@ describe("recalld --attach (cloud) to a tlm it did not start", () => {
     await buildBundle(join(dir, "pub"), BUNDLE);
     server = new BundleServer(join(dir, "pub"), KEY);
     const endpoint = await server.listen();
-    tlm = spawn(process.execPath, [TLM, "serve", "--socket", sock, "--bundle-root", root], { stdio: "ignore" });
+    tlm = execa(process.execPath, [TLM, "serve", "--socket", sock, "--bundle-root", root], { stdio: "ignore", cleanup: true, reject: false });
     const health = await waitFor("tlm health", async () => {
       const r = await request(sock, "GET", "/health");
       return r.status === 200 ? (r.json() as { compatibility: string }) : undefined;

@@ -1,14 +1,13 @@
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { promisify } from "node:util";
 import { controlSocketPath, loadConfig } from "@recall/config";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { REPO, removeTmp, shortTmp } from "./helpers";
 
-const run = promisify(execFile);
+const run = (file: string, args: string[]) => execa(file, args);
 const UNIT = join(REPO, "deploy/recalld.service");
 const K8S = join(REPO, "deploy/k8s/recall.yaml");
 

@@ -1,11 +1,11 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { promisify } from "node:util";
+import { execa } from "execa";
 
 /** The repository root. */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
@@ -13,7 +13,6 @@ export const RECALLD = join(REPO, "apps/daemon/bin/recalld.js");
 export const TLM = join(REPO, "packages/tlm/bin/tlm.js");
 export const EXAMPLES = join(REPO, "examples/memories.jsonl");
 
-const run = promisify(execFile);
 
 /** A short temp dir (socket paths must stay < 107 bytes). */
 export function shortTmp(prefix = "rdi-"): Promise<string> {
@@ -22,7 +21,7 @@ export function shortTmp(prefix = "rdi-"): Promise<string> {
 
 /** Builds a publish dir (manifest.json + archive) from the examples with the real `tlm bundle build`. */
 export async function buildBundle(outDir: string, bundleId: string, from = EXAMPLES): Promise<void> {
-  await run(process.execPath, [TLM, "bundle", "build", "--from", from, "--out", outDir, "--bundle-id", bundleId]);
+  await execa(process.execPath, [TLM, "bundle", "build", "--from", from, "--out", outDir, "--bundle-id", bundleId]);
 }
 
 /**
@@ -114,7 +113,14 @@ const running = new Set<ChildProcess>();
 /** Spawns `node apps/daemon/bin/recalld.js ARGS` with `env` (added to a clean copy of ours, minus RECALL_*). */
 export function startDaemon(args: string[], env: Record<string, string> = {}, controlSocket?: string): DaemonProc {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("RECALL_"))) as Record<string, string>;
-  const child = spawn(process.execPath, [RECALLD, ...args], { env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = execa(process.execPath, [RECALLD, ...args], {
+    env: { ...base, ...env },
+    extendEnv: false,
+    stdin: "ignore",
+    buffer: false,
+    cleanup: true,
+    reject: false,
+  });
   running.add(child);
   const stdout: string[] = [];
   const stderr: string[] = [];

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO, alive, removeTmp, request, shortTmp, waitFor } from "./helpers";
 
@@ -14,7 +15,7 @@ const socketDirs = new Set<string>();
 
 function runStart(demoDir: string): StartRun {
   const env = { ...process.env, RECALL_START_NO_BUILD: "1", RECALL_START_DEMO_DIR: demoDir };
-  const child = spawn(process.execPath, [join(REPO, "tools/start.mjs")], { cwd: REPO, env, stdio: ["ignore", "ignore", "pipe"] });
+  const child = execa(process.execPath, [join(REPO, "tools/start.mjs")], { cwd: REPO, env, extendEnv: false, stdio: ["ignore", "ignore", "pipe"], buffer: false, cleanup: true, reject: false });
   const stderr: string[] = [];
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (c: string) => stderr.push(...c.split("\n")));
