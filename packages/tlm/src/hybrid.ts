@@ -4,7 +4,7 @@ import { QUERY_LIMITS } from "@recall/protocol";
 import type { Embedder } from "./embed/embedder";
 import { HttpEmbedder, type HttpEmbedderOptions } from "./embed/http-embedder";
 import { STATIC_EMBEDDER_ID, StaticWordEmbedder } from "./embed/static-embedder";
-import { fuseRankings } from "./fusion";
+import { fuseScores, type Scored } from "./fusion";
 import type { MemoryDatabase, QueryOutcome } from "./query-engine";
 import { VectorIndex, type VectorIndexInfo } from "./vector-index";
 
@@ -120,7 +120,7 @@ export class VectorSide {
 
 /**
  * Runs one query: lexical (bm25) always; when `vector` is given, also the
- * vector search, then reciprocal rank fusion of both lists down to `limit`.
+ * vector search, then score fusion of both lists (fusion.ts) down to `limit`.
  * Each result says in `matched` where it ranked in each list. Synchronous:
  * the caller holds the database (acquire/release) around it.
  */
@@ -140,11 +140,11 @@ export function hybridQuery(
   const rows = side.rows(hits.map((h) => h.rowid), intent);
   const byId = new Map<string, MemoryResult>();
   for (const r of lexical.results) byId.set(r.id, r);
-  const vectorIds: string[] = [];
+  const vectorList: Scored<string>[] = [];
   for (const h of hits) {
     const r = rows.get(h.rowid);
     if (!r) continue;
-    vectorIds.push(r.id);
+    vectorList.push({ key: r.id, score: h.similarity });
     if (!byId.has(r.id)) {
       byId.set(r.id, {
         id: r.id, text: r.text, kind: r.kind, entities: JSON.parse(r.entities) as string[], created_at: r.created_at,
@@ -152,7 +152,7 @@ export function hybridQuery(
       });
     }
   }
-  const fused = fuseRankings(lexical.results.map((r) => r.id), vectorIds).slice(0, limit);
+  const fused = fuseScores(lexical.results.map((r) => ({ key: r.id, score: r.score })), vectorList).slice(0, limit);
   const results = fused.map((f) => ({
     ...byId.get(f.key)!,
     score: Math.round(f.score * 1e6) / 1e6,

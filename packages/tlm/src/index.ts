@@ -37,7 +37,7 @@ export { VectorIndex, VECTOR_SCHEMA_SQL, VECTOR_SEARCH, buildIndexBlobs, listCou
 export type { VectorIndexInfo, VectorHit } from "./vector-index";
 export { vectorBuildStep, embedRecords, memoryEmbedText } from "./vector-build";
 export type { VectorBuildResult, SyncEmbedder } from "./vector-build";
-export { fuseRankings, RRF_K } from "./fusion";
-export type { Fused } from "./fusion";
+export { fuseRankings, fuseScores, RRF_K, LEXICAL_WEIGHT } from "./fusion";
+export type { Fused, Scored } from "./fusion";
 export { hybridQuery, planQueryVector, fusionDepth, QueryVectors, VectorSide } from "./hybrid";
 export type { HybridOutcome, VectorPlan, VectorSkipReason, QueryVectorOptions, ResolvedVector } from "./hybrid";
