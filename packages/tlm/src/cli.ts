@@ -29,7 +29,7 @@ Usage:
 Global option (before the command): --log-level debug|info|warn|error
 
 Run "tlm <command> --help" for a command's options.
-Exit codes: 0 ok, 1 error, 2 usage, 3 socket in use.
+Exit codes: 0 ok, 1 error, 2 usage or unsafe directory, 3 socket in use.
 `;
 
 const SERVE_HELP = `tlm serve — answer memory queries on a Unix socket (protocol 1)
@@ -52,6 +52,12 @@ Options:
 Routes: GET /health, POST /query, POST /bundle/reload, GET /metrics.
 SIGTERM/SIGINT drain in-flight requests, unlink the socket and exit 0.
 Exits 3 when a live server already answers on the socket.
+Exits 2 when the socket directory or the bundle root (or a parent of either) is
+owned by another user or writable by group/others; the message names the fix
+(e.g. chmod 700 DIR). A bundle whose memories.db is not exactly what
+"tlm bundle build" writes is refused as incompatible (sub_code corrupt).
+HTTP caps: 64 KiB body (4096 pieces), 16 KiB head, 5 s to send the head,
+10 s for the whole request, 128 connections (see README, "Hardening").
 `;
 
 const BUILD_HELP = `tlm bundle build — build a memory bundle into a publish directory

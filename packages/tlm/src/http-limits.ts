@@ -102,18 +102,19 @@ export function readBody(req: IncomingMessage, max: number, maxChunks: number = 
 
 /**
  * Call before answering 413 with `connection: close`: the rest of the body is
- * read and discarded, at most `maxBytes` more and for at most `ms`, then the
+ * read and discarded, at most `maxBytes` more in at most `maxPieces` pieces and for at most `ms`, then the
  * connection is destroyed; it closes earlier when the client closes its side.
  * Without this, closing with unread bytes resets the connection and a client
  * still writing its body never sees the 413.
  */
-export function lingerThenClose(req: IncomingMessage, maxBytes: number, ms: number): void {
+export function lingerThenClose(req: IncomingMessage, maxBytes: number, ms: number, maxPieces: number = HTTP_LIMITS.maxBodyChunks): void {
   const socket = req.socket;
   let seen = 0;
+  let pieces = 0;
   req.removeAllListeners("data");
   req.on("data", (c: Buffer) => {
     seen += c.length;
-    if (seen > maxBytes) socket.destroy();
+    if (seen > maxBytes || ++pieces > maxPieces) socket.destroy();
   });
   req.resume();
   const timer = setTimeout(() => socket.destroy(), ms);

@@ -267,7 +267,7 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
       if (e instanceof BodyTooLarge) {
         if (path === "/query") metrics.observeQuery(413, 0, false);
         // Answer, discard a bounded tail of the body so the client can read the answer, then close.
-        lingerThenClose(req, limits.lingerBytes, limits.lingerMs);
+        lingerThenClose(req, limits.lingerBytes, limits.lingerMs, limits.maxBodyChunks);
         sendError(res, path, 413, ERROR_CODES.payloadTooLarge, e.reason, {}, { connection: "close" });
       } else {
         req.socket.destroy();
