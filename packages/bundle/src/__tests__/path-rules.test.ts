@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkEntryPath, MAX_PATH_DEPTH, parseManifest } from "../index";
+import { normalizeEntryPath } from "../path-rules";
 
 const asciiSegment = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9._ -]{0,30}$/);
 const unicodeSegment = fc
@@ -119,5 +120,56 @@ describe("checkEntryPath (examples)", () => {
     [`${"x".repeat(200)}/`.repeat(6) + "f", "unsafe_path"],
   ])("%j → %s", (p, expected) => {
     expect(checkEntryPath(p)).toBe(expected);
+  });
+});
+
+describe("normalizeEntryPath (tar entry names as tools write them)", () => {
+  it.each([
+    ["./memories.db", false, "memories.db"],
+    ["././memories.db", false, "memories.db"],
+    ["a/./b", false, "a/b"],
+    ["./a/b/", true, "a/b"],
+    ["a/.", true, "a"],
+    ["./", true, null],
+    [".", true, null],
+    ["memories.db", false, "memories.db"],
+  ])("%j (dir %s) → %j", (raw, dir, expected) => {
+    expect(normalizeEntryPath(raw, dir)).toEqual({ ok: true, path: expected });
+  });
+
+  it.each([
+    ["./../x", "unsafe_path"],
+    ["a/./../x", "unsafe_path"],
+    [".//etc/passwd", "unsafe_path"],
+    ["/./x", "unsafe_path"],
+    ["a//b", "unsafe_path"],
+    [`./${"a/./".repeat(17)}f`, "too_deep"],
+    ["./".repeat(2000) + "x", "unsafe_path"],
+  ])("%j → %s", (raw, problem) => {
+    expect(normalizeEntryPath(raw, false)).toEqual({ ok: false, problem });
+  });
+
+  it("`./` prefixes and `.` segments never change what a safe path means", () => {
+    fc.assert(
+      fc.property(safeSegments, fc.array(fc.nat(), { maxLength: 4 }), fc.boolean(), (segs, dots, lead) => {
+        const s = [...segs];
+        for (const d of dots) s.splice(d % (s.length + 1), 0, ".");
+        const raw = (lead ? "./" : "") + s.join("/");
+        const r = normalizeEntryPath(raw, false);
+        return r.ok && r.path === segs.join("/");
+      }),
+    );
+  });
+
+  it("whatever it accepts resolves strictly inside the target directory", () => {
+    fc.assert(
+      fc.property(fc.oneof(safePath, fc.string({ unit: "binary", maxLength: 60 }), safePath.map((p) => `./${p}`)), (p) => {
+        const r = normalizeEntryPath(p, false);
+        if (!r.ok || r.path === null) return true;
+        const abs = resolve("/dest", r.path);
+        return abs.startsWith("/dest/") && checkEntryPath(r.path) === null;
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
