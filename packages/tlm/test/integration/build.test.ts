@@ -41,7 +41,10 @@ describe("tlm bundle build", () => {
     const db = new Database(join(dir, "x", "memories.db"), { readonly: true });
     try {
       const meta = Object.fromEntries((db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[]).map((m) => [m.key, m.value]));
-      expect(meta).toEqual({ schema_version: "1.0.0", bundle_id: summary.bundle_id, count: "199" });
+      expect(meta).toMatchObject({ schema_version: "1.0.0", bundle_id: summary.bundle_id, count: "199", lex_rows: "199", lex_champion_size: "512" });
+      // The lexical index (champion lists, per-memory terms) ships in the bundle, one row per FTS5 token.
+      expect(db.prepare("SELECT count(*) FROM lex_terms").pluck().get()).toBeGreaterThan(500);
+      expect(db.prepare("SELECT count(*) FROM lex_doc_chunks").pluck().get()).toBe(1);
       expect(db.pragma("journal_mode", { simple: true })).toBe("delete");
       const sql = (db.prepare("SELECT sql FROM sqlite_master WHERE name = 'memories_fts'").get() as { sql: string }).sql;
       expect(sql).toContain("porter unicode61");
