@@ -63,10 +63,12 @@ export function packageNameOf(specifier: string): string | null {
 const SOURCE_EXT = /\.(ts|mts|cts|js|mjs|cjs|tsx)$/;
 const SKIP_DIRS = new Set(["node_modules", "dist", ".nx", "coverage", ".recall"]);
 
+/** Source files of a project; a subdirectory with its own package.json is another project and is skipped. */
 function walk(dir: string, out: string[]): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.isDirectory()) {
-      if (!SKIP_DIRS.has(entry.name)) walk(join(dir, entry.name), out);
+      const sub = join(dir, entry.name);
+      if (!SKIP_DIRS.has(entry.name) && !exists(join(sub, "package.json"))) walk(sub, out);
     } else if (entry.isFile() && SOURCE_EXT.test(entry.name) && !entry.name.endsWith(".d.ts")) {
       out.push(join(dir, entry.name));
     }

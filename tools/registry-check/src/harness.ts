@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createReadStream, existsSync, readFileSync } from "node:fs";
-import { mkdir, readdir, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, request, type Server } from "node:http";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -256,9 +256,12 @@ export async function installedRecallPackages(dir: string): Promise<{ name: stri
   return out;
 }
 
-/** Runs `node <script>` in a consumer and parses the last stdout line as JSON. */
-export async function runExample<T>(dir: string, file: string, source: string, args: string[], env: NodeJS.ProcessEnv): Promise<T> {
-  await writeFile(join(dir, file), source);
+/** The README examples run inside consumers (test/consumers, a directory of plain .mjs files). */
+export const EXAMPLES_DIR = join(WORKSPACE, "tools/registry-check/test/consumers");
+
+/** Copies `test/consumers/<file>` into a consumer, runs it with `node` there and parses its last stdout line as JSON. */
+export async function runExample<T>(dir: string, file: string, args: string[], env: NodeJS.ProcessEnv): Promise<T> {
+  await copyFile(join(EXAMPLES_DIR, file), join(dir, file));
   const r = await run(process.execPath, [file, ...args], { cwd: dir, env, timeoutMs: 60_000 });
   const lines = r.stdout.trim().split("\n");
   return JSON.parse(lines[lines.length - 1]!) as T;

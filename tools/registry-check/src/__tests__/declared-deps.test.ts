@@ -103,6 +103,11 @@ describe("checkDeclaredDeps finds each kind of mismatch", () => {
     expect(checkDeclaredDeps(project({ private: true, devDependencies: { bundled: "1" } }, files), {})).toEqual([]);
   });
 
+  it("a subdirectory with its own package.json is another project: its imports are not this one's", () => {
+    const d = project({}, { "src/index.ts": "export {};", "test/consumers/package.json": "{}", "test/consumers/x.mjs": 'import `elsewhere`;' });
+    expect(checkDeclaredDeps(d, {})).toEqual([]);
+  });
+
   it("a project that ships nothing (no exports, main or bin) is all test code: root devDependencies count", () => {
     const files = { "src/harness.ts": 'import `vitest`;\nimport `nowhere`;' };
     expect(checkDeclaredDeps(project({ exports: undefined, private: true }, files), { vitest: "1" })).toEqual([

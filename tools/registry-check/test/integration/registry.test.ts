@@ -1,11 +1,14 @@
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readlink, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { importedPackages } from "../../src/declared-deps";
 import {
+  EXAMPLES_DIR,
   PUBLISHED,
   WORKSPACE,
   consumerEnv,
@@ -168,15 +171,7 @@ describe("each package, installed alone outside the workspace, runs its README e
     expect((await installedRecallPackages(dir)).map((p) => p.name)).toEqual(["@recall/protocol"]);
     const out = await runExample<{ ok: boolean; limit: number; bad: { status: number; code: string; hasIssues: boolean } }>(
       dir,
-      "example.mjs",
-      `import { parseQueryIntent } from "@recall/protocol";
-const reply = (status, body) => ({ status, code: body.error.code, hasIssues: Array.isArray(body.error.issues) && body.error.issues.length > 0 });
-const good = parseQueryIntent(JSON.parse('{"text":"how do we deploy?","kinds":["decision"],"limit":5}'));
-const r = parseQueryIntent(JSON.parse('{"text":"","surprise":1}'));
-let bad = null;
-if (!r.ok) bad = reply(400, { error: { code: "bad_request", message: r.message, issues: r.issues } });
-console.log(JSON.stringify({ ok: good.ok, limit: good.ok ? good.value.limit : -1, bad }));
-`,
+      "protocol.mjs",
       [],
       env,
     );
@@ -190,17 +185,7 @@ console.log(JSON.stringify({ ok: good.ok, limit: good.ok ? good.value.limit : -1
     await writeFile(join(dir, "bad.yaml"), "memory:\n  provider: local\n  client_request_timeout: 5\n");
     const out = await runExample<{ provider: string; socket: string; timeout: number; leaked: boolean; err: { code: string; exitCode: number; message: string } | null }>(
       dir,
-      "example.mjs",
-      `import { ConfigError, loadConfig, redact } from "@recall/config";
-const env = { HOME: process.cwd(), RECALL_MEMORY_CLIENT_REQUEST_TIMEOUT: "3s" };
-const config = loadConfig({ file: "config.yaml", env, flags: { socket_path: process.cwd() + "/run/memory.sock" } });
-const shown = JSON.stringify(redact(config));
-let err = null;
-try { loadConfig({ file: "bad.yaml", env: { HOME: process.cwd() } }); }
-catch (e) { if (e instanceof ConfigError) err = { code: e.code, exitCode: e.exitCode, message: e.message }; else throw e; }
-console.log(JSON.stringify({ provider: config.memory.provider, socket: config.memory.socket_path,
-  timeout: config.memory.client_request_timeout_ms, leaked: shown.includes("sk-registry-check-secret"), err }));
-`,
+      "config.mjs",
       [],
       env,
     );
@@ -221,34 +206,8 @@ console.log(JSON.stringify({ provider: config.memory.provider, socket: config.me
     await writeFile(join(dir, "build/memories.db"), Buffer.alloc(64 * 1024, 7));
     const out = await runExample<{ policy: boolean; extracted: boolean; size: number; tampered: string | null }>(
       dir,
-      "example.mjs",
-      `import { createReadStream } from "node:fs";
-import { readFile, stat, mkdir } from "node:fs/promises";
-import { checkManifestPolicy, generateKeyPair, pack, parseManifestJson, safeExtract } from "@recall/bundle";
-
-const { publicKey, privateKeyPem } = generateKeyPair();
-const expiresAt = new Date(Date.now() + 30 * 86400_000).toISOString().replace(/\\.\\d+Z$/, "Z");
-await pack("./build", { outDir: "./publish", bundleId: "${BUNDLE_ID}", schemaVersion: "1.0.0", expiresAt, signKeyPem: privateKeyPem });
-
-const raw = await readFile("./publish/manifest.json");
-const parsed = parseManifestJson(raw);
-if (!parsed.ok) throw parsed.rejection;
-const policy = checkManifestPolicy(parsed.manifest, { publicKeys: [publicKey], schemaRange: "^1.0.0", now: new Date() });
-if (!policy.ok) throw policy.rejection;
-await mkdir("./root/staging", { recursive: true });
-const r = await safeExtract(createReadStream("./publish/" + parsed.manifest.archive.path), {
-  dest: "./root/staging/${BUNDLE_ID}", manifest: parsed.manifest, maxBytes: 2 * 2 ** 30, maxUnpackedBytes: 8 * 2 ** 30,
-});
-if (!r.ok) throw new Error(r.rejection.reason);
-const size = (await stat("./root/staging/${BUNDLE_ID}/memories.db")).size;
-
-const evil = JSON.parse(raw.toString());
-evil.schema_version = "1.0.1";
-const p2 = parseManifestJson(Buffer.from(JSON.stringify(evil)));
-const t = p2.ok ? checkManifestPolicy(p2.manifest, { publicKeys: [publicKey], schemaRange: "^1.0.0", now: new Date() }) : p2;
-console.log(JSON.stringify({ policy: policy.ok, extracted: r.ok, size, tampered: t.ok ? null : t.rejection.reason }));
-`,
-      [],
+      "bundle.mjs",
+      [BUNDLE_ID],
       env,
     );
     expect(out).toEqual({ policy: true, extracted: true, size: 64 * 1024, tampered: "bad_signature" });
@@ -260,18 +219,7 @@ console.log(JSON.stringify({ policy: policy.ok, extracted: r.ok, size, tampered:
     expect((await installedRecallPackages(dir)).map((p) => p.name)).toEqual(recallClosure("client"));
     const out = await runExample<{ cls: string; ids: string[]; missing: string }>(
       dir,
-      "example.mjs",
-      `import { SidecarClient } from "@recall/client";
-const [socketPath, text, nowhere] = process.argv.slice(2);
-const client = new SidecarClient({ socketPath, requestTimeoutMs: 2000 });
-const r = await client.query({ text, limit: 5 });
-const ids = r.class === "ok" ? r.value.results.map((m) => m.id) : [];
-await client.close();
-const down = new SidecarClient({ socketPath: nowhere, requestTimeoutMs: 2000 });
-const u = await down.query({ text });
-await down.close();
-console.log(JSON.stringify({ cls: r.class, ids, missing: u.class }));
-`,
+      "client.mjs",
       [socketPath, QUERY, join(dir, "nobody.sock")],
       env,
     );
@@ -281,59 +229,22 @@ console.log(JSON.stringify({ cls: r.class, ids, missing: u.class }));
   });
 
   it("@recall/supervisor: supervises a real child that crashes once, restarts it, stops it on abort", async () => {
-    const dir = await consumer("supervisor", [spec("supervisor")]);
-    expect((await installedRecallPackages(dir)).map((p) => p.name)).toEqual(["@recall/supervisor"]);
-    // The README's server: answers GET /health on a Unix socket. The first instance exits (code 1) right after its first answer.
-    await writeFile(
-      join(dir, "server.mjs"),
-      `import { createServer } from "node:http";
-import { existsSync, writeFileSync } from "node:fs";
-const socketPath = process.argv[2];
-const first = !existsSync(socketPath + ".ran");
-writeFileSync(socketPath + ".ran", "");
-const server = createServer((req, res) => {
-  res.writeHead(req.url === "/health" ? 200 : 404).end("{}");
-  if (first) res.on("finish", () => process.exit(1));
-});
-server.listen(socketPath);
-process.on("SIGTERM", () => server.close(() => process.exit(0)));
-`,
-    );
+    // The README's Spawner, transpiled to JavaScript as is; whatever else it imports (execa) is installed next to it, as the README says.
     const readme = readFileSync(join(WORKSPACE, "packages/supervisor/README.md"), "utf8");
-    const spawnerTs = /```ts\n(import \{ spawn, type ChildProcess \}[\s\S]*?)```/.exec(readme)?.[1];
+    const spawnerTs = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes("export function httpSocketSpawner"));
     expect(spawnerTs, "the README's Spawner example").toBeDefined();
-    // The README's Spawner, as plain JavaScript: drop the type import and annotations.
-    const spawnerJs = spawnerTs!
-      .replace(/, type ChildProcess/, "")
-      .replace(/^import type .*$/m, "")
-      .replace(/\(script: string, socketPath: string\): Spawner/, "(script, socketPath)")
-      .replace(/let child: ChildProcess \| null = null;/, "let child = null;")
-      .replace(/let exited: Promise<ExitInfo> =/, "let exited =")
-      .replace(/new Promise<boolean>/, "new Promise")
-      .replace(/let exit: ExitInfo \| null = null;/, "let exit = null;");
-    expect(spawnerJs).not.toMatch(/: (ExitInfo|Spawner|ChildProcess|string)\b/);
+    const extra = [...importedPackages(spawnerTs!)].filter((n) => !n.startsWith("@recall/"));
+    const dir = await consumer("supervisor", [spec("supervisor"), ...extra]);
+    expect((await installedRecallPackages(dir)).map((p) => p.name)).toEqual(["@recall/supervisor"]);
+    const spawnerJs = ts.transpileModule(spawnerTs!, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+    }).outputText;
     await writeFile(join(dir, "spawner.mjs"), spawnerJs);
+    await copyFile(join(EXAMPLES_DIR, "supervisor-server.mjs"), join(dir, "server.mjs"));
     const socketPath = join(dir, "app.sock");
     const out = await runExample<{ outcome: string; readies: number[]; exits: (number | null)[]; socketLeft: boolean }>(
       dir,
-      "example.mjs",
-      `import { existsSync } from "node:fs";
-import { Supervisor } from "@recall/supervisor";
-import { httpSocketSpawner } from "./spawner.mjs";
-const socketPath = process.argv[2];
-const readies = [];
-const exits = [];
-const ac = new AbortController();
-const sup = new Supervisor(httpSocketSpawner("./server.mjs", socketPath), {
-  maxAttempts: 5,
-  backoff: { initialMs: 50, maxMs: 200, factor: 2, jitter: 0 },
-  onReady: ({ restarts }) => { readies.push(restarts); if (readies.length === 2) ac.abort(); },
-  onExit: (exit) => exits.push(exit.code),
-  onDegraded: () => ac.abort(),
-});
-const outcome = await sup.run(ac.signal);
-console.log(JSON.stringify({ outcome, readies, exits, socketLeft: existsSync(socketPath) }));
-`,
+      "supervisor.mjs",
       [socketPath],
       env,
     );
@@ -352,22 +263,7 @@ console.log(JSON.stringify({ outcome, readies, exits, socketLeft: existsSync(soc
     const socketPath = join(dir, "run", "memory.sock");
     const out = await runExample<{ resolved: boolean; ready: boolean; health: number; socketLeft: boolean }>(
       dir,
-      "example.mjs",
-      `import { existsSync } from "node:fs";
-import { request } from "node:http";
-import { Sidecar, resolveBinary } from "@recall/sidecar";
-const [tlmPath, socketPath, bundleRoot] = process.argv.slice(2);
-const bin = resolveBinary(tlmPath);
-if (!bin.ok) throw bin.error;
-const sidecar = new Sidecar({ socketPath, bundleRoot, binary: bin.path });
-await sidecar.spawn();
-const r = await sidecar.waitReady(undefined, 30_000);
-if (!r.ok) console.error(r.reason, sidecar.recentOutput());
-const health = await new Promise((done) => request({ socketPath, path: "/health" }, (res) => { res.resume(); done(res.statusCode); })
-  .on("error", () => done(0)).end());
-await sidecar.shutdown(2000);
-console.log(JSON.stringify({ resolved: bin.ok, ready: r.ok, health, socketLeft: existsSync(socketPath) }));
-`,
+      "sidecar.mjs",
       [bin, socketPath, bundleRoot],
       env,
     );
@@ -397,15 +293,7 @@ console.log(JSON.stringify({ resolved: bin.ok, ready: r.ok, health, socketLeft: 
     const bundleRoot = join(dir, "bundles");
     const out = await runExample<{ first: { outcome: string; bundle_id?: string }; second: { outcome: string }; wrongKey: { outcome: string; reason?: string } }>(
       dir,
-      "example.mjs",
-      `import { Puller } from "@recall/puller";
-const [endpoint, apiKey, bundleRoot, pub, otherPub] = process.argv.slice(2);
-const puller = new Puller({ endpoint, apiKey, bundleRoot, publicKeys: [pub] });
-const first = await puller.tick({ onProgress: () => {} });
-const second = await puller.tick();
-const wrongKey = await new Puller({ endpoint, apiKey, bundleRoot: bundleRoot + "-other", publicKeys: [otherPub] }).tick();
-console.log(JSON.stringify({ first, second, wrongKey }));
-`,
+      "puller.mjs",
       [url, apiKey, bundleRoot, keys.publicB64, Buffer.alloc(32, 9).toString("base64")],
       env,
     );
@@ -432,22 +320,7 @@ console.log(JSON.stringify({ first, second, wrongKey }));
     );
     const out = await runExample<{ started: string; cls: string; ids: string[]; stopped: string; audit: string[] }>(
       dir,
-      "example.mjs",
-      `import { loadConfig } from "@recall/config";
-import { Service, serviceOptionsFromConfig } from "@recall/service";
-const noop = () => {};
-const logger = { debug: noop, info: noop, warn: noop, error: noop };
-const audit = [];
-const config = loadConfig({ file: "config.yaml", env: { HOME: process.cwd() } });
-const service = new Service(serviceOptionsFromConfig(config, { version: "1.0.0" }), { logger, audit: { log: (event) => audit.push(event) } });
-await service.start();
-const deadline = Date.now() + 30_000;
-while (service.snapshot().status !== "ready" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-const started = service.snapshot().status;
-const r = await service.query({ text: process.argv[2], limit: 5 }, { timeoutMs: 5000 });
-await service.stop();
-console.log(JSON.stringify({ started, cls: r.class, ids: r.class === "ok" ? r.envelope.results.map((m) => m.id) : [], stopped: service.snapshot().status, audit }));
-`,
+      "service.mjs",
       [QUERY],
       env,
     );
