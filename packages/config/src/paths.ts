@@ -113,8 +113,9 @@ export interface ConfigLocation {
 function ownerOk(path: string, uid: number | null): boolean {
   try {
     const st = statSync(path);
-    // like git's safe.directory: a file another user can write (or owns) must not redirect our queries
-    return (uid === null || st.uid === uid || st.uid === 0) && (st.mode & 0o022) === 0;
+    // like git's safe.directory: a file another user owns, or anyone may write, must not redirect our queries
+    // (group write is allowed: umask 002 with per-user groups makes it common)
+    return (uid === null || st.uid === uid || st.uid === 0) && (st.mode & 0o002) === 0;
   } catch {
     return false;
   }
@@ -123,7 +124,7 @@ function ownerOk(path: string, uid: number | null): boolean {
 /**
  * The project-local config for `cwd`: the nearest `.recall/config.yaml` in
  * `cwd` or a parent directory, or null. A candidate owned by another user
- * (root excepted) or writable by group or others is skipped, as is one whose
+ * (root excepted) or writable by others is skipped, as is one whose
  * `.recall` directory is. `probed` receives every candidate looked at.
  */
 export function findProjectConfig(cwd: string, probed: string[] = [], uid: number | null = typeof process.getuid === "function" ? process.getuid() : null): string | null {

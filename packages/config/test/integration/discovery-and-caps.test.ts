@@ -72,9 +72,11 @@ describe("project-local config discovery", () => {
     expect(c.memory.bundle_root).toBe(join(dir, "p/.recall/bundles"));
   });
 
-  it("skips a candidate writable by group or others (another user could redirect queries), and a directory in its place", () => {
+  it("skips a candidate writable by others (another user could redirect queries), and a directory in its place", () => {
     write("q/.recall/config.yaml", "memory:\n  socket_path: /evil.sock\n", 0o666);
     expect(findProjectConfig(join(dir, "q"))).toBeNull();
+    chmodSync(join(dir, "q/.recall/config.yaml"), 0o664); // group write (umask 002) is fine
+    expect(findProjectConfig(join(dir, "q"))).toBe(join(dir, "q/.recall/config.yaml"));
     chmodSync(join(dir, "q/.recall/config.yaml"), 0o644);
     chmodSync(join(dir, "q/.recall"), 0o777);
     expect(findProjectConfig(join(dir, "q"))).toBeNull();
