@@ -24,6 +24,8 @@ const SOURCE = resolve(process.env.RECALL_START_FROM || join(ROOT, "examples", "
 const PUBLISH = join(DEMO, "publish");
 const BUNDLE_ROOT = join(DEMO, "bundles");
 const CONFIG = join(DEMO, "config.yaml");
+// <repo>/.recall/config.yaml (gitignored), only for the default demo dir: a test's demo elsewhere leaves the checkout alone.
+const PROJECT_CONFIG = process.env.RECALL_START_DEMO_DIR ? null : join(ROOT, ".recall", "config.yaml");
 const SOCKET_MAX_BYTES = 107;
 const READY_DEADLINE_MS = 120_000;
 // Queries that hit examples/memories.jsonl; the first that returns results is the one we suggest.
@@ -98,6 +100,8 @@ async function writeConfig(socket) {
     "",
   ].join("\n");
   await writeFile(CONFIG, yaml, { mode: 0o600 });
+  // The project-local config: `recall` and `recalld` find it from any directory of the checkout, no --config needed.
+  if (PROJECT_CONFIG) await writeFile(PROJECT_CONFIG, yaml, { mode: 0o600 });
 }
 
 function request(socket, method, path, body) {
@@ -175,7 +179,7 @@ async function main() {
       const query = await pickQuery(socket);
       const cfg = shown(CONFIG);
       process.stderr.write(
-        `\nrecall is ready: try  npx recall query ${JSON.stringify(query)} --config ${cfg}   (sidecar socket ${socket}; Ctrl-C stops)\n\n`,
+        `\nrecall is ready: try  npx recall query ${JSON.stringify(query)}${PROJECT_CONFIG ? "" : ` --config ${cfg}`}   (sidecar socket ${socket}; Ctrl-C stops)\n\n`,
       );
       break;
     }
