@@ -113,6 +113,7 @@ describe("serviceOptionsFromConfig with @recall/config", () => {
   it("maps a real loaded config (cloud.* fallback, durations, sizes) to valid options", async () => {
     const { loadConfig } = await import("@recall/config");
     const config = loadConfig({
+      cwd: "/", // no project-local .recall/config.yaml above: only env counts
       env: {
         HOME: "/home/u",
         XDG_RUNTIME_DIR: "/run/user/1000",
@@ -142,6 +143,7 @@ describe("serviceOptionsFromConfig with @recall/config", () => {
   it("maps the supervisor schedule keys (restart backoff, stable-after)", async () => {
     const { loadConfig } = await import("@recall/config");
     const config = loadConfig({
+      cwd: "/",
       env: {
         HOME: "/home/u",
         RECALL_MEMORY_SIDECAR_RESTART_BACKOFF: "50ms",
