@@ -9,7 +9,22 @@ export interface EnvelopeLike {
   truncated: boolean;
   evidence_quality: string;
   fallback_reason?: string;
-  results: { id: string; text: string; kind: string; entities: string[]; created_at: string; source_ref?: string; score: number }[];
+  /** `hybrid`: words and meaning (vectors) fused; absent or `lexical`: words only. */
+  retrieval?: string;
+  vector_skipped_reason?: string;
+  results: {
+    id: string; text: string; kind: string; entities: string[]; created_at: string; source_ref?: string; score: number;
+    matched?: { lexical_rank?: number; vector_rank?: number };
+  }[];
+}
+
+/** How a hybrid result was found, e.g. `words #2 + meaning #1` (ranks in the lexical and the vector list). */
+export function matchedLabel(m: { lexical_rank?: number; vector_rank?: number } | undefined): string | null {
+  if (!m) return null;
+  const parts: string[] = [];
+  if (Number.isInteger(m.lexical_rank)) parts.push(`words #${m.lexical_rank}`);
+  if (Number.isInteger(m.vector_rank)) parts.push(`meaning #${m.vector_rank}`);
+  return parts.length ? parts.join(" + ") : null;
 }
 
 /**
@@ -49,6 +64,8 @@ export function renderResults(env: EnvelopeLike, out: Output, opts: { query: str
       if (r.entities.length) meta.push(r.entities.map(safeText).join(", "));
       if (r.source_ref) meta.push(safeText(r.source_ref));
       meta.push(safeText(r.id));
+      const how = matchedLabel(r.matched);
+      if (how) meta.push(how);
       const metaLine = meta.join("  ·  ");
       lines.push(`${" ".repeat(indent)}${s.dim(cols === Infinity ? metaLine : truncate(metaLine, Math.max(20, cols - indent)))}`);
     });
@@ -58,6 +75,8 @@ export function renderResults(env: EnvelopeLike, out: Output, opts: { query: str
     env.bundle_id ? `bundle ${safeText(env.bundle_id)}` : null,
     `${env.took_ms.toFixed(1)} ms in sidecar, ${opts.elapsedMs.toFixed(0)} ms total`,
     env.source === "fallback" ? `fallback: ${safeText(env.fallback_reason ?? "?")}` : null,
+    env.retrieval === "hybrid" ? "hybrid: words + meaning" : null,
+    env.vector_skipped_reason ? `words only: ${safeText(env.vector_skipped_reason)}` : null,
   ].filter(Boolean);
   lines.push(s.dim(foot.join("  ·  ")));
   return lines;

@@ -41,3 +41,27 @@ describe("renderResults", () => {
     expect(lines[0]).toBe('no memories match "zebra"');
   });
 });
+
+describe("renderResults: how each result matched", () => {
+  it("a hybrid answer names each result's rank by words and by meaning, and says it was hybrid", () => {
+    const hybrid: EnvelopeLike = {
+      ...env, truncated: false, retrieval: "hybrid",
+      results: [
+        { ...env.results[0]!, score: 0.82, matched: { lexical_rank: 2, vector_rank: 1 } },
+        { ...env.results[1]!, score: 0.4, matched: { vector_rank: 3 } },
+      ],
+    };
+    const lines = renderResults(hybrid, out(false), { query: "db connections", elapsedMs: 5 });
+    // Scores 0.82/0.40 are one column narrower than 12.50 above.
+    expect(lines[1]).toBe(`${" ".repeat(31)}postgres, billing-api  ·  pm/119  ·  mem-119  ·  words #2 + meaning #1`);
+    expect(lines[3]).toBe(`${" ".repeat(31)}mem-029  ·  meaning #3`);
+    expect(lines[4]).toContain("hybrid: words + meaning");
+  });
+
+  it("a lexical-only answer with a skipped vector says why (escaped), and results without `matched` show no label", () => {
+    const lines = renderResults({ ...env, retrieval: "lexical", vector_skipped_reason: "embedder_mismatch\u001b[2J" }, out(false), { query: "x", elapsedMs: 1 });
+    expect(lines[1]).toBe(`${" ".repeat(32)}postgres, billing-api  ·  pm/119  ·  mem-119`);
+    expect(lines[4]).toContain("words only: embedder_mismatch");
+    expect(lines[4]).not.toContain("\u001b");
+  });
+});
