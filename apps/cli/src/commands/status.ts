@@ -19,7 +19,7 @@ interface DaemonStatus {
   reason: string | null;
   detail: Record<string, unknown>;
   sidecar: { pid: number | null; restarts: number; ready_since: string | null };
-  bundle: { bundle_id: string | null; schema_version: string | null; installed_at: string | null };
+  bundle: { bundle_id: string | null; schema_version: string | null; installed_at: string | null; expires_at?: string | null; expired?: boolean };
   last_pull: { at: string | null; outcome: string | null; error: string | null };
 }
 
@@ -54,6 +54,8 @@ export async function run(ctx: CommandContext): Promise<number> {
       ["  sidecar", st.sidecar.pid ? `pid ${st.sidecar.pid}, ready since ${when(st.sidecar.ready_since)}, ${st.sidecar.restarts} restart(s)` : `not running${st.sidecar.restarts ? `, ${st.sidecar.restarts} restart(s)` : ""}`],
       ["  bundle", st.bundle.bundle_id ? `${s.bold(t(st.bundle.bundle_id))} (schema ${t(st.bundle.schema_version ?? "?")}), installed ${when(st.bundle.installed_at)}` : s.yellow("none installed")],
     ];
+    // an expired bundle is still served (docs/status.md): say so, with what to do
+    if (st.bundle.expired) rows.push(["  expiry", s.yellow(`expired ${when(st.bundle.expires_at ?? null)}; still served until a newer bundle is published and pulled`)]);
     if (st.provider === "cloud" || st.last_pull.at) {
       rows.push(["  last pull", st.last_pull.at ? `${when(st.last_pull.at)}: ${t(String(st.last_pull.outcome))}${st.last_pull.error ? s.red(` (${t(String(st.last_pull.error))})`) : ""}` : "never"]);
     }
