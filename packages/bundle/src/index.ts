@@ -1,7 +1,7 @@
-export { REJECT_REASONS, BundleError, BundleRejected } from "./errors";
+export { REJECT_REASONS, REJECT_FIXES, BundleError, BundleRejected } from "./errors";
 export type { RejectReason, BundleErrorCode } from "./errors";
-export { checkEntryPath, MAX_PATH_DEPTH, MAX_SEGMENT_BYTES, MAX_PATH_BYTES } from "./path-rules";
-export type { PathProblem } from "./path-rules";
+export { checkEntryPath, normalizeEntryPath, MAX_PATH_DEPTH, MAX_SEGMENT_BYTES, MAX_PATH_BYTES } from "./path-rules";
+export type { PathProblem, NormalizedEntryPath } from "./path-rules";
 export {
   Manifest,
   ManifestFile,
@@ -10,6 +10,8 @@ export {
   BUNDLE_ID_RE,
   MAX_MANIFEST_FILES,
   MAX_MANIFEST_BYTES,
+  MAX_MANIFEST_SIGNATURES,
+  MAX_MANIFEST_STRING,
   parseManifest,
   parseManifestJson,
 } from "./manifest";
@@ -29,4 +31,5 @@ export type { ManifestPolicy, PolicyResult } from "./policy";
 export { pack, archiveFileName } from "./pack";
 export type { PackOptions, PackResult } from "./pack";
 export { safeExtract, DEFAULT_MAX_ENTRIES } from "./safe-extract";
+export { MAX_TRAILING_ZERO_BYTES } from "./tar-framing";
 export type { SafeExtractOptions, SafeExtractResult } from "./safe-extract";

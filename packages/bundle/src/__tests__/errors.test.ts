@@ -1,0 +1,48 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_MAX_ENTRIES, MAX_PATH_DEPTH, MAX_TRAILING_ZERO_BYTES, REJECT_FIXES, REJECT_REASONS } from "../index";
+
+const readme = readFileSync(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8");
+
+describe("reject reasons and their fixes", () => {
+  it("every reason has exactly one fix, and nothing else does", () => {
+    expect(Object.keys(REJECT_FIXES).sort()).toEqual([...REJECT_REASONS].sort());
+    for (const r of REJECT_REASONS) expect(REJECT_FIXES[r].length).toBeGreaterThan(20);
+  });
+
+  it("the README lists every reason with its fix text, as the code has it", () => {
+    for (const r of REJECT_REASONS) {
+      const row = readme.split("\n").find((l) => l.startsWith(`| \`${r}\` |`));
+      expect(row, r).toBeDefined();
+      expect(row).toContain(REJECT_FIXES[r].replaceAll("|", "\\|"));
+    }
+  });
+
+  it("each fix names that reason's real cause", () => {
+    // `./` is accepted now: unsafe_path must not send people to rebuild from a "clean directory".
+    expect(REJECT_FIXES.unsafe_path).not.toMatch(/clean directory/);
+    expect(REJECT_FIXES.unsafe_path).toContain("./memories.db");
+    expect(REJECT_FIXES.too_deep).toContain(String(MAX_PATH_DEPTH));
+    expect(DEFAULT_MAX_ENTRIES).toBe(100_000);
+    expect(REJECT_FIXES.too_many_entries).toContain("100 000");
+    expect(REJECT_FIXES.corrupt_archive).toContain("end-of-archive");
+    expect(REJECT_FIXES.corrupt_archive).toContain(`${MAX_TRAILING_ZERO_BYTES / 1024} KiB`);
+    expect(REJECT_FIXES.link_entry).toMatch(/symlink|hardlink/);
+    expect(REJECT_FIXES.special_entry).toMatch(/device|fifo/);
+    expect(REJECT_FIXES.duplicate_entry).toContain("./x");
+    expect(REJECT_FIXES.unpacked_too_large).toContain("memory.bundle_max_unpacked_bytes");
+    expect(REJECT_FIXES.archive_too_large).toContain("memory.bundle_max_bytes");
+    expect(REJECT_FIXES.bad_signature).toContain("memory.bundle_public_keys");
+    expect(REJECT_FIXES.schema_out_of_range).toContain("memory.bundle_schema_range");
+    // The reasons an outsider can cause never blame the local configuration alone.
+    for (const r of ["unsafe_path", "link_entry", "special_entry", "corrupt_archive"] as const) {
+      expect(REJECT_FIXES[r]).not.toMatch(/raise|memory\.bundle_/);
+    }
+  });
+
+  it("the README documents every error code", () => {
+    for (const r of REJECT_REASONS) expect(readme).toContain(`\`${r}\``);
+    for (const code of ["BUNDLE_DEST_EXISTS", "BUNDLE_IO", "BUNDLE_PACK_INPUT", "BUNDLE_BAD_KEY"]) expect(readme).toContain(code);
+  });
+});
