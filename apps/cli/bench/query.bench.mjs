@@ -4,7 +4,8 @@
 // against the same real tlm sidecar. Runs interleaved so machine noise hits
 // all three alike. N=30 by default (BENCH_N to change; BENCH_FULL=1 → 100).
 import { execa, execaSync } from "execa";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -50,11 +51,22 @@ function health() {
   });
 }
 
-function time(cmd, args, extraEnv) {
+// CPU time (perf's task-clock: every thread of the child) next to wall time: on a shared,
+// overloaded machine wall time mostly measures the queue for a core; CPU time does not.
+const perf = process.env.BENCH_CPU !== "0" && spawnSync("perf", ["stat", "-x,", "-e", "task-clock", "true"]).status === 0;
+const cpu = {};
+
+function time(cmd, args, extraEnv, label) {
+  const out = join(tmp, "perf.txt");
+  const [c, a] = perf ? ["perf", ["stat", "-x,", "-e", "task-clock", "-o", out, "--", cmd, ...args]] : [cmd, args];
   const t0 = process.hrtime.bigint();
-  const r = execaSync(cmd, args, { env: extraEnv ? { ...env, ...extraEnv } : env, extendEnv: false, stdin: "ignore", reject: false });
+  const r = spawnSync(c, a, { env: extraEnv ? { ...env, ...extraEnv } : env, stdio: ["ignore", "pipe", "pipe"] });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.exitCode !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(" ")} exited ${r.exitCode}: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(" ")} exited ${r.status}: ${r.stderr}`);
+  if (perf && label) {
+    const line = readFileSync(out, "utf8").split("\n").find((l) => l.includes("task-clock"));
+    (cpu[label] ??= []).push(Number(line.split(",")[0]));
+  }
   return ms;
 }
 
@@ -75,11 +87,14 @@ try {
   }
   const body = JSON.stringify({ text: "postgres connection storms", limit: 5 });
   const hasCurl = execaSync("curl", ["--version"], { reject: false }).exitCode === 0;
-  // The floor of any Node client: an ESM script doing the same POST with node:http and printing it.
+  // The floor of any Node client: an ESM script doing the same POST with node:http and printing it;
+  // and a CommonJS one over node:net (what recall's fast path does, minus its work).
   const minimal = `import{request}from"node:http";const q=request({socketPath:${JSON.stringify(sock)},path:"/query",method:"POST",agent:false,headers:{"content-type":"application/json"}},r=>{let b="";r.on("data",c=>b+=c);r.on("end",()=>{process.stdout.write(b);process.exit(0)})});q.end(${JSON.stringify(body)});`;
+  const netMinimal = `const s=require("node:net").connect(${JSON.stringify(sock)},()=>s.write("POST /query HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\nContent-Length: "+Buffer.byteLength(${JSON.stringify(body)})+"\\r\\nConnection: close\\r\\n\\r\\n"+${JSON.stringify(body)}));let b="";s.on("data",c=>b+=c);s.on("end",()=>{process.stdout.write(b);process.exit(0)});`;
   const cases = {
     "node -e 0": [node, ["-e", "0"]],
     "node: bare http POST (ESM)": [node, ["--input-type=module", "-e", minimal]],
+    "node: bare net POST (CJS)": [node, ["-e", netMinimal]],
     "recall query": [node, [recall, "query", "postgres connection storms", "--limit", "5"]],
     "recall query --json": [node, [recall, "query", "postgres connection storms", "--limit", "5", "--json"]],
     "recall query, config cache off": [node, [recall, "query", "postgres connection storms", "--limit", "5"], { RECALL_CLI_NO_CACHE: "1" }],
@@ -88,18 +103,20 @@ try {
   };
   const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (const [cmd, args, e] of Object.values(cases)) time(cmd, args, e); // warm: page cache, config cache
-  for (let i = 0; i < N; i++) for (const [k, [cmd, args, e]] of Object.entries(cases)) samples[k].push(time(cmd, args, e));
+  for (let i = 0; i < N; i++) for (const [k, [cmd, args, e]] of Object.entries(cases)) samples[k].push(time(cmd, args, e, k));
   const base = q(samples["node -e 0"], 0.5);
   const rows = Object.entries(samples).map(([k, xs]) => ({
     case: k,
     "median ms": q(xs, 0.5).toFixed(1),
     "p90 ms": q(xs, 0.9).toFixed(1),
     "× node -e 0 (median)": (q(xs, 0.5) / base).toFixed(2),
+    ...(cpu[k] ? { "cpu ms (median)": q(cpu[k], 0.5).toFixed(1), "cpu × node -e 0": (q(cpu[k], 0.5) / q(cpu["node -e 0"], 0.5)).toFixed(2) } : {}),
   }));
   console.log(`recall query end-to-end, N=${N} per case, interleaved (node ${process.version}, ${existsSync("/proc/loadavg") ? "load " + (await import("node:fs")).readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ") : ""})`);
   console.table(rows);
   const ratio = q(samples["recall query"], 0.5) / base;
   console.log(`RATIO recall query / node -e 0 (median): ${ratio.toFixed(2)} (goal <= 1.30)`);
+  if (perf) console.log(`RATIO recall query / node -e 0 (median CPU time): ${(q(cpu["recall query"], 0.5) / q(cpu["node -e 0"], 0.5)).toFixed(2)}`);
   if (samples["curl --unix-socket"]) console.log(`RATIO recall query / curl --unix-socket (median): ${(q(samples["recall query"], 0.5) / q(samples["curl --unix-socket"], 0.5)).toFixed(1)}`);
 } finally {
   if (sidecar && sidecar.exitCode === null) {

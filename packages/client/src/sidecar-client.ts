@@ -21,7 +21,7 @@ function positive(name: string, v: number | undefined, fallback: number, max = N
 }
 
 /**
- * Client of a memory sidecar (SPEC §2): HTTP/1.1 over its Unix socket with a
+ * Client of a memory sidecar (docs/protocol.md): HTTP/1.1 over its Unix socket with a
  * keep-alive connection pool (undici). Every call resolves to a
  * {@link ClientResult}: expected failures (socket missing or refused, a
  * deadline, an error status, a malformed answer, an abort) are returned,

@@ -70,7 +70,7 @@ describe("ok answers", () => {
   });
 });
 
-describe("error statuses map to classes (SPEC §2)", () => {
+describe("error statuses map to classes (docs/protocol.md)", () => {
   const cases: [string, number, unknown, "health" | "query" | "reload", string, string][] = [
     ["400", 400, { error: { code: "bad_request", message: "text: too short", issues: [{ path: ["text"], message: "too short" }] } }, "query", "bad_request", "bad_request"],
     ["400 without a JSON body", 400, "nope", "query", "bad_request", "bad_request"],
