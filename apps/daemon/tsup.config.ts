@@ -1,3 +1,3 @@
-import { tsupConfig } from "../../tools/tsup.base";
+import { appConfig } from "../../tools/tsup.base";
 
-export default tsupConfig({ entry: ["src/index.ts", "src/cli.ts"] });
+export default appConfig({ entry: ["src/index.ts", "src/cli.ts"] });
