@@ -76,7 +76,7 @@ export const REJECT_FIXES: Readonly<Record<RejectReason, string>> = Object.freez
     "the archive or manifest holds more entries than the cap (100 000 by default), or a flood of extended headers: ship fewer, larger files",
   corrupt_archive:
     "the archive is not a clean gzip tar (truncated, a damaged header, or data after the tar end-of-archive marker beyond 64 KiB of zero padding): re-create it with `recall bundle pack` or `tar -czf` and re-publish",
-  aborted: "the extraction was cancelled (shutdown, timeout or signal): run it again",
+  aborted: "interrupted (shutdown, timeout or a signal): run it again",
 });
 
 /** Stable error codes of this package. */
