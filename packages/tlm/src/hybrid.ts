@@ -189,7 +189,10 @@ export class QueryVectors {
   constructor(options: QueryVectorOptions = {}) {
     const opts = Object.freeze({ __proto__: null, ...options }) as QueryVectorOptions;
     this.timeoutMs = opts.embedTimeoutMs ?? 300;
-    this.endpoint = opts.endpoint ? new HttpEmbedder({ ...opts.endpoint, timeoutMs: opts.endpoint.timeoutMs ?? this.timeoutMs }) : null;
+    // One query text's vector is a few KiB of JSON: a larger answer is refused early.
+    this.endpoint = opts.endpoint
+      ? new HttpEmbedder({ ...opts.endpoint, timeoutMs: opts.endpoint.timeoutMs ?? this.timeoutMs, maxResponseBytes: opts.endpoint.maxResponseBytes ?? 1024 * 1024 })
+      : null;
     this.makeStatic = opts.staticEmbedder ?? (() => new StaticWordEmbedder());
   }
 

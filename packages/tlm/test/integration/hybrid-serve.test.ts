@@ -42,8 +42,9 @@ async function serve(vectors?: Parameters<typeof startServer>[0]["vectors"]): Pr
 }
 
 /** A real OpenAI-compatible embeddings endpoint on 127.0.0.1 answering with the shipped word vectors. */
-async function embeddingsEndpoint(): Promise<{ url: string; mode: { now: "ok" | "hang" | "fail" }; requests: () => number }> {
-  const mode = { now: "ok" as "ok" | "hang" | "fail" };
+type EndpointMode = "ok" | "hang" | "fail" | "huge";
+async function embeddingsEndpoint(): Promise<{ url: string; mode: { now: EndpointMode }; requests: () => number }> {
+  const mode = { now: "ok" as EndpointMode };
   let requests = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
@@ -53,6 +54,7 @@ async function embeddingsEndpoint(): Promise<{ url: string; mode: { now: "ok" | 
       requests++;
       if (mode.now === "hang") return;
       if (mode.now === "fail") { res.writeHead(500).end("{}"); return; }
+      if (mode.now === "huge") { res.writeHead(200, { "content-type": "application/json" }).end(`{"data":[{"embedding":[${"0.1,".repeat(600_000)}0.1]}]}`); return; }
       const { input, model } = JSON.parse(body) as { input: string[]; model: string };
       if (req.url !== "/v1/embeddings" || model !== "glove-sif") { res.writeHead(404).end(); return; }
       const data = input.map((t, index) => ({ object: "embedding", index, embedding: [...words.embedOne(t)] }));
@@ -137,6 +139,11 @@ describe("hybrid retrieval through tlm serve", () => {
     const failed = (await query(server.address, { text: "kafka partitions", limit: 3 })).json();
     expect(failed).toMatchObject({ retrieval: "lexical", vector_skipped_reason: "embedder_failed" });
     expect(failed.results[0].id).toBe("mem-004");
+
+    // A query vector is a few KiB: a 2.4 MB answer is refused, not parsed.
+    ep.mode.now = "huge";
+    const huge = (await query(server.address, { text: "kafka partitions", limit: 3 })).json();
+    expect(huge).toMatchObject({ retrieval: "lexical", vector_skipped_reason: "embedder_failed" });
   });
 
   it("a bundle whose vectors come from an embedder the sidecar cannot run answers lexical: no_query_embedder", async () => {
