@@ -60,10 +60,25 @@ let expectedCache: Expected | undefined;
  * The schema `tlm bundle build` writes, derived by running the builder's own
  * database writer ({@link writeMemoriesDb}) over zero records in a temporary
  * file: whatever the build adds (indexes, tables), this follows. Cached.
+ * The file goes in the first of `scratchDirs` (default: the OS temp dir) that
+ * is writable, since a read-only root file system may have no writable /tmp;
+ * the server passes its socket directory as a fallback. Throws when none is.
  */
-export function expectedSchema(): Expected {
+export function expectedSchema(scratchDirs: readonly string[] = [tmpdir()]): Expected {
   if (expectedCache) return expectedCache;
-  const dir = mkdtempSync(join(tmpdir(), "tlm-schema-"));
+  let last: unknown;
+  for (const scratch of scratchDirs) {
+    try {
+      return deriveExpected(scratch);
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw new Error(`cannot derive the expected schema (no writable scratch directory): ${(last as Error)?.message}`);
+}
+
+function deriveExpected(scratch: string): Expected {
+  const dir = mkdtempSync(join(scratch, "tlm-schema-"));
   try {
     const path = join(dir, "expected.db");
     writeMemoriesDb(path, [], { bundleId: "schema-probe", schemaVersion: SCHEMA_VERSION });

@@ -9,7 +9,6 @@ export interface DirRefusal { path: string; problem: string; fix: string }
 /** What {@link dirRefusal} needs to know about one directory. */
 export interface DirFacts { uid: number; mode: number; isDirectory: boolean }
 
-const STICKY = 0o1000;
 const GROUP_OTHER_WRITE = 0o022;
 
 /** An owner tlm trusts: itself, or root (who can change anything anyway). */
@@ -20,8 +19,10 @@ function trustedOwner(owner: number, me: number): boolean {
 /**
  * The pure rule, as ssh applies it to key files: the directory itself must be
  * owned by `me` (or root) and writable by nobody else; every ancestor must be
- * owned by `me` or root and, when group/others can write it, carry the sticky
- * bit (as /tmp does). Returns the refusal with its fix, or null.
+ * owned by `me` or root. An ancestor's mode is not judged: container volumes
+ * (a Kubernetes emptyDir is a root-owned 0777 directory shared only inside the
+ * pod) hold the socket directory, and /tmp is 1777. Returns the refusal with
+ * its fix, or null.
  */
 export function dirRefusal(path: string, facts: DirFacts, me: number, role: "self" | "ancestor"): DirRefusal | null {
   if (!facts.isDirectory) return { path, problem: "is not a directory", fix: `remove or rename ${path}` };
@@ -31,9 +32,6 @@ export function dirRefusal(path: string, facts: DirFacts, me: number, role: "sel
   const writable = (facts.mode & GROUP_OTHER_WRITE) !== 0;
   if (role === "self" && writable) {
     return { path, problem: `is writable by group or others (mode ${(facts.mode & 0o7777).toString(8).padStart(4, "0")})`, fix: `chmod 700 ${path}` };
-  }
-  if (role === "ancestor" && writable && (facts.mode & STICKY) === 0) {
-    return { path, problem: `is writable by group or others without the sticky bit (mode ${(facts.mode & 0o7777).toString(8).padStart(4, "0")})`, fix: `chmod go-w ${path}` };
   }
   return null;
 }
@@ -56,7 +54,7 @@ async function lstatOrNull(path: string): Promise<Stats | null> {
  * when it exists, it may be a symlink only to a directory owned by this user
  * or root, and its real path must pass {@link dirRefusal} along with every
  * ancestor; when it does not exist yet, its nearest existing ancestor chain
- * must pass (so nobody else can create it first). Returns the refusal or null.
+ * must pass. Returns the refusal or null.
  */
 export async function findDirRefusal(dir: string, me: number): Promise<DirRefusal | null> {
   let path = resolve(dir);

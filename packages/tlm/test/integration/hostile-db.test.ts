@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { open, readFile, rm, symlink, truncate, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { ErrorBody, Health, ResponseEnvelope } from "@recall/protocol";
 import type { MemoryRecord } from "../../dist/index.js";
-import { activate, call, exampleRecords, installBundle, query, spawnTlm, stopChild, tempDir, waitHealthy, type TlmChild } from "./harness";
+import { TLM_BIN, activate, call, exampleRecords, installBundle, query, spawnTlm, stopChild, tempDir, waitHealthy, type TlmChild } from "./harness";
 
 // Every shape here must be refused at load (422 on reload, old bundle keeps serving; `incompatible`/`corrupt` at
 // start) without running anything from the file, or, for damage only a query can find, answer a typed 503.
@@ -136,6 +136,25 @@ describe("hostile memories.db at start", () => {
       expect(ErrorBody.parse(q.json()).error).toMatchObject({ code: "incompatible_bundle", sub_code: "corrupt" });
     } finally {
       await stopChild(child);
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the schema check needs no writable /tmp", () => {
+  it("with TMPDIR unusable (a read-only root file system), a good bundle still loads (scratch space: the socket directory)", async () => {
+    await activate(root, GOOD);
+    const d = await tempDir();
+    const child = spawn(process.execPath, [TLM_BIN, "serve", "--socket", join(d, "run", "tlm.sock"), "--bundle-root", root, "--poll-interval", "0"],
+      { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, TMPDIR: join(d, "missing", "tmp") } });
+    let err = "";
+    child.stderr.on("data", (b: Buffer) => { err += b.toString(); });
+    const t: TlmChild = { child, stderr: () => err, exited: new Promise((r) => child.once("exit", (code, signal) => r({ code, signal }))) };
+    try {
+      const h = Health.parse(await waitHealthy(t, join(d, "run", "tlm.sock")));
+      expect(h).toMatchObject({ ready: true, compatibility: "compatible", bundle_id: GOOD });
+    } finally {
+      await stopChild(t);
       await rm(d, { recursive: true, force: true });
     }
   });
