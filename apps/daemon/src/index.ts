@@ -1,7 +1,7 @@
 export { parseDaemonArgs, USAGE, LOG_LEVELS } from "./args";
 export type { DaemonArgs, LogLevel, ParseArgsResult } from "./args";
-export { ControlServer, probeControlSocket, alreadyRunning, PID_HEADER } from "./control-server";
-export type { ControlServerOptions, ControlTarget, ControlProbe } from "./control-server";
+export { ControlServer, probeControlSocket, alreadyRunning, readBodyCapped, PID_HEADER, CONTROL_LIMITS } from "./control-server";
+export type { ControlServerOptions, ControlTarget, ControlProbe, ControlLimits } from "./control-server";
 export { Daemon } from "./daemon";
 export type { DaemonOptions, DaemonPullResult } from "./daemon";
 export { DaemonError } from "./errors";

