@@ -138,17 +138,17 @@ export function docTermsInChunk(chunk: Buffer, rowid: number): DocTerms | undefi
   if (i >= n || chunk.length < base) return undefined;
   const from = base + chunk.readUInt32LE((i + 1) * 4);
   const to = base + chunk.readUInt32LE((i + 2) * 4);
-  return to > from && to <= chunk.length ? decodeDocTerms(chunk.subarray(from, to)) : undefined;
+  return to > from && to <= chunk.length ? decodeDocTerms(chunk, from, to) : undefined;
 }
 
-/** A memory's stored terms: its length and the (token id delta, weighted frequency) varint pairs, undecoded. */
-export interface DocTerms { length: number; pairs: Buffer }
+/** A memory's stored terms: its length and where its (token id delta, weighted frequency) varint pairs lie in `bytes`, undecoded. */
+export interface DocTerms { length: number; bytes: Buffer; from: number; to: number }
 
 /** Reads the unsigned LEB128 varint at `pos`: [value, next position], or undefined when the buffer ends first. */
-function readVarint(buf: Buffer, pos: number): [number, number] | undefined {
+function readVarint(buf: Buffer, pos: number, end = buf.length): [number, number] | undefined {
   let v = 0;
   let scale = 1;
-  while (pos < buf.length) {
+  while (pos < end) {
     const byte = buf[pos++]!;
     v += (byte & 0x7f) * scale;
     if (byte < 0x80) return [v, pos];
@@ -157,19 +157,20 @@ function readVarint(buf: Buffer, pos: number): [number, number] | undefined {
   return undefined;
 }
 
-/** Splits a blob written by {@link encodeDocTerms} into its length and its pairs. */
-export function decodeDocTerms(blob: Buffer): DocTerms {
-  const head = readVarint(blob, 0);
-  return head ? { length: head[0], pairs: blob.subarray(head[1]) } : { length: 0, pairs: blob.subarray(0, 0) };
+/** Splits a blob written by {@link encodeDocTerms} (at `from`…`to` of `bytes`) into its length and its pairs, without copying. */
+export function decodeDocTerms(bytes: Buffer, from = 0, to = bytes.length): DocTerms {
+  const head = readVarint(bytes, from, Math.min(to, bytes.length));
+  return head ? { length: head[0], bytes, from: head[1], to } : { length: 0, bytes, from: to, to };
 }
 
 /** Calls `visit(token id, weighted frequency)` for each pair, ascending ids; a truncated pair ends the walk. */
 export function forEachDocTerm(doc: DocTerms, visit: (id: number, wtf: number) => void): void {
   let id = 0;
-  for (let pos = 0; pos < doc.pairs.length;) {
-    const delta = readVarint(doc.pairs, pos);
+  const end = Math.min(doc.to, doc.bytes.length);
+  for (let pos = doc.from; pos < end;) {
+    const delta = readVarint(doc.bytes, pos, end);
     if (!delta) return;
-    const f = readVarint(doc.pairs, delta[1]);
+    const f = readVarint(doc.bytes, delta[1], end);
     if (!f) return;
     id += delta[0];
     pos = f[1];

@@ -2,6 +2,9 @@ import Database from "better-sqlite3";
 import { DOC_CHUNK_BITS, type DocTerms, type LexicalStats, decodeChampions, docTermsInChunk } from "./lexical-index";
 import type { LexicalIndexReader, LexicalTerm } from "./lexical-search";
 
+/** Most tokens whose decoded champion lists a reader keeps. */
+const TERM_CACHE_SIZE = 4096;
+
 /** Most query words whose FTS5 tokens a {@link QueryTokenizer} remembers. */
 const TOKEN_CACHE_SIZE = 10_000;
 
@@ -89,14 +92,20 @@ export function openLexicalReader(db: Database.Database, meta: Readonly<Record<s
     for (let i = 0; i < n; i++) lengths[i] = blob!.readUInt32LE(i * 4);
     return lengths;
   };
+  // Zipf queries repeat their common words: their decoded lists stay (≤ TERM_CACHE_SIZE × 4 KB).
+  const termCache = new Map<string, LexicalTerm | undefined>();
   let scratch: { lower: Float64Array; covered: Float64Array } | undefined;
   return {
     stats,
     docLengths,
     scratch: () => (scratch ??= { lower: new Float64Array(docLengths().length + 1), covered: new Float64Array(docLengths().length + 1) }),
     term(token): LexicalTerm | undefined {
+      if (termCache.has(token)) return termCache.get(token);
       const r = termStmt.get(token) as { id: number; df: number; idf: number; champions: Buffer } | undefined;
-      return r ? { id: r.id, df: r.df, idf: r.idf, champions: decodeChampions(r.champions) } : undefined;
+      const term = r ? { id: r.id, df: r.df, idf: r.idf, champions: decodeChampions(r.champions) } : undefined;
+      if (termCache.size >= TERM_CACHE_SIZE) termCache.clear();
+      termCache.set(token, term);
+      return term;
     },
     docTerms(rowids): Map<number, DocTerms> {
       const out = new Map<number, DocTerms>();

@@ -60,12 +60,6 @@ export class QueryScorer {
   private readonly wtf: Float64Array;
   /** The query's distinct token ids, ascending; a memory's ids ascend too, so one merge walk finds them. */
   private readonly ids: Float64Array;
-  private cursor = 0;
-  private readonly visit = (id: number, f: number) => {
-    const ids = this.ids;
-    while (this.cursor < ids.length && ids[this.cursor]! < id) this.cursor++;
-    if (ids[this.cursor] === id) this.wtf[this.cursor] = f;
-  };
 
   constructor(private readonly terms: readonly (LexicalTerm | undefined)[], private readonly avgdl: number) {
     this.ids = Float64Array.from(new Set(terms.flatMap((t) => (t ? [t.id] : [])))).sort();
@@ -76,24 +70,29 @@ export class QueryScorer {
   /** The memory's exact score (0 when it holds none of the tokens). */
   score(doc: DocTerms | undefined): number {
     if (!doc) return 0;
-    this.wtf.fill(0);
-    this.cursor = 0;
-    // forEachDocTerm, inlined without allocations: this loop is the per-candidate cost.
-    const bytes = doc.pairs;
+    const wtf = this.wtf;
+    const ids = this.ids;
+    wtf.fill(0);
+    // The memory's pairs (forEachDocTerm, inlined without allocations or calls: this loop is the per-candidate cost),
+    // merged against the query's ascending ids.
+    const bytes = doc.bytes;
+    const end = Math.min(doc.to, bytes.length);
+    let cursor = 0;
     let id = 0;
-    let pos = 0;
-    while (pos < bytes.length) {
+    let pos = doc.from;
+    while (pos < end && cursor < ids.length) {
       let delta = 0;
       let scale = 1;
-      let byte: number;
-      do { byte = bytes[pos++]!; delta += (byte & 0x7f) * scale; scale *= 128; } while (byte >= 0x80 && pos < bytes.length);
-      if (pos >= bytes.length && byte >= 0x80) break;
+      let byte = 0x80;
+      while (byte >= 0x80 && pos < end) { byte = bytes[pos++]!; delta += (byte & 0x7f) * scale; scale *= 128; }
       let f = 0;
       scale = 1;
-      do { byte = bytes[pos++] ?? 0; f += (byte & 0x7f) * scale; scale *= 128; } while (byte >= 0x80 && pos < bytes.length);
+      byte = 0x80;
+      while (byte >= 0x80 && pos < end) { byte = bytes[pos++]!; f += (byte & 0x7f) * scale; scale *= 128; }
       if (byte >= 0x80) break;
       id += delta;
-      this.visit(id, f);
+      while (cursor < ids.length && ids[cursor]! < id) cursor++;
+      if (cursor < ids.length && ids[cursor] === id) wtf[cursor] = f;
     }
     let score = 0;
     for (let i = 0; i < this.terms.length; i++) {
@@ -147,6 +146,39 @@ function insertTop(top: ScoredRow[], row: ScoredRow, k: number): void {
   if (top.length > k) top.pop();
 }
 
+/** The fewest champion entries a token keeps when a many-word query shares the budget. */
+const MIN_SHARE = 32;
+
+/**
+ * Fits the query's champion lists into `budget` entries: each keeps a prefix
+ * (a shorter champion list, its last entry its bound), lists that fit keep
+ * everything, and the rest share what is left in proportion to their idf —
+ * the words that can move a score get the longer lists.
+ */
+function shareBudget(terms: readonly (LexicalTerm | undefined)[], budget: number): (LexicalTerm | undefined)[] {
+  const len = (t: LexicalTerm | undefined) => t?.champions.rowids.length ?? 0;
+  if (terms.reduce((a, t) => a + len(t), 0) <= budget) return [...terms];
+  const keep = terms.map(len);
+  let open = terms.map((t, i) => (t ? i : -1)).filter((i) => i >= 0);
+  let left = budget;
+  // Water-filling: lists shorter than their share keep everything and free the rest for the others.
+  for (;;) {
+    const weight = open.reduce((a, i) => a + terms[i]!.idf, 0);
+    const share = (i: number) => Math.max(MIN_SHARE, Math.floor((left * terms[i]!.idf) / weight));
+    const fits = open.filter((i) => len(terms[i]) <= share(i));
+    if (fits.length === 0) {
+      for (const i of open) keep[i] = Math.min(len(terms[i]), share(i));
+      break;
+    }
+    for (const i of fits) left -= len(terms[i]);
+    open = open.filter((i) => !fits.includes(i));
+    if (open.length === 0) break;
+  }
+  return terms.map((t, i) => (t && keep[i]! < len(t)
+    ? { ...t, champions: { rowids: t.champions.rowids.subarray(0, keep[i]), wtfs: t.champions.wtfs.subarray(0, keep[i]) } }
+    : t));
+}
+
 /**
  * Bounded top-k of the OR query over `tokens` (one entry per query phrase, in
  * order; `undefined` for a phrase that matches nothing), equal to FTS5's
@@ -168,11 +200,7 @@ export function rankLexical(terms: readonly (LexicalTerm | undefined)[], reader:
   const { avgdl } = reader.stats;
   const lengths = reader.docLengths();
   const k = opts.k;
-  // Many-word queries read a prefix of each list: the prefix is a shorter champion list, its last entry its bound.
-  const share = Math.max(64, Math.floor(opts.maxPostings / Math.max(1, terms.length)));
-  terms = terms.map((t) => (t && t.champions.rowids.length > share
-    ? { ...t, champions: { rowids: t.champions.rowids.subarray(0, share), wtfs: t.champions.wtfs.subarray(0, share) } }
-    : t));
+  terms = shareBudget(terms, opts.maxPostings);
   const scorer = new QueryScorer(terms, avgdl);
   // A partial list (df > its length) bounds the memories it leaves out by its last (smallest) contribution.
   const bounds = terms.map((t) => {
