@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { chmod, chown, lstat, mkdir, rm, stat, symlink } from "node:fs/promises";
 import { join } from "node:path";
-import { exampleRecords, installBundle, runTlm, spawnTlm, stopChild, tempDir, waitHealthy, type TlmChild } from "./harness";
+import { exampleRecords, installBundle, spawnTlm, stopChild, tempDir, waitHealthy, type TlmChild } from "./harness";
 
 // tlm refuses, as ssh does with key files, a socket directory or bundle root that another user owns or can write.
 // The chmod cases run as any user; the chown cases need root (this CI runs as root) and are guarded.
@@ -22,13 +22,17 @@ async function fresh(): Promise<string> {
   return d;
 }
 
-/** Runs `tlm serve` to completion (it must refuse) with a 30 s guard. */
+/** Runs `tlm serve`, which must refuse and exit; after 30 s it is killed (and the test fails), so nothing is left running. */
 async function serveRefused(socket: string, bundleRoot: string): Promise<{ code: number | null; stderr: string }> {
-  const r = await Promise.race([
-    runTlm(["serve", "--socket", socket, "--bundle-root", bundleRoot, "--poll-interval", "0"]),
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error("tlm did not refuse within 30 s")), 30_000).unref()),
-  ]);
-  return { code: r.code, stderr: r.stderr };
+  const t = spawnTlm(["serve", "--socket", socket, "--bundle-root", bundleRoot, "--poll-interval", "0"]);
+  children.push(t);
+  const guard = setTimeout(() => t.child.kill("SIGKILL"), 30_000);
+  try {
+    const { code } = await t.exited;
+    return { code, stderr: t.stderr() };
+  } finally {
+    clearTimeout(guard);
+  }
 }
 
 describe("tlm serve refuses unsafe directories (exit 2, the fix in the message)", () => {
