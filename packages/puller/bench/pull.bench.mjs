@@ -2,7 +2,7 @@
 // side by side with `curl -s URL | tee >(sha256sum >/dev/null) | tar xz -C dir`
 // on the same archive. Default 100 MB of incompressible data; BENCH_FULL=1 → 1 GB; BENCH_SIZE_MB=N → N MB.
 // The puller runs in a child process so its peak RSS (VmHWM) is its own.
-import { execFileSync, spawn } from "node:child_process";
+import { execa, execaSync } from "execa";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { createServer } from "node:http";
@@ -71,22 +71,17 @@ try {
   const endpoint = `http://127.0.0.1:${server.address().port}`;
   const archiveUrl = `${endpoint}/api/v1/memory/bundle/${manifest.archive.path}`;
 
-  const runChild = (root) =>
-    new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, [SELF, "child", endpoint, root], { stdio: ["ignore", "pipe", "inherit"] });
-      let out = "";
-      p.stdout.on("data", (c) => (out += c));
-      p.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child exited ${code}`))));
-    });
+  // execa rejects with a typed ExecaError (exit code, stderr) when the child fails
+  const runChild = async (root) => {
+    const { stdout } = await execa(process.execPath, [SELF, "child", endpoint, root], { stdin: "ignore", stderr: "inherit", cleanup: true });
+    return JSON.parse(stdout);
+  };
   // the puller fsyncs every file before the swap; `sync -f` gives the baseline the same durability
   const runBaseline = (dir, durable = false) =>
     new Promise((resolve, reject) => {
       const t0 = performance.now();
       const cmd = `set -o pipefail; curl -s "$1" | tee >(sha256sum >/dev/null) | tar xz -C "$2"${durable ? ' && sync -f "$2"' : ""}`;
-      const p = spawn("bash", ["-c", cmd, "bash", archiveUrl, dir], {
-        stdio: "inherit",
-      });
-      p.on("exit", (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`baseline exited ${code}`))));
+      execa("bash", ["-c", cmd, "bash", archiveUrl, dir], { stdio: "inherit", cleanup: true }).then(() => resolve(performance.now() - t0), reject);
     });
 
   // warm the page cache and the code paths once
@@ -119,7 +114,7 @@ try {
   const baseMBs = mb / (median(base) / 1000);
   const pullMBs = mb / (median(pull) / 1000);
   const syncMBs = mb / (median(baseSync) / 1000);
-  const cpu = execFileSync("nproc").toString().trim();
+  const cpu = execaSync("nproc").stdout.trim();
   console.log(`puller bench: archive ${mb.toFixed(0)} MB (incompressible), ${RUNS} runs each, median, ${cpu} cores`);
   console.table([
     { what: "curl | tee >(sha256sum) | tar xz", "MB/s": baseMBs.toFixed(1), "ms": median(base).toFixed(0), "peak RSS MB": "-" },

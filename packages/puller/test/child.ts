@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { execa } from "execa";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/tick-child.mjs", import.meta.url));
 
@@ -21,7 +22,7 @@ const live = new Set<ChildProcess>();
 /** Spawns the tick fixture with these Puller options; with `wait`, it ticks on `go()`. */
 export function spawnTick(options: Record<string, unknown>, wait = false): TickChild {
   const args = [FIXTURE, JSON.stringify(options), ...(wait ? ["wait"] : [])];
-  const proc = spawn(process.execPath, args, { stdio: [wait ? "pipe" : "ignore", "pipe", "pipe"] });
+  const proc = execa(process.execPath, args, { stdio: [wait ? "pipe" : "ignore", "pipe", "pipe"], buffer: false, cleanup: true, reject: false });
   live.add(proc);
   let out = "";
   let onStart: () => void = () => {};
