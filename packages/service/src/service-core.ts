@@ -186,6 +186,8 @@ export class ServiceCore {
     void this.#refreshBundle();
     this.#recheck();
     if (r.class === "ok") return { outcome: "reloaded", bundle_id: r.value.bundle_id, changed: r.value.changed };
+    // seed parity: a failed sidecar reload call is memory_reload_failed (the puller does the same after an install)
+    if (!this.#stopping) this.#auditLog("memory_reload_failed", { reason: "sidecar_reload", class: r.class, code: r.error.code });
     return { outcome: "failed", reason: r.class, message: r.error.message };
   }
 

@@ -140,6 +140,18 @@ describe("seed parity: memory_reload_failed", () => {
     expect(rec.names()).not.toContain("memory_reload_failed");
   });
 
+  it("local mode: a failed sidecar reload call (pullNow) emits memory_reload_failed {reason: sidecar_reload}; a good one none", async () => {
+    const { svc, made, rec } = make({ provider: "local" });
+    await svc.start();
+    expect(await svc.pullNow()).toMatchObject({ outcome: "reloaded" });
+    expect(rec.names()).not.toContain("memory_reload_failed");
+    made.client.reloadAnswer = { class: "unavailable", error: { code: "socket_missing", message: "no socket" } };
+    expect(await svc.pullNow()).toMatchObject({ outcome: "failed", reason: "unavailable" });
+    expect(rec.events.filter((e) => e.event === "memory_reload_failed")).toEqual([
+      { event: "memory_reload_failed", fields: { reason: "sidecar_reload", class: "unavailable", code: "socket_missing" } },
+    ]);
+  });
+
   it("a failed bootstrap pull emits memory_bootstrap_pull_failed, not memory_reload_failed; a failed self-heal only its own", async () => {
     const { svc, made, rec } = make({ provider: "cloud" });
     made.validCurrent = false;

@@ -56,9 +56,10 @@ export class FakeClient implements ClientPart {
     this.lastQueryTimeout = opts?.timeoutMs;
     return this.queryAnswer;
   }
+  reloadAnswer: CallResult<{ bundle_id: string | null; changed: boolean }> = { class: "ok", value: { bundle_id: "b2", changed: true }, status: 200 };
   async reload(): Promise<CallResult<{ bundle_id: string | null; changed: boolean }>> {
     this.calls.reload++;
-    return { class: "ok", value: { bundle_id: "b2", changed: true }, status: 200 };
+    return this.reloadAnswer;
   }
   async close(): Promise<void> {
     this.calls.close++;

@@ -123,7 +123,6 @@ describe("serviceOptionsFromConfig with @recall/config", () => {
         RECALL_MEMORY_BUNDLE_PULL_INTERVAL: "12h",
         RECALL_MEMORY_BUNDLE_MAX_BYTES: "1GiB",
       },
-      cwd: "/",
     });
     const o = serviceOptionsFromConfig(config, { version: "1.0.0" });
     expect(o.provider).toBe("cloud");
@@ -150,7 +149,6 @@ describe("serviceOptionsFromConfig with @recall/config", () => {
         RECALL_MEMORY_SIDECAR_RESTART_BACKOFF_MAX: "2s",
         RECALL_MEMORY_SIDECAR_STABLE_AFTER: "10s",
       },
-      cwd: "/",
     });
     const r = resolveOptions(serviceOptionsFromConfig(config));
     expect(r.backoff).toEqual({ initialMs: 50, maxMs: 2000, factor: 2, jitter: 0.2 });
