@@ -40,7 +40,7 @@ export interface CandidateOptions {
 export type OpenFailure = { ok: false; message: string; cause?: unknown };
 
 /** Most candidates a lexical query scores exactly (one row read each) before it settles for the best found. */
-export const MAX_PROBES = 1000;
+export const MAX_PROBES = 500;
 
 /** Most champion-list entries a lexical query reads, shared among its words (a 32-word query reads 128 of each). */
 export const MAX_POSTINGS = 4096;
