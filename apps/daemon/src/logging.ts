@@ -9,7 +9,7 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
-/** Audit sink (SPEC §5): content-free events, never secrets. */
+/** Audit sink (docs/status.md): content-free events, never secrets. */
 export interface AuditSink {
   log(event: string, fields: Record<string, unknown>): void;
 }

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
-/** The statuses of SPEC §5, each a label value of `recall_daemon_status`. */
+/** The statuses of docs/status.md, each a label value of `recall_daemon_status`. */
 export const SERVICE_STATUSES = ["disabled", "initializing", "ready", "degraded", "unavailable"] as const;
 
 /** The part of the service's `/status` snapshot the metrics read at scrape time. */
@@ -52,7 +52,7 @@ export class DaemonMetrics {
 
     new Gauge({
       name: "recall_daemon_status",
-      help: "1 for the service's current status (SPEC §5), 0 for the others",
+      help: "1 for the service's current status (docs/status.md), 0 for the others",
       labelNames: ["status"],
       registers,
       collect() {

@@ -41,7 +41,7 @@ export async function recoverLocked(root: string): Promise<void> {
 }
 
 /**
- * Cleans a bundle root after a crash (SPEC §3.4): removes `staging/*` and
+ * Cleans a bundle root after a crash (docs/bundle-root.md): removes `staging/*` and
  * `current.tmp`. Takes the bundle lock; when another puller holds it, does
  * nothing (that puller cleans up itself). A dangling `current` is left alone:
  * it simply counts as "no bundle". Throws on unexpected I/O errors and
@@ -143,7 +143,7 @@ export async function installedIds(root: string): Promise<string[]> {
   }
 }
 
-/** Byte-order comparison of ASCII bundle ids (SPEC §3.1: ids sort in publication order). */
+/** Byte-order comparison of ASCII bundle ids (docs/bundle-format.md: ids sort in publication order). */
 export function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }

@@ -21,7 +21,7 @@ export async function ensureLayout(root: string): Promise<void> {
 }
 
 /**
- * Installs the verified tree in `staging/<id>` (SPEC §3.4): write + fsync
+ * Installs the verified tree in `staging/<id>` (docs/bundle-root.md): write + fsync
  * `manifest.json` and the staged directory, rename to `bundles/<id>`, create the
  * relative symlink `current.tmp` → `bundles/<id>`, rename it over `current`,
  * fsync the root. After a crash at any point `current` is the old or the new
@@ -50,7 +50,7 @@ export async function commitStaged(root: string, manifest: Manifest, stagedDir: 
 }
 
 /**
- * Retention (SPEC §3.4): keeps the newest `retain` bundles (byte order of
+ * Retention (docs/bundle-root.md): keeps the newest `retain` bundles (byte order of
  * ids) and always the `current` target; removes the others. Never throws:
  * returns the ids it removed.
  */

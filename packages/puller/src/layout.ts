@@ -1,6 +1,6 @@
 import { join } from "node:path";
 
-/** Absolute paths of everything inside a bundle root (SPEC §3.4). */
+/** Absolute paths of everything inside a bundle root (docs/bundle-root.md). */
 export interface BundleRootLayout {
   root: string;
   fingerprint: string;

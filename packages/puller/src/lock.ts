@@ -75,7 +75,7 @@ async function createExclusive(path: string, content: string): Promise<boolean> 
 }
 
 /**
- * Takes the bundle-root lock at `path` (SPEC §3.4 `bundle.lock`), shared by
+ * Takes the bundle-root lock at `path` (docs/bundle-root.md `bundle.lock`), shared by
  * every puller in this and other processes. The file appears atomically with
  * `{pid, start, token}`; a lock whose owner is dead (or whose pid was reused)
  * is broken under a second short-lived `.break` lock so that two breakers

@@ -8,7 +8,7 @@ export interface PullerOptions {
   endpoint: string;
   /** API key, sent as `X-API-Key` to the endpoint's origin only. */
   apiKey: string;
-  /** Bundle root directory (SPEC §3.4). */
+  /** Bundle root directory (docs/bundle-root.md). */
   bundleRoot: string;
   /** Sidecar socket to `POST /bundle/reload` after an install; omitted = no reload. */
   socketPath?: string;

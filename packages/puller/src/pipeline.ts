@@ -100,7 +100,7 @@ export type ManifestDecision =
   | { kind: "rejected"; outcome: PullOutcome };
 
 /**
- * Validates a manifest (SPEC §3.1, §3.4): schema, signature (required when
+ * Validates a manifest (docs/bundle-format.md, docs/bundle-root.md): schema, signature (required when
  * keys are configured), schema range, expiry, tenant; then same id as
  * `current` → unchanged; lower than the durable highest id → rollback.
  */
@@ -143,7 +143,7 @@ function rejected(r: { reason: string; path?: string }): PullOutcome {
   return r.path !== undefined ? { outcome: "rejected", reason: r.reason, path: r.path } : { outcome: "rejected", reason: r.reason };
 }
 
-/** Audits an outcome with the SPEC §5 events; content-free (no paths, no URLs, no key). */
+/** Audits an outcome with the docs/audit-events.md events; content-free (no paths, no URLs, no key). */
 export function auditOutcome(ctx: PipelineContext, o: PullOutcome, bundleId?: string): void {
   if (o.outcome === "rejected") {
     ctx.audit.log("memory_bundle_rejected", { reason: o.reason, ...(bundleId ? { bundle_id: bundleId } : {}) });

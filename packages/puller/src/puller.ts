@@ -35,7 +35,7 @@ export interface ScheduleOptions {
 
 /**
  * Pulls signed memory bundles from an HTTP endpoint and installs them
- * atomically into a bundle root (SPEC §3.2–§3.4). One `tick()` is one pull;
+ * atomically into a bundle root (docs/endpoint.md, docs/bundle-root.md). One `tick()` is one pull;
  * `runSchedule()` runs the cloud schedule; `pullNow()` wakes it.
  */
 export class Puller {
@@ -295,7 +295,7 @@ export class Puller {
   }
 
   /**
-   * Runs the cloud schedule until `signal` aborts (SPEC §3.4): a bootstrap
+   * Runs the cloud schedule until `signal` aborts (docs/bundle-root.md): a bootstrap
    * tick when there is no valid `current`, the startup delay, then every
    * interval ± jitter; after a failure, retries at 1 min doubling up to the
    * interval. Resolves when aborted; never rejects.

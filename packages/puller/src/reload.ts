@@ -5,7 +5,7 @@ import type { AuditSink, Clock, Logger } from "./types";
 export type ReloadOutcome = "reloaded" | "no_sidecar" | "failed";
 
 /**
- * `POST /bundle/reload` on the sidecar socket (SPEC §3.4): retries once after
+ * `POST /bundle/reload` on the sidecar socket (docs/bundle-root.md): retries once after
  * 1 s (through the clock) on `busy` (409). A sidecar that is not running is
  * not a failure (it reads `current` when it starts); any other failure is
  * audited `memory_reload_failed` — the sidecar's own poll of `current`

@@ -11,7 +11,7 @@ export interface PullScheduleDeps {
   jitter: number;
 }
 
-/** First retry delay after a failed pull (SPEC §3.4): 1 min, doubling up to the interval. */
+/** First retry delay after a failed pull (docs/bundle-root.md): 1 min, doubling up to the interval. */
 export const FAILURE_RETRY_MS = 60_000;
 
 /** True for outcomes that count as a failed pull for the backoff. */
@@ -20,7 +20,7 @@ function isFailure(o: PullOutcome): boolean {
 }
 
 /**
- * The cloud pull schedule (SPEC §3.4), independent of HTTP so that unit
+ * The cloud pull schedule (docs/bundle-root.md), independent of HTTP so that unit
  * tests can run days of it against a fake clock: bootstrap tick when there is
  * no valid `current`, startup delay, then interval ± jitter; after a failed
  * or rejected pull, 1 min doubling up to the interval; `busy` retries after

@@ -15,7 +15,7 @@ export interface TransferLimits {
 
 /**
  * Watches a transfer against an overall deadline and a minimum throughput
- * over a sliding window (the slow-retrieval attack of SPEC §3.3): a server
+ * over a sliding window (the slow-retrieval attack of docs/endpoint.md): a server
  * that trickles bytes forever is cut off. Time spent waiting for headers
  * counts too. Timers go through the injected clock.
  */

@@ -6,7 +6,7 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
-/** Audit sink: event names of SPEC §5; fields are content-free and never hold secrets. */
+/** Audit sink: event names of docs/audit-events.md; fields are content-free and never hold secrets. */
 export interface AuditSink {
   log(event: string, fields: Record<string, unknown>): void;
 }
@@ -69,7 +69,7 @@ export type PullOutcome =
   | { outcome: "rejected"; reason: string; path?: string }
   | { outcome: "failed"; reason: FailReason; message: string };
 
-/** Content of `<bundle_root>/state.json` (SPEC §3.4). */
+/** Content of `<bundle_root>/state.json` (docs/bundle-root.md). */
 export interface StateJson {
   etag: string | null;
   highest_bundle_id: string | null;

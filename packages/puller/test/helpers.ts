@@ -116,7 +116,7 @@ export interface SeenRequest {
   headers: IncomingMessage["headers"];
 }
 
-/** A real node:http endpoint on 127.0.0.1 (SPEC §3.2 paths). Mutate `state` between ticks. */
+/** A real node:http endpoint on 127.0.0.1 (docs/endpoint.md paths). Mutate `state` between ticks. */
 export interface Endpoint {
   url: string;
   port: number;

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ServiceOptionsError } from "./errors";
 import type { BackoffSettings, Fallback, Provider, PullerSettings, ServiceMode, ServiceOptions } from "./types";
 
-/** SPEC §4 restart backoff. */
+/** docs/sidecar.md restart backoff. */
 export const DEFAULT_BACKOFF: Readonly<BackoffSettings> = Object.freeze({
   initialMs: 1000,
   maxMs: 30_000,
@@ -37,7 +37,7 @@ export interface ServiceConfigInput {
     readonly sidecar_ready_timeout_ms: number;
     readonly sidecar_shutdown_grace_ms: number;
     readonly sidecar_restart_max: number;
-    /** Supervisor schedule (config keys beyond SPEC §7); SPEC §4 defaults when absent. */
+    /** Supervisor schedule (config keys beyond docs/config.md); docs/sidecar.md defaults when absent. */
     readonly sidecar_restart_backoff_ms?: number;
     readonly sidecar_restart_backoff_max_ms?: number;
     readonly sidecar_stable_after_ms?: number;

@@ -19,7 +19,7 @@ import type {
   StatusSnapshot,
 } from "./types";
 
-/** Deadline of one health probe (SPEC §4: attach probes use a 1 s ceiling). */
+/** Deadline of one health probe (docs/sidecar.md: attach probes use a 1 s ceiling). */
 const HEALTH_PROBE_TIMEOUT_MS = 1000;
 /** `snapshot()` re-reads the bundle root in the background at most this often. */
 const BUNDLE_REFRESH_MIN_MS = 1000;
@@ -32,7 +32,7 @@ type Bundle = StatusSnapshot["bundle"];
 type LastPull = StatusSnapshot["last_pull"];
 
 /**
- * The status machine of SPEC §5 over injectable parts. {@link Service} is this
+ * The status machine of docs/status.md over injectable parts. {@link Service} is this
  * class wired to the real packages; tests give it small fakes.
  */
 export class ServiceCore {
@@ -106,7 +106,7 @@ export class ServiceCore {
   }
 
   /**
-   * Runs the SPEC §5 start gates and, in cloud mode without a valid `current`,
+   * Runs the docs/status.md start gates and, in cloud mode without a valid `current`,
    * the bootstrap pull; then leaves the supervisor (spawn) or the health
    * probe (attach) running in the background. Never throws; idempotent.
    */
@@ -191,7 +191,7 @@ export class ServiceCore {
     return { outcome: "failed", reason: r.class, message: r.error.message };
   }
 
-  /** The `/status` shape of SPEC §6 (a fresh object; never holds secrets). */
+  /** The `/status` shape of docs/status.md (a fresh object; never holds secrets). */
   snapshot(): StatusSnapshot {
     if (
       this.#o.provider !== "disabled" &&
@@ -251,7 +251,7 @@ export class ServiceCore {
     }
     this.#setStatus("initializing", null, {});
     this.#client = this.#parts.createClient({ socketPath: o.socketPath, requestTimeoutMs: o.requestTimeoutMs });
-    // SPEC §3.4: leftovers of an interrupted pull go at every start (skipped while another pull holds the lock).
+    // docs/bundle-root.md: leftovers of an interrupted pull go at every start (skipped while another pull holds the lock).
     await this.#parts.recoverBundleRoot(o.bundleRoot).catch((err: unknown) => {
       this.#logger.warn({ err: this.#errorSummary(err) }, "memory bundle root recovery failed");
     });

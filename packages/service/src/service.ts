@@ -75,7 +75,7 @@ const parts: ServiceParts = {
 export const realParts: Readonly<ServiceParts> = Object.freeze(parts);
 
 /**
- * The memory service of SPEC §5: start gates, bootstrap pull, the sidecar
+ * The memory service of docs/status.md: start gates, bootstrap pull, the sidecar
  * under a supervisor (spawn mode) or a probed external sidecar (attach mode),
  * the pull schedule (cloud), a status machine, and `query()` that answers
  * `unavailable` at once when memory is not ready.

@@ -8,7 +8,7 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
-/** Audit sink: event names of SPEC §5; fields are content-free and never hold secrets. */
+/** Audit sink: event names of docs/audit-events.md; fields are content-free and never hold secrets. */
 export interface AuditSink {
   log(event: string, fields: Record<string, unknown>): void;
 }
@@ -25,10 +25,10 @@ export type Provider = "disabled" | "local" | "cloud";
 /** `spawn`: the service owns the sidecar process. `attach`: someone else runs it; the service only probes. */
 export type ServiceMode = "spawn" | "attach";
 
-/** The service's status (SPEC §5). */
+/** The service's status (docs/status.md). */
 export type ServiceStatus = "disabled" | "initializing" | "ready" | "degraded" | "unavailable";
 
-/** Exponential backoff between sidecar restarts (SPEC §4). */
+/** Exponential backoff between sidecar restarts (docs/sidecar.md). */
 export interface BackoffSettings {
   initialMs: number;
   maxMs: number;
@@ -66,7 +66,7 @@ export type Fallback = (intent: QueryIntent) => Promise<MemoryResult[]> | Memory
 
 /**
  * Options of a {@link Service}. Built from the config by
- * `serviceOptionsFromConfig`; the optional fields have SPEC defaults and exist
+ * `serviceOptionsFromConfig`; the optional fields have documented defaults and exist
  * so tests and embedders can tune them.
  */
 export interface ServiceOptions {
@@ -102,7 +102,7 @@ export interface ServiceOptions {
   sidecarPollIntervalMs?: number;
 }
 
-/** The `/status` shape of SPEC §6. */
+/** The `/status` shape of docs/status.md. */
 export interface StatusSnapshot {
   version: string;
   provider: Provider;

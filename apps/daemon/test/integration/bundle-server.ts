@@ -9,7 +9,7 @@ import { join } from "node:path";
 export interface SeenRequest { path: string; keyOk: boolean; status: number }
 
 /**
- * A minimal SPEC §3.2 endpoint on 127.0.0.1: the manifest (with ETag and 304)
+ * A minimal docs/endpoint.md endpoint on 127.0.0.1: the manifest (with ETag and 304)
  * and the archive of the publish dir in `publishDir`, behind an API key.
  */
 export class BundleServer {

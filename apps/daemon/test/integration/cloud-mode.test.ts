@@ -12,7 +12,7 @@ const KEY = "rk-test-9c4e1f77b2d84a1e";
 const FIRST = "20261126T080000Z";
 const SECOND = "20261128T080000Z";
 
-describe("recalld in cloud mode against a SPEC §3.2 endpoint", () => {
+describe("recalld in cloud mode against a docs/endpoint.md endpoint", () => {
   let dir: string;
   let server: BundleServer;
   let control: string;

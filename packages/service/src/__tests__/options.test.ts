@@ -73,7 +73,7 @@ describe("serviceOptionsFromConfig", () => {
 });
 
 describe("resolveOptions", () => {
-  it("fills SPEC defaults and freezes", () => {
+  it("fills documented defaults and freezes", () => {
     const r = resolveOptions(options({ attachProbeIntervalMs: undefined }));
     expect(r.backoff).toEqual({ initialMs: 1000, maxMs: 30_000, factor: 2, jitter: 0.2 });
     expect(r.stableAfterMs).toBe(300_000);
@@ -134,7 +134,7 @@ describe("serviceOptionsFromConfig with @recall/config", () => {
     expect(o.shutdownGraceMs).toBe(2000);
     expect(o.requestTimeoutMs).toBe(2000);
     expect(() => resolveOptions(o)).not.toThrow();
-    // SPEC §4 defaults for the supervisor schedule, from the config's own defaults
+    // docs/sidecar.md defaults for the supervisor schedule, from the config's own defaults
     expect(resolveOptions(o).backoff).toMatchObject({ initialMs: 1000, maxMs: 30_000 });
     expect(resolveOptions(o).stableAfterMs).toBe(300_000);
   });

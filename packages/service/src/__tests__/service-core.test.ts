@@ -439,7 +439,7 @@ describe("local pullNow", () => {
 });
 
 describe("snapshot and hooks", () => {
-  it("has the SPEC §6 shape with bundle and last_pull from the bundle root", async () => {
+  it("has the docs/status.md shape with bundle and last_pull from the bundle root", async () => {
     const { svc } = make({ version: "1.2.3" });
     await svc.start();
     expect(svc.snapshot()).toEqual({

@@ -45,7 +45,7 @@ export async function buildPublishDir(
 }
 
 /**
- * A SPEC §3.2 endpoint on 127.0.0.1: `manifest` from the current publish dir
+ * A docs/endpoint.md endpoint on 127.0.0.1: `manifest` from the current publish dir
  * (ETag = sha256 of the body, 304 on If-None-Match), the archive beside it.
  * Requires `X-API-Key`. `publish(dir)` switches what it serves.
  */
