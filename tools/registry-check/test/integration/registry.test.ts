@@ -131,7 +131,7 @@ const tlmServer = () =>
     const socketPath = join(root, "run", "memory.sock");
     await mkdir(bundleRoot, { recursive: true });
     await installPublishDir(await publishDir(), bundleRoot);
-    const child = startChild(await tlmBin(), ["serve", "--socket", socketPath, "--bundle-root", bundleRoot], root, env);
+    const child = startChild(await tlmBin(), ["serve", "--socket", socketPath, "--bundle-root", bundleRoot, "--parent-pid", String(process.pid)], root, env);
     stops.push(child.stop);
     await expect
       .poll(async () => (await socketRequest(socketPath, "/health").catch(() => ({ status: 0 }))).status, { timeout: 30_000, interval: 100 })
