@@ -3,7 +3,7 @@
 // request by hand over kept-alive connections (one per concurrent worker), serialising the
 // intent per call and JSON.parse-ing the answer (no validation, no deadline). Prints p50/p99 latency, throughput and the ratio client/raw.
 // Run: node --expose-gc bench/client.bench.mjs   (BENCH_FULL=1 for 4x the requests)
-import { fork } from "node:child_process";
+import { execaNode } from "execa";
 import { connect } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -92,12 +92,13 @@ function summarize(runs) {
 
 const dir = mkdtempSync(join(tmpdir(), "rcb-"));
 const sock = join(dir, "m.sock");
-const server = fork(join(here, "sidecar-server.mjs"), [sock], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+const server = execaNode(join(here, "sidecar-server.mjs"), [sock], { stdin: "ignore", stdout: "inherit", stderr: "inherit", cleanup: true, reject: false });
 try {
-  const ready = await new Promise((resolve, reject) => {
-    server.once("message", resolve);
-    server.once("exit", (code) => reject(new Error(`bench server exited ${code}`)));
+  const exitedEarly = server.then((r) => {
+    throw new Error(`bench server exited ${r.exitCode ?? r.signal}`);
   });
+  exitedEarly.catch(() => undefined); // it exits at the end too, after SIGTERM
+  const ready = await Promise.race([server.getOneMessage(), exitedEarly]);
   console.log(`client.bench: POST /query, answer ${ready.bytes} bytes (10 results), ${ROUNDS} interleaved rounds, node ${process.version}`);
 
   const clients = new Map();

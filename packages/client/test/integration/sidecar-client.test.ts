@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { once } from "node:events";
+import { execa } from "execa";
 import { CLIENT_ERROR_CODES, SidecarClient, SidecarClientError, probeHealth, type ClientResult } from "../../src/index";
 import { HEALTH, envelope, goodHandler, httpSidecar, json, rawSidecar, socketDir, type FakeHttp, type FakeRaw } from "../fixtures/fake-sidecar";
 
@@ -119,10 +119,10 @@ describe("transport failures", () => {
   });
 
   it("a stale socket file (its process SIGKILLed) is unavailable/connection_refused", async () => {
-    const child = spawn(
+    const child = execa(
       process.execPath,
       ["-e", `require("net").createServer().listen(${JSON.stringify(tmp.sock)}, () => process.stdout.write("up"))`],
-      { stdio: ["ignore", "pipe", "inherit"] },
+      { stdio: ["ignore", "pipe", "inherit"], buffer: false, cleanup: true, reject: false },
     );
     cleanups.push(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
