@@ -98,6 +98,9 @@ export class MemoryDatabase {
     try {
       db = new Database(path, { readonly: true, fileMustExist: true });
       db.pragma("query_only = ON");
+      // Defensive, as the load-time check (bundle-db-check.ts): no untrusted schema functions, cell sizes verified on read.
+      db.pragma("trusted_schema = OFF");
+      db.pragma("cell_size_check = ON");
       db.pragma("mmap_size = 1073741824");
       if (opts.integrityCheck) {
         const rows = db.pragma("quick_check(1)") as { quick_check: string }[];
