@@ -28,7 +28,7 @@ function reasonOf(input: unknown): string | null {
 }
 
 describe("parseManifest", () => {
-  it("accepts the SPEC example and returns it unchanged", () => {
+  it("accepts the documented example and returns it unchanged", () => {
     const r = parseManifest(valid);
     expect(r).toEqual({ ok: true, manifest: valid });
   });
@@ -109,7 +109,7 @@ describe("parseManifestJson", () => {
 });
 
 describe("BUNDLE_ID_RE", () => {
-  it("matches the SPEC's ids and sorts them in publication order", () => {
+  it("matches documented ids and sorts them in publication order", () => {
     const ids = ["20261126T080000Z", "20261127T080000Z", "20261201T000000Z"];
     for (const id of ids) expect(BUNDLE_ID_RE.test(id)).toBe(true);
     expect([...ids].reverse().sort()).toEqual(ids);
