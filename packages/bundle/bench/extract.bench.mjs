@@ -2,7 +2,7 @@
 // child process so peak RSS is the extractor's own.
 //   node bench/extract.bench.mjs            (100 MB archive)
 //   BENCH_SIZE_MB=500 node bench/extract.bench.mjs, or BENCH_FULL=1 (1000 MB)
-import { execFileSync, spawnSync } from "node:child_process";
+import { execaSync } from "execa";
 import { randomBytes } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -34,7 +34,7 @@ const sizeMb = Number(process.env.BENCH_SIZE_MB ?? (process.env.BENCH_FULL ? 100
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const { pack } = await import(dist);
 const root = await mkdtemp(join(tmpdir(), "recall-bundle-bench-"));
-const hasGnuTime = spawnSync("/usr/bin/time", ["-f", "%M", "true"]).status === 0;
+const hasGnuTime = execaSync("/usr/bin/time", ["-f", "%M", "true"], { reject: false }).exitCode === 0;
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -64,19 +64,19 @@ try {
   const tarSync = [];
   for (let i = 0; i < runs; i++) {
     const dest = join(root, `safe-${i}`);
-    const out = execFileSync(process.execPath, [here, "--worker", manifestPath, archivePath, dest]);
-    safe.push(JSON.parse(out.toString()));
+    const { stdout } = execaSync(process.execPath, [here, "--worker", manifestPath, archivePath, dest]);
+    safe.push(JSON.parse(stdout));
     await rm(dest, { recursive: true, force: true });
 
     const tdest = join(root, `tar-${i}`);
     await mkdir(tdest);
     const t0 = performance.now();
     const res = hasGnuTime
-      ? spawnSync("/usr/bin/time", ["-f", "%M", "tar", "xzf", archivePath, "-C", tdest])
-      : spawnSync("tar", ["xzf", archivePath, "-C", tdest]);
+      ? execaSync("/usr/bin/time", ["-f", "%M", "tar", "xzf", archivePath, "-C", tdest], { reject: false })
+      : execaSync("tar", ["xzf", archivePath, "-C", tdest], { reject: false });
     const ms = performance.now() - t0;
-    if (res.status !== 0) throw new Error(`tar failed: ${res.stderr}`);
-    const rssKiB = hasGnuTime ? Number(res.stderr.toString().trim().split("\n").at(-1)) : NaN;
+    if (res.exitCode !== 0) throw new Error(`tar failed: ${res.stderr}`);
+    const rssKiB = hasGnuTime ? Number(res.stderr.trim().split("\n").at(-1)) : NaN;
     tar.push({ ms, rssKiB });
     await rm(tdest, { recursive: true, force: true });
 
@@ -84,8 +84,8 @@ try {
     const sdest = join(root, `tarsync-${i}`);
     await mkdir(sdest);
     const s0 = performance.now();
-    const sres = spawnSync("sh", ["-c", 'tar xzf "$1" -C "$2" && sync -f "$2"', "sh", archivePath, sdest]);
-    if (sres.status !== 0) throw new Error(`tar+sync failed: ${sres.stderr}`);
+    const sres = execaSync("sh", ["-c", 'tar xzf "$1" -C "$2" && sync -f "$2"', "sh", archivePath, sdest], { reject: false });
+    if (sres.exitCode !== 0) throw new Error(`tar+sync failed: ${sres.stderr}`);
     tarSync.push({ ms: performance.now() - s0 });
     await rm(sdest, { recursive: true, force: true });
   }

@@ -1,9 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { createReadStream, existsSync } from "node:fs";
 import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
+import { execaSync } from "execa";
 import { create as tarCreate } from "tar";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BundleError, pack, parseManifestJson, safeExtract, type Manifest } from "../../src/index";
@@ -110,7 +110,7 @@ describe("safeExtract happy paths", () => {
     const files = await makeSource(src);
     const archivePath = join(root, "gnu.tar.gz");
     const names = Object.keys(files).map((p) => p.split("/")[0] as string);
-    execFileSync("tar", ["-czf", archivePath, "-C", src, ...new Set(names)]);
+    execaSync("tar", ["-czf", archivePath, "-C", src, ...new Set(names)]);
     const archive = await readFile(archivePath);
     const manifest = manifestFor(archive, files);
     const dest = join(root, "out");
