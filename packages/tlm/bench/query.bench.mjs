@@ -2,7 +2,7 @@
 // Run: (cd packages/tlm && npx tsup && node bench/query.bench.mjs); BENCH_FULL=1 adds 1M memories.
 // Env: BENCH_SIZES=20000,100000 (overrides), BENCH_QUERIES (per class, default 300),
 //      BENCH_BASELINE_QUERIES (per class, default 100: the full-bm25 baseline is slow at 1M), BENCH_SOCKET=0 skips the socket part.
-import { spawn, execFileSync } from "node:child_process";
+import { execa, execaSync } from "execa";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { request, Agent } from "node:http";
 import { connect } from "node:net";
@@ -82,7 +82,7 @@ function healthOnce(sock) {
 }
 
 function spawnTlm(sock, root) {
-  const child = spawn(process.execPath, [BIN, "serve", "--socket", sock, "--bundle-root", root, "--poll-interval", "0", "--log-level", "warn"], { stdio: "ignore" });
+  const child = execa(process.execPath, [BIN, "serve", "--socket", sock, "--bundle-root", root, "--poll-interval", "0", "--log-level", "warn"], { stdio: "ignore", cleanup: true, reject: false });
   children.add(child);
   child.once("exit", () => children.delete(child));
   return child;
@@ -111,7 +111,7 @@ async function coldStart(sock, root) {
 function nodeSpawn() {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    spawn(process.execPath, ["-e", "0"], { stdio: "ignore" }).once("exit", () => resolve(performance.now() - t0));
+    execa(process.execPath, ["-e", "0"], { stdio: "ignore", reject: false }).once("exit", () => resolve(performance.now() - t0));
   });
 }
 
@@ -141,7 +141,7 @@ for (const n of SIZES) {
   const buildMs = performance.now() - b0;
   const dir = join(root, "bundles", id);
   mkdirSync(dir, { recursive: true });
-  execFileSync("tar", ["-xzf", built.archivePath, "-C", dir]);
+  execaSync("tar", ["-xzf", built.archivePath, "-C", dir]);
   copyFileSync(built.manifestPath, join(dir, "manifest.json"));
   symlinkSync(join("bundles", id), join(root, "current"));
   rmSync(pub, { recursive: true, force: true });

@@ -1,13 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { mkdir, readFile, readdir, rm, writeFile, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { execa } from "execa";
 import { generateKeyPair, parseManifest, verifyManifest } from "@recall/bundle";
 import { EXAMPLES, runTlm, tempDir } from "./harness";
 
-const run = promisify(execFile);
+const run = (file: string, args: string[]) => execa(file, args);
 const dirs: string[] = [];
 afterEach(async () => {
   while (dirs.length) await rm(dirs.pop()!, { recursive: true, force: true });

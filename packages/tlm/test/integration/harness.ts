@@ -1,13 +1,13 @@
-import { spawn, execFile, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rename, rm, symlink, writeFile, copyFile, readFile } from "node:fs/promises";
 import { request, type Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
+import { execa } from "execa";
 import { buildBundle, parseJsonl, type MemoryRecord } from "../../dist/index.js";
 
-const run = promisify(execFile);
+const run = (file: string, args: string[]) => execa(file, args);
 
 /** Absolute path of the built `tlm` binary. */
 export const TLM_BIN = fileURLToPath(new URL("../../bin/tlm.js", import.meta.url));
@@ -56,7 +56,7 @@ export interface TlmChild { child: ChildProcess; stderr: () => string; exited: P
 
 /** Spawns `node bin/tlm.js <args>` and records its stderr. */
 export function spawnTlm(args: string[]): TlmChild {
-  const child = spawn(process.execPath, [TLM_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = execa(process.execPath, [TLM_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], buffer: false, cleanup: true, reject: false });
   let err = "";
   child.stderr!.on("data", (d: Buffer) => { err += d.toString(); });
   child.stdout!.resume();
@@ -66,14 +66,11 @@ export function spawnTlm(args: string[]): TlmChild {
 
 /** Runs `tlm <args>` to completion. */
 export function runTlm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [TLM_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
-    child.once("close", (code) => done({ code, stdout: out, stderr: err }));
-  });
+  return execa(process.execPath, [TLM_BIN, ...args], { stdin: "ignore", cleanup: true, reject: false, stripFinalNewline: false }).then((r) => ({
+    code: r.exitCode ?? null,
+    stdout: String(r.stdout),
+    stderr: String(r.stderr),
+  }));
 }
 
 /** An HTTP answer from the sidecar. */

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { connect } from "node:net";
-import { spawn } from "node:child_process";
 import { mkdir, rm, stat, writeFile, readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { execa } from "execa";
 import fc from "fast-check";
 import { call, exampleRecords, installBundle, runTlm, spawnTlm, stopChild, tempDir, waitFor, waitHealthy, type TlmChild } from "./harness";
 
@@ -62,7 +62,7 @@ describe("tlm serve: lifecycle", () => {
   it("exits by itself when --parent-pid dies", async () => {
     const dir = await withDir();
     const sock = join(dir, "s.sock");
-    const parent = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+    const parent = execa(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore", cleanup: true, reject: false });
     const parentGone = new Promise((r) => parent.once("exit", r));
     cleanups.push(async () => { if (parent.exitCode === null && parent.signalCode === null) parent.kill("SIGKILL"); await parentGone; });
     // Global options before the command, as the sidecar handle passes its extra args.
@@ -90,7 +90,7 @@ describe("tlm serve: lifecycle", () => {
   it("removes a stale socket file and starts", async () => {
     const dir = await withDir();
     const sock = join(dir, "s.sock");
-    const hang = spawn(process.execPath, [HANG, sock], { stdio: ["ignore", "pipe", "ignore"] });
+    const hang = execa(process.execPath, [HANG, sock], { stdio: ["ignore", "pipe", "ignore"], buffer: false, cleanup: true, reject: false });
     const hangGone = new Promise((r) => hang.once("exit", r));
     cleanups.push(async () => { if (hang.exitCode === null && hang.signalCode === null) hang.kill("SIGKILL"); await hangGone; });
     await new Promise<void>((r) => hang.stdout!.once("data", () => r()));
