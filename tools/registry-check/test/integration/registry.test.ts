@@ -58,9 +58,10 @@ beforeAll(async () => {
   // The release tooling itself publishes: nx runs each package's nx-release-publish (npm publish) against the registry.
   await run(
     "npx",
-    ["nx", "release", "publish", "--registry", registry.url, "--projects", PUBLISHED.map((p) => `@recall/${p}`).join(","), "--verbose"],
+    ["nx", "release", "publish", "--registry", registry.url, "--projects", PUBLISHED.map((p) => `@recall/${p}`).join(","), "--parallel", "4", "--verbose"],
     { cwd: WORKSPACE, env: { ...env, NX_DAEMON: "false", NX_NO_CLOUD: "true", NX_SKIP_NX_CACHE: "true" }, timeoutMs: 240_000 },
   );
+  for (const [name] of CONSUMERS) void consumerOf(name);
 }, 300_000);
 
 afterAll(async () => {
@@ -70,14 +71,47 @@ afterAll(async () => {
   await removeTree(work);
 });
 
-/** Installs `specs` into a fresh consumer and checks that only the package and its own @recall dependencies came, from the registry. */
-async function consumer(name: string, specs: string[]): Promise<string> {
-  const dir = await installConsumer(join(work, "consumers", name), specs, env);
-  for (const p of await installedRecallPackages(dir)) {
-    expect(p.real.startsWith(WORKSPACE), `${p.name} resolved into the workspace`).toBe(false);
-    expect(p.version).toBe(version(p.name.slice("@recall/".length)));
+const installs = new Map<string, Promise<string>>();
+
+/**
+ * Installs `specs` into a fresh consumer (once per name; the installs start
+ * together right after publishing) and checks that every @recall package in
+ * it came from the registry at its workspace version, none from the workspace.
+ */
+function consumer(name: string, specs: string[]): Promise<string> {
+  let p = installs.get(name);
+  if (!p) {
+    p = (async () => {
+      const dir = await installConsumer(join(work, "consumers", name), specs, env);
+      for (const pkg of await installedRecallPackages(dir)) {
+        if (pkg.real.startsWith(WORKSPACE)) throw new Error(`${pkg.name} resolved into the workspace: ${pkg.real}`);
+        const want = version(pkg.name.slice("@recall/".length));
+        if (pkg.version !== want) throw new Error(`${pkg.name}@${pkg.version} installed, ${want} published`);
+      }
+      return dir;
+    })();
+    // Awaited by its test; a failure is reported there, not as an unhandled rejection.
+    p.catch(() => undefined);
+    installs.set(name, p);
   }
-  return dir;
+  return p;
+}
+
+/** The consumers whose packages are known before the tests run, installed side by side. */
+const CONSUMERS: [string, string[]][] = [
+  ["tlm", ["tlm"]],
+  ["protocol", ["protocol"]],
+  ["config", ["config"]],
+  ["bundle", ["bundle"]],
+  ["client", ["client"]],
+  ["sidecar", ["sidecar"]],
+  ["puller", ["puller"]],
+  ["service", ["service", "config"]],
+];
+
+function consumerOf(name: string): Promise<string> {
+  const specs = CONSUMERS.find(([n]) => n === name)![1];
+  return consumer(name, specs.map(spec));
 }
 
 function recallClosure(short: string): string[] {
@@ -95,7 +129,7 @@ function recallClosure(short: string): string[] {
 
 // tlm, installed once from the registry, serves the other packages' examples.
 let tlmDir: Promise<string> | null = null;
-const tlmConsumer = () => (tlmDir ??= consumer("tlm", [spec("tlm")]));
+const tlmConsumer = () => (tlmDir ??= consumerOf("tlm"));
 const tlmBin = async () => join(await tlmConsumer(), "node_modules/.bin/tlm");
 
 const keys = (() => {
@@ -167,7 +201,7 @@ describe("each package, installed alone outside the workspace, runs its README e
   });
 
   it("@recall/protocol: parses a query intent and turns a bad one into a 400 body", async () => {
-    const dir = await consumer("protocol", [spec("protocol")]);
+    const dir = await consumerOf("protocol");
     expect((await installedRecallPackages(dir)).map((p) => p.name)).toEqual(["@recall/protocol"]);
     const out = await runExample<{ ok: boolean; limit: number; bad: { status: number; code: string; hasIssues: boolean } }>(
       dir,
@@ -179,7 +213,7 @@ describe("each package, installed alone outside the workspace, runs its README e
   });
 
   it("@recall/config: loads file < env < flags, redacts the key, and names the key and line of a bad value", async () => {
-    const dir = await consumer("config", [spec("config")]);
+    const dir = await consumerOf("config");
     expect((await installedRecallPackages(dir)).map((p) => p.name)).toEqual(["@recall/config"]);
     await writeFile(join(dir, "config.yaml"), "memory:\n  provider: cloud\n  endpoint: https://memory.example.com\n  api_key: sk-registry-check-secret\n");
     await writeFile(join(dir, "bad.yaml"), "memory:\n  provider: local\n  client_request_timeout: 5\n");
@@ -200,7 +234,7 @@ describe("each package, installed alone outside the workspace, runs its README e
   });
 
   it("@recall/bundle: keygen, pack + sign, parse, policy, safe extract; a tampered manifest is bad_signature", async () => {
-    const dir = await consumer("bundle", [spec("bundle")]);
+    const dir = await consumerOf("bundle");
     expect((await installedRecallPackages(dir)).map((p) => p.name)).toEqual(recallClosure("bundle"));
     await mkdir(join(dir, "build"), { recursive: true });
     await writeFile(join(dir, "build/memories.db"), Buffer.alloc(64 * 1024, 7));
@@ -215,7 +249,7 @@ describe("each package, installed alone outside the workspace, runs its README e
 
   it("@recall/client: queries a real tlm (installed from the registry) and gets a typed unavailable when nothing listens", async () => {
     const { socketPath } = await tlmServer();
-    const dir = await consumer("client", [spec("client")]);
+    const dir = await consumerOf("client");
     expect((await installedRecallPackages(dir)).map((p) => p.name)).toEqual(recallClosure("client"));
     const out = await runExample<{ cls: string; ids: string[]; missing: string }>(
       dir,
@@ -257,7 +291,7 @@ describe("each package, installed alone outside the workspace, runs its README e
   it("@recall/sidecar: resolves and spawns a real tlm, waits for ready, shuts it down", async () => {
     const bin = await tlmBin();
     const { bundleRoot } = await tlmServer();
-    const dir = await consumer("sidecar", [spec("sidecar")]);
+    const dir = await consumerOf("sidecar");
     // The optional peer @recall/tlm is not pulled in: the binary is given explicitly.
     expect((await installedRecallPackages(dir)).map((p) => p.name)).toEqual(recallClosure("sidecar"));
     const socketPath = join(dir, "run", "memory.sock");
@@ -288,7 +322,7 @@ describe("each package, installed alone outside the workspace, runs its README e
     await new Promise<void>((r) => endpoint.listen(0, "127.0.0.1", r));
     stops.push(() => new Promise<void>((r) => (endpoint.closeAllConnections(), endpoint.close(() => r()))));
     const url = `http://127.0.0.1:${(endpoint.address() as { port: number }).port}`;
-    const dir = await consumer("puller", [spec("puller")]);
+    const dir = await consumerOf("puller");
     expect((await installedRecallPackages(dir)).map((p) => p.name)).toEqual(recallClosure("puller"));
     const bundleRoot = join(dir, "bundles");
     const out = await runExample<{ first: { outcome: string; bundle_id?: string }; second: { outcome: string }; wrongKey: { outcome: string; reason?: string } }>(
@@ -309,7 +343,7 @@ describe("each package, installed alone outside the workspace, runs its README e
     const bin = await tlmBin();
     const { bundleRoot } = await tlmServer();
     // The README's example imports @recall/config next to @recall/service (a logger too; any pino-shaped object does).
-    const dir = await consumer("service", [spec("service"), spec("config")]);
+    const dir = await consumerOf("service");
     expect((await installedRecallPackages(dir)).map((p) => p.name)).toEqual(
       [...new Set([...recallClosure("service"), "@recall/config"])].sort(),
     );
