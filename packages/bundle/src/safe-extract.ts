@@ -8,7 +8,8 @@ import { createGunzip } from "node:zlib";
 import { Parser, type ReadEntry } from "tar";
 import { BundleError, BundleRejected, quotePath, type RejectReason } from "./errors";
 import { parseManifest, type Manifest, type ManifestFile } from "./manifest";
-import { ancestorsOf, MAX_PATH_DEPTH, normalizeEntryPath } from "./path-rules";
+import { admitEntry, type AdmissionState } from "./admission";
+import { ancestorsOf, MAX_PATH_DEPTH } from "./path-rules";
 import { MAX_META_ENTRY, MAX_TRAILING_ZERO_BYTES, TarFraming } from "./tar-framing";
 
 /** Default cap on tar entries (docs/bundle-format.md). */
@@ -164,18 +165,16 @@ export async function safeExtract(
 class Extraction {
   private readonly listed: Map<string, ManifestFile>;
   private readonly allowedDirs = new Set<string>();
-  private readonly seen = new Set<string>();
+  private readonly admission: AdmissionState;
   private readonly written = new Set<string>();
   private readonly createdDirs = new Set<string>([""]);
   private readonly entryPaths = new WeakMap<ReadEntry, string>();
   private readonly stop = new AbortController();
   private rejection: BundleRejected | null = null;
   private ioError: Error | null = null;
-  private entries = 0;
   private metaEntries = 0;
   private readonly syncs = new Set<Promise<void>>();
   private syncFailure: unknown = null;
-  private declaredUnpacked = 0;
   private unpacked = 0;
   private work: Promise<void> = Promise.resolve();
 
@@ -190,6 +189,15 @@ class Extraction {
   ) {
     this.listed = new Map(manifest.files.map((f) => [f.path, f]));
     for (const f of manifest.files) for (const d of ancestorsOf(f.path)) this.allowedDirs.add(d);
+    this.admission = {
+      listed: this.listed,
+      allowedDirs: this.allowedDirs,
+      maxEntries,
+      maxUnpackedBytes,
+      seen: new Set<string>(),
+      entries: 0,
+      declaredUnpacked: 0,
+    };
   }
 
   /** Entries a tar of exactly the manifest's files holds: files, their directories, the root. */
@@ -441,60 +449,12 @@ class Extraction {
   /** Synchronous checks on every entry header, before any byte is written. */
   private admit(entry: ReadEntry): boolean {
     if (this.stopped) return false;
-    this.entries += 1;
-    if (this.entries > this.maxEntries) {
-      this.reject("too_many_entries", `archive has more than ${this.maxEntries} entries`);
+    const decision = admitEntry({ type: String(entry.type), path: String(entry.path), size: entry.size }, this.admission);
+    if (!decision.admit) {
+      this.reject(decision.reason, decision.message, decision.path);
       return false;
     }
-    const type = entry.type;
-    const rawPath = String(entry.path);
-    if (type === "SymbolicLink" || type === "Link") {
-      this.reject("link_entry", `link entry ${quotePath(rawPath)}`, rawPath);
-      return false;
-    }
-    if (type !== "File" && type !== "Directory") {
-      this.reject("special_entry", `entry ${quotePath(rawPath)} of type ${String(type)}`, rawPath);
-      return false;
-    }
-    const isDir = type === "Directory";
-    const normalized = normalizeEntryPath(rawPath, isDir);
-    if (!normalized.ok || (normalized.path === null && !isDir)) {
-      this.reject(normalized.ok ? "unsafe_path" : normalized.problem, `unsafe entry path ${quotePath(rawPath)}`, rawPath);
-      return false;
-    }
-    // `./` is dest itself: nothing to create, but it may appear only once.
-    const path = normalized.path ?? "";
-    if (this.seen.has(path)) {
-      this.reject("duplicate_entry", `entry ${quotePath(path)} appears twice`, path);
-      return false;
-    }
-    this.seen.add(path);
-    if (isDir) {
-      if (path !== "" && !this.allowedDirs.has(path)) {
-        this.reject("unlisted_file", `directory ${quotePath(path)} holds no listed file`, path);
-        return false;
-      }
-      if (entry.size !== 0) {
-        this.reject("corrupt_archive", `directory ${quotePath(path)} has a body`, path);
-        return false;
-      }
-    } else {
-      const listed = this.listed.get(path);
-      if (!listed) {
-        this.reject("unlisted_file", `file ${quotePath(path)} is not listed in the manifest`, path);
-        return false;
-      }
-      if (entry.size !== listed.size) {
-        this.reject("file_size_mismatch", `file ${quotePath(path)} is ${entry.size} bytes, the manifest states ${listed.size}`, path);
-        return false;
-      }
-      this.declaredUnpacked += entry.size;
-      if (this.declaredUnpacked > this.maxUnpackedBytes) {
-        this.reject("unpacked_too_large", `unpacked files exceed the cap of ${this.maxUnpackedBytes} bytes`, path);
-        return false;
-      }
-    }
-    this.entryPaths.set(entry, path);
+    this.entryPaths.set(entry, decision.path);
     return true;
   }
 
