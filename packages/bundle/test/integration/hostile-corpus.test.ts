@@ -337,6 +337,14 @@ const cases: Case[] = [
     reason: "corrupt_archive",
   },
   {
+    name: "non-gzip bytes after the gzip stream",
+    build: () => {
+      const archive = Buffer.concat([gz(rawTar([file("memories.db", DB)])), Buffer.from("garbage after the gzip trailer")]);
+      return { archive, manifest: manifestFor(archive, { "memories.db": DB }) };
+    },
+    reason: "corrupt_archive",
+  },
+  {
     name: "decompressed stream far beyond what the listed files need (small manifest, big entry cap)",
     build: () => {
       // 2 MiB of pax comments before one small listed file: the tar allowance comes from files.length.
