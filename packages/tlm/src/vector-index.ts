@@ -160,8 +160,12 @@ export function writeIndexBlobs(db: Database.Database, blobs: Map<string, Buffer
 /** One vector hit: the memory's rowid and its cosine similarity to the query (after centring). */
 export interface VectorHit { rowid: number; similarity: number }
 
-// Copies a blob into an aligned typed array (SQLite blobs carry no alignment guarantee).
-function typed<T>(blob: Buffer, Ctor: { new (buf: ArrayBuffer): T }): T {
+type TypedCtor<T> = { new (buf: ArrayBufferLike, offset?: number, length?: number): T; readonly BYTES_PER_ELEMENT: number };
+
+// A view on the blob when it is aligned for the element size (large blobs own their buffer), else an aligned copy.
+function typed<T>(blob: Buffer, Ctor: TypedCtor<T>): T {
+  const size = Ctor.BYTES_PER_ELEMENT;
+  if (blob.byteOffset % size === 0) return new Ctor(blob.buffer, blob.byteOffset, blob.byteLength / size);
   const copy = new ArrayBuffer(blob.byteLength);
   new Uint8Array(copy).set(blob);
   return new Ctor(copy);
