@@ -1,7 +1,7 @@
 // In-process service.query() vs a direct SidecarClient to the same tlm, at concurrency 32.
 // Usage (after building service, its deps and tlm): node --expose-gc packages/service/bench/service.bench.mjs
 // BENCH_FULL=1 for more rounds and a larger synthetic bundle.
-import { execFileSync } from "node:child_process";
+import { execaSync } from "execa";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -56,7 +56,7 @@ let service;
 let direct;
 try {
   const pub = join(work, "pub");
-  execFileSync(process.execPath, [TLM, "bundle", "build", "--synthetic", String(SYNTHETIC), "--out", pub, "--bundle-id", "bench1"]);
+  execaSync(process.execPath, [TLM, "bundle", "build", "--synthetic", String(SYNTHETIC), "--out", pub, "--bundle-id", "bench1"]);
   const inst = await installLocal(pub, { bundleRoot });
   if (inst.outcome !== "installed") throw new Error(`install failed: ${JSON.stringify(inst)}`);
 

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
@@ -6,7 +6,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { execa } from "execa";
 import type { QueryOutcome, ServiceOptions } from "../../src/index";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -20,7 +20,7 @@ export const EXIT_AT_ONCE = resolve(here, "../fixtures/exit-at-once.mjs");
 export const HANG = resolve(here, "../fixtures/hang.sh");
 export const API_KEY = "rk_live_9d2f7c4e1a8b6053feedc0de";
 
-const run = promisify(execFile);
+const run = (file: string, args: string[], opts: { timeout: number }) => execa(file, args, { ...opts, killSignal: "SIGKILL" });
 
 /** A short temp dir (socket paths must stay < 107 bytes) with the paths a service needs. */
 export async function workDir(): Promise<{ dir: string; socketPath: string; bundleRoot: string; cleanup(): Promise<void> }> {
@@ -182,10 +182,10 @@ export function startTlm(w: { socketPath: string; bundleRoot: string }): {
   child: ChildProcess;
   stop(): Promise<void>;
 } {
-  const child = spawn(
+  const child = execa(
     process.execPath,
     [TLM_BIN, "serve", "--socket", w.socketPath, "--bundle-root", w.bundleRoot, "--parent-pid", String(process.pid)],
-    { stdio: "ignore" },
+    { stdio: "ignore", cleanup: true, reject: false },
   );
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   return {
