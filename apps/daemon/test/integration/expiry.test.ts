@@ -20,7 +20,7 @@ describe("an installed bundle expires while recalld serves it", () => {
     dir = await shortTmp("rde-");
     control = join(dir, "s", "daemon.sock");
     // a short life: long enough to install and start on a loaded machine, short enough to wait for
-    await run(process.execPath, [TLM, "bundle", "build", "--from", EXAMPLES, "--out", join(dir, "pub"), "--bundle-id", "20261126T080000Z", "--expires-in", "15s"]);
+    await run(process.execPath, [TLM, "bundle", "build", "--from", EXAMPLES, "--out", join(dir, "pub"), "--bundle-id", "20261126T080000Z", "--expires-in", "30s"]);
     await installBundle(join(dir, "pub"), join(dir, "root"));
     config = await writeConfig(join(dir, "config.yaml"), { provider: "local", socket_path: join(dir, "s", "memory.sock"), bundle_root: join(dir, "root"), sidecar_shutdown_grace: "2s" });
     daemon = startDaemon(["--config", config], {}, control);
@@ -39,8 +39,13 @@ describe("an installed bundle expires while recalld serves it", () => {
     tlmPid = (s.sidecar as { pid: number }).pid;
     const b = s.bundle as { expires_at: string; expired: boolean };
     expiresAt = b.expires_at;
-    if (Date.parse(expiresAt) > Date.now() + 1000) expect(b.expired).toBe(false);
-    expect((s.detail as Record<string, unknown>).bundle_expired).toBeUndefined();
+    // on a very loaded machine start-up can outlast the bundle's life: then only the next test applies
+    if (Date.parse(expiresAt) > Date.now() + 2000) {
+      expect(b.expired).toBe(false);
+      expect((s.detail as Record<string, unknown>).bundle_expired).toBeUndefined();
+    } else {
+      expect(typeof b.expired).toBe("boolean");
+    }
   });
 
   it("after expiry, with no pull at all: still ready and answering, /status + audit + metric + recall status say expired", async () => {
