@@ -28,7 +28,9 @@ describe("daemon death mid-pull", () => {
     const random = seededRandom();
     const first = await buildMarkedBundle(sb.path("pub"), bundleId(0));
     host.publish(first.dir);
-    const big = filler(3 * 1024 * 1024);
+    // ~1.5 MB of memories (a fifth of a second to a second of download at 2 MB/s): big enough for the
+    // kill to land mid-download or mid-install, small enough that building 5 bundles stays cheap
+    const big = filler(1.5 * 1024 * 1024);
     const cfg = writeConfig(sb, { provider: "cloud", endpoint: host.url, api_key: API_KEY, bundle_pull_startup_delay: "1h" });
     const installedIds = new Set<string>([bundleId(0)]);
     const outcomes: string[] = [];
@@ -45,7 +47,7 @@ describe("daemon death mid-pull", () => {
 
       const next = await buildMarkedBundle(sb.path("pub"), bundleId(i), { extra: big });
       host.publish(next.dir);
-      host.throttleBytesPerSec = 4 * 1024 * 1024;
+      host.throttleBytesPerSec = 2 * 1024 * 1024;
       const sidecarPid = st.sidecar.pid as number;
       daemon.proc.child.kill("SIGHUP");
       // Somewhere between the manifest fetch and well after the install.

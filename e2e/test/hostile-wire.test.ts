@@ -135,9 +135,9 @@ describe("hostile bundles over the wire", () => {
     try {
       host2.publish((await buildMarkedBundle(sb.path("pub2"), bundleId(0))).dir);
       const cfg2 = writeConfig(sb, { provider: "cloud", endpoint: host2.url, api_key: API_KEY, bundle_pull_startup_delay: "1h", bundle_root: path.join(mnt, "root"), socket_path: sb.path("run2", "memory.sock") }, "config2.yaml");
-      // recalld (and so its sidecar) runs in a mount namespace of its own, where a 3 MiB tmpfs
+      // recalld (and so its sidecar) runs in a mount namespace of its own, where a 1 MiB tmpfs
       // covers `mnt`: the mount lives and dies with those processes and never reaches the host.
-      const script = 'mount -t tmpfs -o size=3m,mode=0700 tmpfs "$1" && shift && exec "$@"';
+      const script = 'mount -t tmpfs -o size=1m,mode=0700 tmpfs "$1" && shift && exec "$@"';
       const proc = sb.start("recalld-diskfull", "unshare", [...ns.args, "sh", "-c", script, "sh", mnt, process.execPath, RECALLD, "--config", cfg2.file]);
       d2 = new Daemon(proc, cfg2.controlSocket, cfg2.socketPath, cfg2.bundleRoot);
       await d2.waitStatus((s) => s.status === "ready" && s.bundle.bundle_id === bundleId(0), "ready on the small disk");
@@ -147,8 +147,8 @@ describe("hostile bundles over the wire", () => {
       expect(readdirSync(mnt)).toEqual([]); // the host's `mnt` stays an empty directory
       const before = await treeDigest(path.join(root, "current/"));
       expect([...before.keys()]).toContain("memories.db");
-      // ~6 MB of memories: does not fit in what is left of 3 MB.
-      host2.publish((await buildMarkedBundle(sb.path("pub2"), bundleId(1), { extra: filler(6 * 1024 * 1024) })).dir);
+      // ~2 MB of memories: does not fit in what is left of 1 MiB (the first bundle takes a few hundred KB).
+      host2.publish((await buildMarkedBundle(sb.path("pub2"), bundleId(1), { extra: filler(2 * 1024 * 1024) })).dir);
       const r = await d2.pull();
       expect(r.outcome.outcome).toBe("failed");
       expect(JSON.stringify(r.outcome)).toMatch(/ENOSPC|no_space|disk/i);
