@@ -41,6 +41,8 @@ export interface RankOptions {
   maxProbes: number;
   /** Most champion entries read over all the query's tokens (each token gets an equal share, at least 64). */
   maxPostings: number;
+  /** Memories to score first, whatever their bounds (e.g. those holding the query's strongest words together). */
+  seeds?: readonly number[];
   /** `now()` value past which the ranking stops and says truncated. */
   deadline: number;
   now: () => number;
@@ -261,24 +263,40 @@ export function rankLexical(terms: readonly (LexicalTerm | undefined)[], reader:
   let truncated = false;
   let exhausted = false;
   let probes = 0;
-  for (let at = 0; at < order.length;) {
-    const batch: number[] = [];
-    while (at < order.length && batch.length < PROBE_BATCH) {
-      const i = order[at]!;
-      if (top.length === k && above(upper[i]!) < top[k - 1]!.score) break;
-      batch.push(rowids[i]!);
-      at++;
-    }
-    if (batch.length === 0) break;
-    if (probes >= opts.maxProbes) { exhausted = true; break; }
-    if (opts.now() > opts.deadline) { truncated = true; break; }
+  // Seeds first: a memory holding several strong words often sits in none of their champion lists, and once scored it
+  // raises the k-th score, which prunes (and may prove) the rest.
+  const seeded = new Set(opts.seeds ?? []);
+  const seeds = [...seeded].slice(0, opts.maxProbes);
+  const score = (batch: number[]) => {
     probes += batch.length;
     const accepted = opts.accept ? opts.accept(batch) : undefined;
     const docs = reader.docTerms(accepted ? batch.filter((d) => accepted.has(d)) : batch);
     for (const d of batch) {
       if (accepted && !accepted.has(d)) continue;
-      insertTop(top, { rowid: d, score: scorer.score(docs.get(d)) }, k);
+      const exact = scorer.score(docs.get(d));
+      if (exact > 0) insertTop(top, { rowid: d, score: exact }, k);
     }
+  };
+  for (let at = 0; at < seeds.length && !truncated; at += PROBE_BATCH) {
+    if (opts.now() > opts.deadline) truncated = true;
+    else score(seeds.slice(at, at + PROBE_BATCH));
+  }
+  for (let at = 0; at < order.length && !truncated;) {
+    const batch: number[] = [];
+    let reachedBound = false;
+    while (at < order.length && batch.length < PROBE_BATCH) {
+      const i = order[at]!;
+      if (top.length === k && above(upper[i]!) < top[k - 1]!.score) { reachedBound = true; break; }
+      if (!seeded.has(rowids[i]!)) batch.push(rowids[i]!);
+      at++;
+    }
+    if (batch.length === 0) {
+      if (reachedBound) break;
+      continue;
+    }
+    if (probes >= opts.maxProbes) { exhausted = true; break; }
+    if (opts.now() > opts.deadline) { truncated = true; break; }
+    score(batch);
   }
   const bestLeftOut = Math.max(outsideBound, capBound, tiedOut ? floor : 0);
   const provenBest = bestLeftOut === 0 || (top.length === k && top[k - 1]!.score > above(bestLeftOut));

@@ -45,6 +45,12 @@ export const MAX_PROBES = 500;
 /** Most champion-list entries a lexical query reads, shared among its words (a 32-word query reads 128 of each). */
 export const MAX_POSTINGS = 4096;
 
+/** Most memories holding the two strongest words that a query scores first. */
+export const SEED_MAX = 200;
+
+/** The two strongest words are intersected only when the rarer is held by at most this many memories. */
+export const SEED_MAX_DF = 50_000;
+
 /** Most FTS5 matches read (in row id order) to top up a filtered query that found too few answers. */
 export const FILL_SCAN_MAX = 20_000;
 
@@ -188,7 +194,10 @@ export class MemoryDatabase {
         `SELECT m.rowid FROM memories m WHERE m.rowid IN (SELECT value FROM json_each(@rowids)) AND ${where}`).pluck();
       return (rowids: readonly number[]) => new Set(stmt.all({ ...filter.params, rowids: JSON.stringify(rowids) }) as number[]);
     })();
-    const ranking = rankLexical(terms, reader, { k: limit, ...(accept ? { accept } : {}), maxProbes: MAX_PROBES, maxPostings: MAX_POSTINGS, deadline, now });
+    const seeds = this.strongPair(words, terms, limit);
+    const ranking = rankLexical(terms, reader, {
+      k: limit, ...(accept ? { accept } : {}), ...(seeds.length ? { seeds } : {}), maxProbes: MAX_PROBES, maxPostings: MAX_POSTINGS, deadline, now,
+    });
     if (ranking.exact || ranking.truncated) return ranking;
     if (filter.indexed) {
       const drive = filter.firstEntity === undefined ? "" : " AND m.rowid IN (SELECT memory_rowid FROM memory_entities WHERE entity = @firstEntity)";
@@ -201,6 +210,23 @@ export class MemoryDatabase {
     }
     if (ranking.ranked.length >= limit) return ranking;
     return this.fillFromMatches(words, terms, ranking, { limit, deadline, now, ...(accept ? { accept } : {}) });
+  }
+
+  /**
+   * Memories holding both of the query's two strongest words (highest idf)
+   * when both have partial champion lists: FTS5 intersects their postings in
+   * row id order, without ranking (at most {@link SEED_MAX} rows, and only when
+   * the rarer word is held by at most {@link SEED_MAX_DF} memories, so the
+   * intersection stays cheap). Empty otherwise.
+   */
+  private strongPair(words: readonly string[], terms: readonly (LexicalTerm | undefined)[], limit: number): number[] {
+    const partial = terms.map((t, i) => ({ t, w: words[i]! }))
+      .filter((x): x is { t: LexicalTerm; w: string } => x.t !== undefined && x.t.df > x.t.champions.rowids.length)
+      .sort((a, b) => b.t.idf - a.t.idf);
+    const [a, b] = partial;
+    if (!a || !b || a.t.id === b.t.id || Math.min(a.t.df, b.t.df) > SEED_MAX_DF) return [];
+    const stmt = this.filterStatement("pair", "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?").pluck();
+    return stmt.all(`${toOrMatch([a.w])} AND ${toOrMatch([b.w])}`, Math.max(SEED_MAX, limit)) as number[];
   }
 
   /**
