@@ -8,7 +8,7 @@ export { MemoryRecord, parseJsonl } from "./records";
 export { readMarkdownDir, slugify } from "./markdown";
 export { writeMemoriesDb, normaliseTime } from "./memories-db";
 export type { MemoriesDbMeta } from "./memories-db";
-export { MemoryDatabase, BM25_WEIGHTS, MAX_PROBES, FILTER_FIRST_MAX } from "./query-engine";
+export { MemoryDatabase, BM25_WEIGHTS, MAX_PROBES, MAX_POSTINGS, SEED_MAX, SEED_MAX_DF, FILTER_FIRST_MAX, FILL_SCAN_MAX } from "./query-engine";
 export type { QueryOutcome, QueryClock, LexicalCandidates, CandidateOptions, ScoredRow } from "./query-engine";
 export { DEFAULT_CHAMPION_SIZE } from "./lexical-index";
 export { defaultBuildSteps } from "./build-steps";
