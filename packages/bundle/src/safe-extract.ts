@@ -30,7 +30,7 @@ export interface SafeExtractOptions {
   /** Aborting rejects the bundle with reason `aborted`. */
   signal?: AbortSignal;
   /** Called with the running count of compressed bytes read; errors it throws are ignored. */
-  onProgress?(bytes: number): void;
+  onProgress?: (bytes: number) => void;
 }
 
 /** Result of {@link safeExtract}. */
@@ -468,7 +468,7 @@ class Extraction {
     try {
       if (entry.type === "Directory") {
         await this.ensureDir(path);
-        if (!this.stopped) await drain(entry, this.stop.signal, async () => undefined);
+        if (!this.stopped) await drain(entry, this.stop.signal, () => Promise.resolve());
         return;
       }
       await this.writeFile(entry, path);
@@ -618,7 +618,7 @@ function drain(entry: ReadEntry, stop: AbortSignal, onChunk: (chunk: Buffer) => 
       entry.removeListener("end", onEnd);
       entry.removeListener("error", onError);
       stop.removeEventListener("abort", onStop);
-      if (err) rejectDrain(err);
+      if (err) rejectDrain(err instanceof Error ? err : new Error("entry stream failed", { cause: err }));
       else resolveDrain();
     };
     const onData = (chunk: Buffer): void => {

@@ -46,3 +46,16 @@ describe("reject reasons and their fixes", () => {
     for (const code of ["BUNDLE_DEST_EXISTS", "BUNDLE_IO", "BUNDLE_PACK_INPUT", "BUNDLE_BAD_KEY"]) expect(readme).toContain(code);
   });
 });
+
+describe("untrusted names in messages", () => {
+  it("are quoted with every terminal control escaped (C0, DEL, C1, bidi overrides) and bounded", async () => {
+    const { quotePath } = await import("../errors");
+    const q = quotePath("a\u001b[31m\u007f\u009b\u202e\u2066b".padEnd(5000, "x"));
+    // eslint-disable-next-line no-control-regex
+    expect(q).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(q).toContain("\\u001b");
+    expect(q).toContain("\\u009b");
+    expect(q).toContain("\\u202e");
+    expect(q.length).toBeLessThan(300);
+  });
+});

@@ -11,7 +11,6 @@ import { growth, measure } from "../helpers/cost";
 import { MANIFEST_SHAPES, VALID_MANIFEST_SHAPES } from "../../bench/shapes.mjs";
 
 const KiB = 1024;
-const MiB = 1024 * KiB;
 // The failure mode this guards against is minutes or an out-of-memory crash,
 // not milliseconds: the bounds are wide on purpose (2 noisy cores, shared).
 const MAX_MS = 15_000;
