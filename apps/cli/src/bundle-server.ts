@@ -190,6 +190,11 @@ export async function startBundleServer(opts: BundleServerOptions): Promise<Bund
           bytes,
           ms: Math.round((performance.now() - t0) * 10) / 10,
         });
+      })
+      // A throwing access-log callback (or a failed error reply) must not become an unhandled
+      // rejection: Node ends the process on those, and this is a long-running server.
+      .catch(() => {
+        if (!res.writableFinished) res.destroy();
       });
   });
   server.keepAliveTimeout = 5000;

@@ -1,6 +1,6 @@
 import { loadConfig, loadConfigWithSources, type ConfigWithSources, type RecallConfig } from "@recall/config";
 import { strOption } from "./args";
-import type { CommandContext } from "./registry";
+import type { CommandContext } from "./command-context";
 
 /**
  * Loads the effective config for a command: `--config FILE`, else

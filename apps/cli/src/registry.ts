@@ -1,21 +1,6 @@
-import type { CommandSpec, ParsedArgs } from "./args";
-import type { Output } from "./output";
+import type { CommandSpec } from "./args";
+import type { CommandRun } from "./command-context";
 import { COMMAND_SPECS, TOP_LEVEL } from "./specs";
-
-/** What a command receives: its parsed arguments, where to write, the environment. */
-export interface CommandContext {
-  args: ParsedArgs;
-  out: Output;
-  env: Record<string, string | undefined>;
-  cwd: string;
-  /** The CLI's version. */
-  version: string;
-  /** Aborted on SIGINT/SIGTERM. */
-  signal: AbortSignal;
-}
-
-/** A command's implementation: resolves with the exit code. */
-export type CommandRun = (ctx: CommandContext) => Promise<number>;
 
 /** A registered command: its spec (cheap, static) and a lazy loader of its code. */
 export interface CommandEntry {

@@ -63,4 +63,22 @@ describe("startBundleServer", () => {
     expect((await fetch(url, { headers: { "x-api-key": "k-123", "if-none-match": etag } })).status).toBe(304);
     expect(JSON.stringify(log)).not.toContain("k-123");
   });
+
+  it("keeps serving when the access-log callback throws, on every kind of response", async () => {
+    // A throw in onRequest used to reject a promise nobody handled: Node ends the process on that.
+    let calls = 0;
+    server = await startBundleServer({ dir, port: 0, onRequest: () => { calls++; throw new Error("log sink broke"); } });
+    const base = `${server.url}/api/v1/memory/bundle/`;
+    expect((await fetch(`${base}manifest`)).status).toBe(404);
+    await writeFile(join(dir, "bundle-1.tar.gz"), Buffer.alloc(100, 7));
+    await writeFile(join(dir, "manifest.json"), JSON.stringify({ archive: { path: "bundle-1.tar.gz" } }));
+    const m = await fetch(`${base}manifest`);
+    expect(m.status).toBe(200);
+    await m.text();
+    const a = await fetch(`${base}bundle-1.tar.gz`);
+    expect(a.status).toBe(200);
+    expect((await a.arrayBuffer()).byteLength).toBe(100);
+    expect((await fetch(`${base}manifest`, { method: "POST" })).status).toBe(405);
+    expect(calls).toBe(4);
+  });
 });

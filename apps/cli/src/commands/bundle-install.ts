@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { loadCliConfig } from "../config-loader";
 import { CliError, EXIT } from "../errors";
 import { hintFor } from "../explain";
-import type { CommandContext } from "../registry";
+import type { CommandContext } from "../command-context";
 import { safeText } from "../output";
 import { marks } from "../symbols";
 

@@ -3,7 +3,7 @@ import { mkdir, open, rm } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { strOption } from "../args";
 import { CliError, EXIT } from "../errors";
-import type { CommandContext } from "../registry";
+import type { CommandContext } from "../command-context";
 import { marks } from "../symbols";
 
 async function writeNew(path: string, data: string, mode: number): Promise<void> {

@@ -1,38 +1,18 @@
-import { BUNDLE_ID_RE, pack, type Manifest } from "@recall/bundle";
+import { BUNDLE_ID_RE, pack } from "@recall/bundle";
 import { tryParseDuration } from "@recall/config";
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { shortPath } from "../fs-util";
 import { strOption } from "../args";
 import { CliError, EXIT, UsageError } from "../errors";
-import { formatBytes } from "../output";
-import type { CommandContext } from "../registry";
+import { shortPath } from "../fs-util";
+import type { CommandContext } from "../command-context";
+import { describeManifest } from "../manifest-summary";
+import { readSignKey } from "../signing-key";
 import { marks } from "../symbols";
 
 /** `YYYYMMDDTHHMMSSZ` of `d` (UTC): the default bundle id, sorting in publication order. */
 export function utcBundleId(d: Date): string {
   return d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
-}
-
-/** Reads a private key file for signing; a missing file or one readable by others is reported. */
-export async function readSignKey(path: string): Promise<string> {
-  const st = await stat(path).catch(() => null);
-  if (!st?.isFile()) throw new CliError("KEY_MISSING", `signing key ${path} not found`, { hint: "create one with `recall bundle keygen --out PREFIX`" });
-  return readFile(path, "utf8");
-}
-
-/** Human summary lines of a manifest, shared by pack, sign and verify. */
-export function describeManifest(m: Manifest, ctx: CommandContext, dir: string): string[] {
-  const s = ctx.out.style;
-  const rel = (p: string) => shortPath(ctx.cwd, resolve(dir, p));
-  const sigs = m.signatures ?? [];
-  return [
-    `  bundle_id  ${s.bold(m.bundle_id)}   schema ${m.schema_version}`,
-    `  archive    ${rel(m.archive.path)}  ${s.dim(`${formatBytes(m.archive.size)}, sha256 ${m.archive.sha256.slice(0, 16)}…`)}`,
-    `  files      ${m.files.length} ${s.dim(`(${m.files.slice(0, 3).map((f) => f.path).join(", ")}${m.files.length > 3 ? ", …" : ""})`)}`,
-    `  created    ${m.created_at}${m.expires_at ? `   expires ${m.expires_at}` : ""}${m.tenant ? `   tenant ${m.tenant}` : ""}`,
-    `  signed     ${sigs.length ? sigs.map((x) => `keyid ${x.keyid}`).join(", ") : s.yellow("no (sign with --sign-key or `recall bundle sign`)")}`,
-  ];
 }
 
 /** `recall bundle pack DIR --out OUT [--bundle-id ID] [--schema-version V] [--sign-key F] [--expires-in D] [--tenant T]` */

@@ -4,7 +4,7 @@ import { intOption, strOption } from "../args";
 import { startBundleServer, BUNDLE_API_PREFIX } from "../bundle-server";
 import { CliError, EXIT, UsageError } from "../errors";
 import { safeJson, safeText } from "../output";
-import type { CommandContext } from "../registry";
+import type { CommandContext } from "../command-context";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 

@@ -4,9 +4,10 @@ import { resolve } from "node:path";
 import { strOption } from "../args";
 import { CliError, EXIT, UsageError } from "../errors";
 import { locateManifest, shortPath, writeFileAtomic } from "../fs-util";
-import type { CommandContext } from "../registry";
+import type { CommandContext } from "../command-context";
+import { describeManifest } from "../manifest-summary";
+import { readSignKey } from "../signing-key";
 import { marks } from "../symbols";
-import { describeManifest, readSignKey } from "./bundle-pack";
 
 /** `recall bundle sign PUBLISH_DIR --key F` */
 export async function run(ctx: CommandContext): Promise<number> {

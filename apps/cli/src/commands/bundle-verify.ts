@@ -17,7 +17,7 @@ import { CliError, EXIT, UsageError } from "../errors";
 import { hintFor } from "../explain";
 import { locateManifest } from "../fs-util";
 import { formatBytes, formatDuration, safeText } from "../output";
-import type { CommandContext } from "../registry";
+import type { CommandContext } from "../command-context";
 import { marks } from "../symbols";
 
 interface Check {

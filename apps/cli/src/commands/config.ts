@@ -2,7 +2,7 @@ import { CONFIG_KEYS, formatDuration, formatSize, redact } from "@recall/config"
 import { loadCliConfigWithSources } from "../config-loader";
 import { EXIT } from "../errors";
 import { safeText, table } from "../output";
-import type { CommandContext } from "../registry";
+import type { CommandContext } from "../command-context";
 
 const VIA = {
   argument: "from --config",

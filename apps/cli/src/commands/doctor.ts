@@ -9,7 +9,7 @@ import { loadCliConfig } from "../config-loader";
 import { controlRequest } from "../control-client";
 import { EXIT } from "../errors";
 import { START_COMMANDS } from "../fixes";
-import type { CommandContext } from "../registry";
+import type { CommandContext } from "../command-context";
 import { safeText } from "../output";
 import { marks } from "../symbols";
 

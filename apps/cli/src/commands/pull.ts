@@ -7,7 +7,7 @@ import { CliError, EXIT, type ExitCode } from "../errors";
 import { hintFor } from "../explain";
 import { formatBytes, safeText } from "../output";
 import { ProgressBar } from "../progress";
-import type { CommandContext } from "../registry";
+import type { CommandContext } from "../command-context";
 import { marks } from "../symbols";
 
 /** Any outcome `recall pull` can see: a pull outcome, or the daemon's local-mode ones. */

@@ -4,7 +4,7 @@ import { queryOnce } from "@recall/client/lite";
 import { cacheKey, cachePath, readCachedConfig, witnesses, writeCachedConfig, type QueryConfig } from "../config-cache";
 import { CliError, EXIT } from "../errors";
 import { intentFromArgs, type CliQueryIntent } from "../query-intent";
-import type { CommandContext } from "../registry";
+import type { CommandContext } from "../command-context";
 import { renderResults } from "../render-results";
 import { queryFailure, type QueryCallResult } from "../query-outcome";
 

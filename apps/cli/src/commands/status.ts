@@ -7,7 +7,7 @@ import { controlRequest } from "../control-client";
 import { EXIT } from "../errors";
 import { fixForReason, START_COMMANDS } from "../fixes";
 import { formatAge, safeText as t, table } from "../output";
-import type { CommandContext } from "../registry";
+import type { CommandContext } from "../command-context";
 import { marks } from "../symbols";
 
 /** The daemon's `/status` body (docs/status.md). */
