@@ -4,6 +4,7 @@
 // summed over every vitest run (vitest prints one "Tests" line per project).
 // nx runs through execa: its output goes to our terminal as it comes and, line
 // by line, to the counter; `cleanup` stops it if this process exits.
+import { stripVTControlCharacters } from "node:util";
 import { execa } from "execa";
 
 const targets = process.argv.slice(2).length ? process.argv.slice(2) : ["build", "typecheck", "lint", "test"];
@@ -22,9 +23,8 @@ for (const s of ["SIGINT", "SIGTERM"]) process.on(s, () => nx.kill(s));
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, "");
 for await (const raw of nx.iterable({ from: "all" })) {
-  const line = strip(raw);
+  const line = stripVTControlCharacters(raw);
   if (!/^\s*Tests\s+/.test(line)) continue;
   passed += Number(/(\d+) passed/.exec(line)?.[1] ?? 0);
   failed += Number(/(\d+) failed/.exec(line)?.[1] ?? 0);

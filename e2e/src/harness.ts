@@ -50,11 +50,11 @@ export async function waitFor<T>(probe: () => T | Promise<T>, what: string, time
   for (;;) {
     try {
       const v = await probe();
-      if (v) return v as NonNullable<T>;
+      if (v) return v;
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ""}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
@@ -70,7 +70,7 @@ export function unixRequest(socketPath: string, method: string, urlPath: string,
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
           const text = Buffer.concat(chunks).toString("utf8");
-          resolve({ status: res.statusCode ?? 0, body: text, json: () => JSON.parse(text) });
+          resolve({ status: res.statusCode ?? 0, body: text, json: (): unknown => JSON.parse(text) });
         });
         res.on("error", reject);
       },
@@ -140,9 +140,9 @@ export async function verifyCurrentWhole(bundleRoot: string): Promise<string | n
     return null;
   }
   const dir = path.resolve(bundleRoot, target);
-  const manifest = JSON.parse(await readFile(path.join(dir, "manifest.json"), "utf8"));
+  const manifest = JSON.parse(await readFile(path.join(dir, "manifest.json"), "utf8")) as { bundle_id: string; files: { path: string; size: number; sha256: string }[] };
   const listed = new Set<string>(["manifest.json"]);
-  for (const f of manifest.files as { path: string; size: number; sha256: string }[]) {
+  for (const f of manifest.files) {
     listed.add(f.path);
     const p = path.join(dir, f.path);
     const st = await stat(p);
@@ -154,7 +154,7 @@ export async function verifyCurrentWhole(bundleRoot: string): Promise<string | n
     const full = path.join(dir, f);
     if ((await stat(full)).isFile() && !listed.has(f)) throw new Error(`current ${manifest.bundle_id}: unlisted file ${f}`);
   }
-  return manifest.bundle_id as string;
+  return manifest.bundle_id;
 }
 
 /** Lists every file below `dir` that contains `needle` (skipping `skip` paths). */
@@ -307,8 +307,8 @@ function readIfThere(file: string): string {
 /** Writes a recalld config into the sandbox and returns its path and the paths it names. */
 export function writeConfig(sb: Sandbox, memory: Record<string, unknown>, name = "config.yaml") {
   const all = { socket_path: sb.path("run", "memory.sock"), bundle_root: sb.path("bundles"), ...memory };
-  const socketPath = all.socket_path as string;
-  const bundleRoot = all.bundle_root as string;
+  const socketPath = all.socket_path;
+  const bundleRoot = all.bundle_root;
   const yaml = "memory:\n" + Object.entries(all).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join("\n") + "\n";
   const file = sb.path(name);
   writeFileSync(file, yaml);
@@ -357,7 +357,7 @@ export function auditEvents(proc: Proc): { event: string; [k: string]: unknown }
     .output()
     .split("\n")
     .filter((l) => l.startsWith("{") && l.includes('"audit":true'))
-    .map((l) => JSON.parse(l));
+    .map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
 }
 
 /**
@@ -432,8 +432,8 @@ export class BundleHost {
 
   /** Publishes the bundle in `publishDir`: the archive first, the manifest last (atomically renamed). */
   publish(publishDir: string): void {
-    const manifest = JSON.parse(readFileSync(path.join(publishDir, "manifest.json"), "utf8"));
-    const archive = manifest.archive.path as string;
+    const manifest = JSON.parse(readFileSync(path.join(publishDir, "manifest.json"), "utf8")) as { archive: { path: string } };
+    const archive = manifest.archive.path;
     writeFileSync(path.join(this.dir, `.${archive}.tmp`), readFileSync(path.join(publishDir, archive)));
     renameSync(path.join(this.dir, `.${archive}.tmp`), path.join(this.dir, archive));
     writeFileSync(path.join(this.dir, ".manifest.tmp"), readFileSync(path.join(publishDir, "manifest.json")));

@@ -96,7 +96,7 @@ http {
     mkdirSync(tmp, { recursive: true });
     mkdirSync(sb.path("logs"), { recursive: true });
     // its own process group: the master forks a worker, and cleanup must reach both
-    nginx = sb.start("nginx", nginxBin!, ["-c", conf, "-p", sb.dir], {}, { detached: true });
+    nginx = sb.start("nginx", nginxBin, ["-c", conf, "-p", sb.dir], {}, { detached: true });
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/api/v1/memory/bundle/manifest`)).status === 200, "nginx serving the manifest", 20_000);
 
     const cfg = writeConfig(sb, { provider: "cloud", endpoint: `http://127.0.0.1:${port}`, api_key: API_KEY, bundle_pull_startup_delay: "1h" });

@@ -97,7 +97,9 @@ describe("Sidecar lifecycle with fixture sidecars", () => {
     const sc = fixtureSidecar(env, "hang.mjs");
     await sc.spawn();
     const pid = sc.pid!;
-    expect(await sc.waitReady(undefined, 400)).toEqual({ ok: false, reason: "timeout", detail: { last_health: null, last_error: expect.objectContaining({ class: "unavailable" }) } });
+    const r = await sc.waitReady(undefined, 400);
+    expect(r).toMatchObject({ ok: false, reason: "timeout", detail: { last_health: null, last_error: { class: "unavailable" } } });
+    expect(Object.keys(r.ok ? {} : (r.detail ?? {})).sort()).toEqual(["last_error", "last_health"]);
     await sc.shutdown(2000);
     await expectGroupDead(pid);
   });

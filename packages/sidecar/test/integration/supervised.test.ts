@@ -62,7 +62,7 @@ function supervised(env: Env, binary: string, extraArgs: string[], opts: Supervi
 /** Every spawn after the first follows a shutdown of the previous child. */
 function expectShutdownBetweenSpawns(events: string[]) {
   const spawns = events.map((e, i) => (e === "spawn" ? i : -1)).filter((i) => i >= 0);
-  for (let k = 1; k < spawns.length; k++) expect(events.slice(spawns[k - 1]! + 1, spawns[k]!)).toContain("shutdown");
+  for (let k = 1; k < spawns.length; k++) expect(events.slice(spawns[k - 1]! + 1, spawns[k])).toContain("shutdown");
 }
 
 describe("Supervisor driving a real Sidecar", () => {
