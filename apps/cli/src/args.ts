@@ -124,7 +124,7 @@ export function parseArgs(argv: readonly string[], spec: CommandSpec): ParsedArg
     // a value that looks like an option is a forgotten value (`--limit --json`), unless given inline
     const missing = tok.value === undefined || (!tok.inlineValue && tok.value.startsWith("--") && tok.value.length > 2);
     if (missing) throw new UsageError(`--${tok.name} needs a value${o.placeholder ? ` (${o.placeholder})` : ""}`, `see ${cmd} --help`);
-    const v = tok.value!;
+    const v = tok.value;
     if (o.multiple) {
       const arr = (values[tok.name] as string[] | undefined) ?? [];
       arr.push(v);

@@ -24,7 +24,19 @@ export interface EnvelopeShape {
   truncated: boolean;
   evidence_quality: "indexed" | "text_search";
   fallback_reason?: string;
-  results: { id: string; text: string; kind: string; entities: string[]; created_at: string; source_ref?: string; score: number }[];
+  retrieval?: "lexical" | "hybrid";
+  vector_skipped_reason?: string;
+  warnings?: string[];
+  results: {
+    id: string;
+    text: string;
+    kind: string;
+    entities: string[];
+    created_at: string;
+    source_ref?: string;
+    score: number;
+    matched?: { lexical_rank?: number; vector_rank?: number };
+  }[];
 }
 
 /** The bytes of one `POST path` with a JSON body; `Connection: close`, so the answer ends the exchange. */

@@ -146,6 +146,9 @@ export function envelopeProblem(v: unknown): string | null {
   if (typeof e.truncated !== "boolean") return "truncated";
   if (e.evidence_quality !== "indexed" && e.evidence_quality !== "text_search") return "evidence_quality";
   if (e.fallback_reason !== undefined && typeof e.fallback_reason !== "string") return "fallback_reason";
+  if (e.retrieval !== undefined && e.retrieval !== "lexical" && e.retrieval !== "hybrid") return "retrieval";
+  if (e.vector_skipped_reason !== undefined && typeof e.vector_skipped_reason !== "string") return "vector_skipped_reason";
+  if (e.warnings !== undefined && (!Array.isArray(e.warnings) || !e.warnings.every((x) => typeof x === "string"))) return "warnings";
   if (!Array.isArray(e.results)) return "results";
   for (let i = 0; i < e.results.length; i++) {
     const r = e.results[i] as Record<string, unknown> | null;
@@ -154,6 +157,14 @@ export function envelopeProblem(v: unknown): string | null {
     if (typeof r.score !== "number") return `results.${i}.score`;
     if (!Array.isArray(r.entities) || !r.entities.every((x) => typeof x === "string")) return `results.${i}.entities`;
     if (r.source_ref !== undefined && typeof r.source_ref !== "string") return `results.${i}.source_ref`;
+    if (r.matched !== undefined) {
+      const m = r.matched as Record<string, unknown> | null;
+      if (typeof m !== "object" || m === null || Array.isArray(m)) return `results.${i}.matched`;
+      for (const k of ["lexical_rank", "vector_rank"]) {
+        const n = m[k];
+        if (n !== undefined && !(typeof n === "number" && Number.isInteger(n) && n > 0)) return `results.${i}.matched.${k}`;
+      }
+    }
   }
   return null;
 }

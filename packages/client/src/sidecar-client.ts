@@ -97,7 +97,7 @@ export class SidecarClient {
     try {
       timeoutMs = positive("timeoutMs", opts?.timeoutMs, this.requestTimeoutMs, MAX_TIMER_MS);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     const signal = opts?.signal;
     if (this.#closing) return Promise.resolve(failure("unavailable", { code: C.clientClosed, message: "the client is closed" }));

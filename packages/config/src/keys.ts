@@ -111,7 +111,7 @@ function info(section: "memory" | "cloud", d: KeyDef): ConfigKeyInfo {
     output,
     secret: d.secret ?? false,
     ...(d.values ? { values: Object.freeze([...d.values]) } : {}),
-    default: Array.isArray(d.default) ? Object.freeze([...d.default]) : d.default,
+    default: Array.isArray(d.default) ? Object.freeze([...(d.default as readonly string[])]) : d.default,
   });
 }
 

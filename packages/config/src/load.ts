@@ -62,7 +62,7 @@ function render(k: ConfigKeyInfo | undefined, value: unknown): string {
   else if (typeof value === "number" || typeof value === "boolean" || value === null) s = String(value);
   else if (Array.isArray(value)) s = `a list ${JSON.stringify(value)}`;
   else if (typeof value === "object") s = `a mapping ${JSON.stringify(value)}`;
-  else s = String(value);
+  else s = typeof value === "bigint" ? value.toString() : typeof value;
   return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 
@@ -162,7 +162,7 @@ export function loadConfigWithSources(opts: LoadConfigOptions = {}): ConfigWithS
         continue;
       }
       if (e.name === null) {
-        const empty = e.value === null || (typeof e.value === "object" && !Array.isArray(e.value) && Object.keys(e.value as object).length === 0);
+        const empty = e.value === null || (typeof e.value === "object" && !Array.isArray(e.value) && Object.keys(e.value).length === 0);
         if (!empty) issues.push(issue(e.section, source, `a mapping of ${e.section}.* keys`, render(undefined, e.value)));
         continue;
       }

@@ -54,7 +54,8 @@ export function expandPath(text: string, env: Env, base: string): ExpandResult {
   let p = text;
   if (p === "~" || p.startsWith("~/")) p = homeDir(env) + p.slice(1);
   else if (p.startsWith("~")) return { ok: false, reason: "~user paths are not supported; use an absolute path or ~/" };
-  let missing: string | null = null;
+  // declared through `as`: assignments in the callback below are invisible to narrowing
+  let missing = null as string | null;
   p = p.replace(VAR_REF, (whole, braced: string | undefined, bare: string | undefined) => {
     const name = (braced ?? bare) as string;
     if (!EXPANDABLE.includes(name)) return whole;

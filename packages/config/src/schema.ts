@@ -203,8 +203,8 @@ export function configSchema(ctx: SchemaContext) {
       const cloud = raw.cloud as unknown as CloudConfig;
       const memory: Record<string, unknown> = {};
       for (const k of CONFIG_KEYS) if (k.section === "memory") memory[k.output] = m[k.name];
-      memory.endpoint = (m.endpoint as string) || cloud.endpoint;
-      memory.api_key = (m.api_key as string) || cloud.api_key;
+      memory.endpoint = m.endpoint || cloud.endpoint;
+      memory.api_key = m.api_key || cloud.api_key;
       return { memory: memory as unknown as MemoryConfig, cloud: { endpoint: cloud.endpoint, api_key: cloud.api_key } };
     });
 }

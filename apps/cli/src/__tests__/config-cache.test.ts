@@ -53,7 +53,7 @@ describe("config cache", () => {
     await writeFile(cache, "{not json");
     expect(readCachedConfig(cache, "k")).toBeNull();
     await writeCachedConfig(cache, "k", witnesses(["/nonexistent"]), values);
-    expect(JSON.parse(await readFile(cache, "utf8")).entries).toHaveLength(1);
+    expect((JSON.parse(await readFile(cache, "utf8")) as { entries: unknown[] }).entries).toHaveLength(1);
   });
 
   it("misses when a project config appears above the working directory after the entry was written", async () => {

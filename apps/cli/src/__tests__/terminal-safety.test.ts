@@ -108,7 +108,7 @@ describe("terminal safety", () => {
         const code = reportError(queryFailure({ class: cls, error: { code: "x", message } }, { provider: "local", socket_path: sock, client_request_timeout_ms: 5 }, false), c.out);
         expect([1, 2, 3]).toContain(code);
         assertSafe(c.stderr + c.stdout.replace(/\n/g, ""), true);
-        if (json) expect(typeof JSON.parse(c.stdout).error.message).toBe("string");
+        if (json) expect(typeof (JSON.parse(c.stdout) as { error: { message: unknown } }).error.message).toBe("string");
       }),
       runs,
     );

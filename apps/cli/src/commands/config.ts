@@ -19,8 +19,12 @@ function show(type: string, v: unknown): string {
   return String(v);
 }
 
-/** `recall config [--json]` */
-export async function run(ctx: CommandContext): Promise<number> {
+/** `recall config [--json]` (synchronous work; the command interface is async) */
+export function run(ctx: CommandContext): Promise<number> {
+  return Promise.resolve(printConfig(ctx));
+}
+
+function printConfig(ctx: CommandContext): number {
   const { out } = ctx;
   const { config, sources, location } = loadCliConfigWithSources(ctx);
   const red = redact(config);
@@ -37,7 +41,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     out.line(`${s.bold(section)}:`);
     const rows = CONFIG_KEYS.filter((k) => k.section === section).map((k) => {
       const v = (red[section] as Record<string, unknown>)[k.output];
-      const src = sources[k.key]!;
+      const src = sources[k.key] ?? "default";
       return [`  ${k.name}:`, src === "default" ? safeText(show(k.type, v)) : s.cyan(safeText(show(k.type, v))), s.dim(`# ${safeText(src)}`)];
     });
     for (const l of table(rows)) out.line(l);

@@ -125,7 +125,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   try {
     checks = await runChecks(loadCliConfig(ctx), ctx);
   } catch (e) {
-    if (!(e instanceof Error) || !String((e as { code?: unknown }).code ?? "").startsWith("CONFIG_")) throw e;
+    const code = e instanceof Error ? (e as { code?: unknown }).code : undefined;
+    if (!(e instanceof Error) || typeof code !== "string" || !code.startsWith("CONFIG_")) throw e;
     checks = [{ name: "config", status: "fail", detail: e.message, fix: "fix the value named above; `recall config --help`" }];
   }
   const ok = checks.every((c) => c.status !== "fail");

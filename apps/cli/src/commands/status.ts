@@ -60,7 +60,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       rows.push(["  last pull", st.last_pull.at ? `${when(st.last_pull.at)}: ${t(String(st.last_pull.outcome))}${st.last_pull.error ? s.red(` (${t(String(st.last_pull.error))})`) : ""}` : "never"]);
     }
     const detail = Object.entries(st.detail ?? {}).filter(([, v]) => v !== undefined && v !== null);
-    if (detail.length) rows.push(["  detail", detail.map(([k, v]) => t(`${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`)).join(" ")]);
+    if (detail.length) rows.push(["  detail", detail.map(([k, v]) => t(`${k}=${typeof v === "object" ? JSON.stringify(v) : String(v as string | number | boolean)}`)).join(" ")]);
     for (const l of table(rows)) out.line(l);
     if (fix) out.line(`  ${s.bold("fix:")} ${t(fix)}`);
     return ready ? EXIT.ok : EXIT.unavailable;

@@ -68,9 +68,20 @@ describe("envelopeProblem", () => {
     evidence_quality: "indexed",
     results: [{ id: "m", text: "t", kind: "fact", entities: ["e"], created_at: "2026-01-01", score: 1 }],
   };
-  const value = fc.oneof(fc.constant(undefined), fc.constant(null), fc.string(), fc.double(), fc.boolean(), fc.array(fc.string(), { maxLength: 2 }), fc.constant(-1));
-  const keys = ["source", "bundle_id", "took_ms", "truncated", "evidence_quality", "fallback_reason", "results"];
-  const rkeys = ["id", "text", "kind", "entities", "created_at", "source_ref", "score"];
+  const value = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.string(),
+    fc.double(),
+    fc.boolean(),
+    fc.array(fc.string(), { maxLength: 2 }),
+    fc.constant(-1),
+    fc.constantFrom("lexical", "hybrid", "indexed"),
+    fc.record({ lexical_rank: fc.oneof(fc.integer({ min: -1, max: 3 }), fc.double(), fc.string()), vector_rank: fc.integer({ min: 0, max: 3 }) }, { requiredKeys: [] }),
+    fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 2 }),
+  );
+  const keys = ["source", "bundle_id", "took_ms", "truncated", "evidence_quality", "fallback_reason", "retrieval", "vector_skipped_reason", "warnings", "results"];
+  const rkeys = ["id", "text", "kind", "entities", "created_at", "source_ref", "score", "matched"];
 
   it("agrees with the protocol's zod schema on mutated envelopes", () => {
     fc.assert(

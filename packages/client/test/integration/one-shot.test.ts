@@ -11,7 +11,7 @@ import { envelope, goodHandler, httpSidecar, json, rawSidecar, socketDir } from 
 // return the same class and code.
 
 let tmp: ReturnType<typeof socketDir>;
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: (() => unknown)[] = [];
 beforeEach(() => {
   tmp = socketDir();
 });

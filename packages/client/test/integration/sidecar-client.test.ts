@@ -6,7 +6,7 @@ import { CLIENT_ERROR_CODES, SidecarClient, SidecarClientError, probeHealth, typ
 import { HEALTH, envelope, goodHandler, httpSidecar, json, rawSidecar, socketDir, type FakeHttp, type FakeRaw } from "../fixtures/fake-sidecar";
 
 let tmp: ReturnType<typeof socketDir>;
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
+const cleanups: (() => unknown)[] = [];
 
 beforeEach(() => {
   tmp = socketDir();
@@ -272,7 +272,7 @@ describe("restarts, concurrency, close", () => {
     expectFailure(await c.query({ text: "down" }), "unavailable", CLIENT_ERROR_CODES.socketMissing);
     const second = await http();
     expect(await c.query({ text: "after" })).toEqual({ class: "ok", value: envelope("after"), status: 200 });
-    expect(second.requests.map((r) => JSON.parse(r.body).text)).toEqual(["after"]);
+    expect(second.requests.map((r) => (JSON.parse(r.body) as { text: string }).text)).toEqual(["after"]);
   });
 
   it("survives a restart with no failed call in between (stale kept-alive connection)", async () => {
