@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { controlSocketPath, loadConfig } from "@recall/config";
+import { checkBundleRoot, checkPrivateDir } from "@recall/service";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
@@ -120,7 +121,51 @@ describe("deploy/k8s/recall.yaml", () => {
     expect(keyEnv.value).toBeUndefined();
     expect(tlm.env).toBeUndefined();
 
+    // emptyDir volumes start root-owned 0777 without the sticky bit, which recalld and tlm refuse as a
+    // parent: an init container hands both volumes to the pod's uid, private, before either starts.
+    const init = spec.initContainers.find((c: { name: string }) => c.name === "private-dirs");
+    const script = init.command.join(" ");
+    const uid = spec.securityContext.runAsUser as number;
+    for (const v of ["run", "bundles"]) {
+      const mount = init.volumeMounts.find((m: { name: string }) => m.name === v).mountPath as string;
+      expect(script).toContain(`chown ${uid}:${spec.securityContext.runAsGroup} `);
+      expect(script).toMatch(new RegExp(`chmod 0700 .*${mount}`));
+    }
+
     // Kubernetes waits long enough for the graceful stop.
     expect(spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(config.memory.sidecar_shutdown_grace_ms + 1000);
+  });
+});
+
+describe("deploy/k8s/recall.yaml volumes on disk", () => {
+  // What the kubelet and the init container do to the two emptyDirs, replayed on real directories.
+  it.runIf(process.getuid?.() === 0)("are refused as emptyDirs and accepted once the init container ran", async () => {
+    const docs = parseAllDocuments(readFileSync(K8S, "utf8")).map((d) => d.toJS() as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const deployment = docs.find((d) => d?.kind === "Deployment");
+    const spec = deployment.spec.template.spec;
+    const uid = spec.securityContext.runAsUser as number;
+    const cm = docs.find((d) => d?.kind === "ConfigMap");
+    const file = join(dir, "k8s-config.yaml");
+    await writeFile(file, cm.data["config.yaml"]);
+    const config = loadConfig({ file, env: {} });
+    const volumes = { run: join(dir, "vol-run"), bundles: join(dir, "vol-bundles") };
+    for (const v of Object.values(volumes)) {
+      await mkdir(v);
+      await chmod(v, 0o777);
+    }
+    const onDisk = (p: string, mount: string, vol: string) => join(vol, p.slice(mount.length));
+    const tlm = spec.containers.find((c: { name: string }) => c.name === "tlm");
+    const mountOf = (name: string) => tlm.volumeMounts.find((m: { name: string }) => m.name === name).mountPath as string;
+    const sockDir = onDisk(dirname(config.memory.socket_path), mountOf("run"), volumes.run);
+    const root = onDisk(config.memory.bundle_root, mountOf("bundles"), volumes.bundles);
+
+    expect((await checkPrivateDir(sockDir, { uid })).ok).toBe(false);
+    expect((await checkBundleRoot(root, { uid })).ok).toBe(false);
+    for (const v of Object.values(volumes)) {
+      await chown(v, uid, spec.securityContext.runAsGroup as number);
+      await chmod(v, 0o700);
+    }
+    expect(await checkPrivateDir(sockDir, { uid })).toMatchObject({ ok: true });
+    expect(await checkBundleRoot(root, { uid })).toMatchObject({ ok: true });
   });
 });
