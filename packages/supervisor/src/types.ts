@@ -107,13 +107,13 @@ export interface SupervisorOptions {
   random?: () => number;
   logger?: Logger;
   /** The child became operational. */
-  onReady?(info: ReadyInfo): unknown;
+  onReady?: (info: ReadyInfo) => unknown;
   /** A child exited on its own (a crash while ready, or an exit while starting). */
-  onExit?(exit: ExitInfo, info: ExitContext): unknown;
+  onExit?: (exit: ExitInfo, info: ExitContext) => unknown;
   /** The loop gave up; `run` resolves `"degraded"` right after. */
-  onDegraded?(reason: DegradedReason, attempts: number, detail: Record<string, unknown>): unknown;
+  onDegraded?: (reason: DegradedReason, attempts: number, detail: Record<string, unknown>) => unknown;
   /** The child reported `incompatible`: fired once, awaited, then one more start is tried. */
-  onIncompatible?(): Promise<void> | void;
+  onIncompatible?: () => Promise<void> | void;
 }
 
 /** Where the loop is. */

@@ -13,7 +13,7 @@ function healthPid(socketPath: string): Promise<number> {
   return new Promise((resolve, reject) => {
     request({ socketPath, path: "/health" }, (res) => {
       let body = "";
-      res.on("data", (c: Buffer) => (body += c));
+      res.on("data", (c: Buffer) => (body += c.toString()));
       res.on("end", () => resolve((JSON.parse(body) as { pid: number }).pid));
     })
       .on("error", reject)
