@@ -32,62 +32,60 @@ export const REJECT_REASONS = [
 /** One of {@link REJECT_REASONS}. */
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
+
 /**
- * What to do about each rejection, in one line for an operator (the CLI
- * prints it under the reason). Each names the cause that reason really has.
+ * Every `code` an error of this package can carry: `BUNDLE_<REASON>` for each
+ * of {@link REJECT_REASONS} (a {@link BundleRejectedError}), then the codes of
+ * the errors that are thrown rather than returned. The set is stable and each
+ * one is documented in README.md ("Error codes").
  */
-export const REJECT_FIXES: Readonly<Record<RejectReason, string>> = Object.freeze({
-  bad_manifest:
-    "the manifest is malformed or over a cap (a path over 1024 bytes or 16 levels, over 100 000 files, a string over 4096 characters): rebuild the bundle with `recall bundle pack` or `tlm bundle build`",
-  unsigned: "sign the manifest (`recall bundle sign DIR --key F`), or trust unsigned bundles by emptying memory.bundle_public_keys",
-  bad_signature:
-    "no valid signature by a key in memory.bundle_public_keys: add the publisher's public key (its .pub file), or re-sign the manifest with a configured key",
-  schema_out_of_range:
-    "the bundle's schema_version is outside memory.bundle_schema_range: upgrade tlm/recall, or widen the range",
-  expired: "the bundle's expires_at has passed: publish a fresh bundle",
-  wrong_tenant:
-    "the bundle was published for another tenant (API key): check memory.api_key and the publisher's --tenant",
-  rollback:
-    "its bundle_id sorts before the highest one installed: publish under a newer bundle_id (or `recall bundle install --allow-rollback`)",
-  unsafe_path:
-    "the archive holds a path that could escape or alias the install directory (absolute, `..`, an empty segment, NUL, backslash, a control character, over 1024 bytes): do not install it; if you published it, re-pack it with `recall bundle pack` (names like `./memories.db` are fine)",
-  too_deep: "an archive path nests deeper than 16 levels: flatten the bundle's files",
-  link_entry:
-    "the archive holds a symlink or hardlink: only regular files and directories are allowed; archive the files themselves (`tar --dereference --hard-dereference`)",
-  special_entry:
-    "the archive holds a device, fifo or another entry type that is not a file or directory: remove it from the source directory and re-pack",
-  duplicate_entry:
-    "the archive holds the same path twice (`x` and `./x` count as one, as do names equal on a case-insensitive filesystem): re-pack it from a single directory",
-  unlisted_file:
-    "the archive holds a file or directory the manifest does not list: archive and manifest do not belong together (or the source had extra files); rebuild and publish both together",
-  missing_file: "a file the manifest lists is not in the archive: rebuild and publish archive and manifest together",
-  file_size_mismatch:
-    "a file's size differs from the manifest: the archive was altered or belongs to another manifest; publish both together",
-  file_hash_mismatch:
-    "a file's sha256 differs from the manifest: the archive was altered or belongs to another manifest; publish both together",
-  archive_too_large: "the archive is larger than memory.bundle_max_bytes: raise it if the bundle is expected to be this big",
-  archive_size_mismatch:
-    "the archive's size differs from the manifest's archive.size: an interrupted download or upload, or a replaced archive; retry, else re-publish both files",
-  archive_hash_mismatch:
-    "the archive's sha256 differs from the manifest's archive.sha256: a damaged or replaced archive; re-publish both files together",
-  unpacked_too_large:
-    "the files exceed memory.bundle_max_unpacked_bytes, or the archive decompresses to far more than its listed files (a gzip bomb): raise the cap only if the bundle really is this big",
-  too_many_entries:
-    "the archive or manifest holds more entries than the cap (100 000 by default), or a flood of extended headers: ship fewer, larger files",
-  corrupt_archive:
-    "the archive is not a clean gzip tar (truncated, a damaged header, or data after the tar end-of-archive marker beyond 64 KiB of zero padding): re-create it with `recall bundle pack` or `tar -czf` and re-publish",
-  aborted: "interrupted (shutdown, timeout or a signal): run it again",
-});
+export const BUNDLE_ERROR_CODES = [
+  "BUNDLE_BAD_MANIFEST",
+  "BUNDLE_BAD_SIGNATURE",
+  "BUNDLE_UNSIGNED",
+  "BUNDLE_SCHEMA_OUT_OF_RANGE",
+  "BUNDLE_EXPIRED",
+  "BUNDLE_WRONG_TENANT",
+  "BUNDLE_ROLLBACK",
+  "BUNDLE_UNSAFE_PATH",
+  "BUNDLE_TOO_DEEP",
+  "BUNDLE_LINK_ENTRY",
+  "BUNDLE_SPECIAL_ENTRY",
+  "BUNDLE_DUPLICATE_ENTRY",
+  "BUNDLE_UNLISTED_FILE",
+  "BUNDLE_MISSING_FILE",
+  "BUNDLE_FILE_SIZE_MISMATCH",
+  "BUNDLE_FILE_HASH_MISMATCH",
+  "BUNDLE_ARCHIVE_TOO_LARGE",
+  "BUNDLE_ARCHIVE_SIZE_MISMATCH",
+  "BUNDLE_ARCHIVE_HASH_MISMATCH",
+  "BUNDLE_UNPACKED_TOO_LARGE",
+  "BUNDLE_TOO_MANY_ENTRIES",
+  "BUNDLE_CORRUPT_ARCHIVE",
+  "BUNDLE_ABORTED",
+  "BUNDLE_DEST_EXISTS",
+  "BUNDLE_IO",
+  "BUNDLE_PACK_INPUT",
+  "BUNDLE_BAD_KEY",
+] as const;
 
-/** Stable error codes of this package. */
-export type BundleErrorCode =
-  | `BUNDLE_${Uppercase<RejectReason>}`
-  | "BUNDLE_DEST_EXISTS"
-  | "BUNDLE_IO"
-  | "BUNDLE_PACK_INPUT"
-  | "BUNDLE_BAD_KEY";
+/** One of {@link BUNDLE_ERROR_CODES}. */
+export type BundleErrorCode = (typeof BUNDLE_ERROR_CODES)[number];
 
-/** Base class of every error of `@recall/bundle`; `code` is stable. */
+/**
+ * The code of a rejection for `reason`. Typed so that a reason added to
+ * {@link REJECT_REASONS} without its code in {@link BUNDLE_ERROR_CODES} does not compile.
+ */
+export function rejectionCode(reason: RejectReason): BundleErrorCode {
+  return `BUNDLE_${reason.toUpperCase()}` as `BUNDLE_${Uppercase<RejectReason>}`;
+}
+
+/**
+ * Base class of every error of `@recall/bundle`. `code` is stable (one of
+ * {@link BUNDLE_ERROR_CODES}); the underlying error, if any, is `cause`.
+ * Thrown as is for `BUNDLE_DEST_EXISTS`, `BUNDLE_IO`, `BUNDLE_PACK_INPUT` and
+ * `BUNDLE_BAD_KEY`; rejections are the subclass {@link BundleRejectedError}.
+ */
 export class BundleError extends Error {
   /** Stable, machine-readable code, e.g. `BUNDLE_UNSAFE_PATH`. */
   readonly code: BundleErrorCode;
@@ -102,30 +100,27 @@ export class BundleError extends Error {
 /**
  * A bundle refused as a whole. Returned (never thrown) by `parseManifest`,
  * `verifyManifest`, `checkManifestPolicy` and `safeExtract` as `rejection`.
- * `path` names the offending archive entry or manifest file, when there is one.
- * The message never contains key material.
+ * `code` is `BUNDLE_<REASON>`; `path` names the offending archive entry or
+ * manifest file, when there is one. The message never contains key material.
  */
-export class BundleRejected extends BundleError {
+export class BundleRejectedError extends BundleError {
   /** Why the bundle was rejected. */
   readonly reason: RejectReason;
   /** The archive entry or manifest path concerned, if any. */
   readonly path?: string;
 
   constructor(reason: RejectReason, message: string, options?: { path?: string; cause?: unknown }) {
-    super(`BUNDLE_${reason.toUpperCase()}` as BundleErrorCode, message, options);
-    this.name = "BundleRejected";
+    super(rejectionCode(reason), message, options);
+    this.name = "BundleRejectedError";
     this.reason = reason;
     if (options?.path !== undefined) this.path = options.path;
   }
 }
 
-// JSON.stringify escapes C0 controls but not DEL, C1 or bidirectional overrides.
-const UNSAFE_FOR_TERMINALS = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-/** Renders an untrusted path for a message: quoted, escaped (C0, DEL, C1, bidi controls), bounded. */
-export function quotePath(p: string): string {
-  return JSON.stringify(p.length > 200 ? `${p.slice(0, 200)}…` : p).replace(
-    UNSAFE_FOR_TERMINALS,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
+/**
+ * @deprecated Renamed {@link BundleRejectedError} (every error class of the
+ * repo is named `XxxError`); this alias is the same class, `instanceof` included.
+ */
+export const BundleRejected = BundleRejectedError;
+/** @deprecated Renamed {@link BundleRejectedError}. */
+export type BundleRejected = BundleRejectedError;

@@ -1,5 +1,6 @@
-export { REJECT_REASONS, REJECT_FIXES, BundleError, BundleRejected } from "./errors";
+export { REJECT_REASONS, BUNDLE_ERROR_CODES, BundleError, BundleRejectedError, BundleRejected } from "./errors";
 export type { RejectReason, BundleErrorCode } from "./errors";
+export { REJECT_FIXES } from "./reject-fixes";
 export { checkEntryPath, normalizeEntryPath, MAX_PATH_DEPTH, MAX_SEGMENT_BYTES, MAX_PATH_BYTES } from "./path-rules";
 export type { PathProblem, NormalizedEntryPath } from "./path-rules";
 export {

@@ -1,6 +1,7 @@
 import semver from "semver";
 import { z } from "zod";
-import { BundleRejected, quotePath } from "./errors";
+import { BundleRejectedError } from "./errors";
+import { quotePath } from "./quote-path";
 import { ancestorsOf, checkEntryPath } from "./path-rules";
 
 /** Manifest format this release reads and writes. */
@@ -141,10 +142,10 @@ export const Manifest = ManifestFields.superRefine((m, ctx) => {
 export type Manifest = z.infer<typeof Manifest>;
 
 /** Result of {@link parseManifest}. */
-export type ParseManifestResult = { ok: true; manifest: Manifest } | { ok: false; rejection: BundleRejected };
+export type ParseManifestResult = { ok: true; manifest: Manifest } | { ok: false; rejection: BundleRejectedError };
 
 function badManifest(message: string, cause?: unknown): ParseManifestResult {
-  return { ok: false, rejection: new BundleRejected("bad_manifest", `invalid manifest: ${message}`, { cause }) };
+  return { ok: false, rejection: new BundleRejectedError("bad_manifest", `invalid manifest: ${message}`, { cause }) };
 }
 
 function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: (string | number)[] = []): string {
@@ -266,7 +267,7 @@ function scanJson(text: string | Uint8Array): string | null {
 export function parseManifestJson(text: string | Uint8Array): ParseManifestResult {
   const size = typeof text === "string" ? Buffer.byteLength(text) : text.byteLength;
   if (size > MAX_MANIFEST_BYTES) {
-    return { ok: false, rejection: new BundleRejected("bad_manifest", `manifest larger than ${MAX_MANIFEST_BYTES} bytes`) };
+    return { ok: false, rejection: new BundleRejectedError("bad_manifest", `manifest larger than ${MAX_MANIFEST_BYTES} bytes`) };
   }
   const shape = scanJson(text);
   if (shape) return badManifest(shape);
@@ -274,7 +275,7 @@ export function parseManifestJson(text: string | Uint8Array): ParseManifestResul
   try {
     value = JSON.parse(typeof text === "string" ? text : Buffer.from(text).toString("utf8"));
   } catch (cause) {
-    return { ok: false, rejection: new BundleRejected("bad_manifest", "manifest is not valid JSON", { cause }) };
+    return { ok: false, rejection: new BundleRejectedError("bad_manifest", "manifest is not valid JSON", { cause }) };
   }
   return parseManifest(value);
 }

@@ -1,5 +1,5 @@
 import semver from "semver";
-import { BundleRejected } from "./errors";
+import { BundleRejectedError } from "./errors";
 import type { Manifest } from "./manifest";
 import { verifyManifest } from "./signing";
 
@@ -16,7 +16,7 @@ export interface ManifestPolicy {
 }
 
 /** Result of {@link checkManifestPolicy}. */
-export type PolicyResult = { ok: true; keyid: string | null } | { ok: false; rejection: BundleRejected };
+export type PolicyResult = { ok: true; keyid: string | null } | { ok: false; rejection: BundleRejectedError };
 
 /**
  * True when `version` is a valid semver version inside `range`. An invalid
@@ -45,17 +45,17 @@ export function checkManifestPolicy(manifest: Manifest, policy: ManifestPolicy):
   if (!schemaInRange(manifest.schema_version, policy.schemaRange)) {
     return {
       ok: false,
-      rejection: new BundleRejected(
+      rejection: new BundleRejectedError(
         "schema_out_of_range",
         `schema_version ${manifest.schema_version} is outside ${JSON.stringify(policy.schemaRange)}`,
       ),
     };
   }
   if (manifest.expires_at !== undefined && Date.parse(manifest.expires_at) <= policy.now.getTime()) {
-    return { ok: false, rejection: new BundleRejected("expired", `bundle expired at ${manifest.expires_at}`) };
+    return { ok: false, rejection: new BundleRejectedError("expired", `bundle expired at ${manifest.expires_at}`) };
   }
   if (manifest.tenant !== undefined && policy.tenant !== undefined && manifest.tenant !== policy.tenant) {
-    return { ok: false, rejection: new BundleRejected("wrong_tenant", "bundle was published for another tenant") };
+    return { ok: false, rejection: new BundleRejectedError("wrong_tenant", "bundle was published for another tenant") };
   }
   return { ok: true, keyid: v.keyid };
 }

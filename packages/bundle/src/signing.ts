@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
 import { canonicalManifest } from "./canonical";
-import { BundleError, BundleRejected } from "./errors";
+import { BundleError, BundleRejectedError } from "./errors";
 import type { Manifest, ManifestSignature } from "./manifest";
 
 /** A fresh Ed25519 signing key pair, as {@link generateKeyPair} returns it. */
@@ -14,7 +14,7 @@ export interface BundleKeyPair {
 }
 
 /** Result of {@link verifyManifest}. `keyid` is null when no key is configured. */
-export type VerifyResult = { ok: true; keyid: string | null } | { ok: false; rejection: BundleRejected };
+export type VerifyResult = { ok: true; keyid: string | null } | { ok: false; rejection: BundleRejectedError };
 
 const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 
@@ -132,7 +132,7 @@ export function verifyManifest(manifest: Manifest, publicKeys: readonly string[]
   if (publicKeys.length === 0) return { ok: true, keyid: null };
   const sigs = manifest.signatures ?? [];
   if (sigs.length === 0) {
-    return { ok: false, rejection: new BundleRejected("unsigned", "manifest is not signed and public keys are configured") };
+    return { ok: false, rejection: new BundleRejectedError("unsigned", "manifest is not signed and public keys are configured") };
   }
   const keys = new Map<string, KeyObject>();
   for (const pk of publicKeys) {
@@ -148,7 +148,7 @@ export function verifyManifest(manifest: Manifest, publicKeys: readonly string[]
   try {
     data = canonicalManifest(manifest);
   } catch (cause) {
-    return { ok: false, rejection: new BundleRejected("bad_manifest", "manifest cannot be canonicalised", { cause }) };
+    return { ok: false, rejection: new BundleRejectedError("bad_manifest", "manifest cannot be canonicalised", { cause }) };
   }
   for (const s of sigs) {
     const key = keys.get(s.keyid);
@@ -163,6 +163,6 @@ export function verifyManifest(manifest: Manifest, publicKeys: readonly string[]
   }
   return {
     ok: false,
-    rejection: new BundleRejected("bad_signature", "no valid signature by a configured public key"),
+    rejection: new BundleRejectedError("bad_signature", "no valid signature by a configured public key"),
   };
 }

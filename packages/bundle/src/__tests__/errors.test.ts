@@ -49,7 +49,7 @@ describe("reject reasons and their fixes", () => {
 
 describe("untrusted names in messages", () => {
   it("are quoted with every terminal control escaped (C0, DEL, C1, bidi overrides) and bounded", async () => {
-    const { quotePath } = await import("../errors");
+    const { quotePath } = await import("../quote-path");
     const q = quotePath("a\u001b[31m\u007f\u009b\u202e\u2066b".padEnd(5000, "x"));
     // eslint-disable-next-line no-control-regex
     expect(q).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);

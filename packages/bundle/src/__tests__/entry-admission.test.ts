@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { admitEntry, type AdmissionState } from "../admission";
+import { admitEntry, type AdmissionState } from "../entry-admission";
 import { checkEntryPath } from "../path-rules";
 import { FC_SEED, fuzzRuns } from "../../test/helpers/fuzz";
 

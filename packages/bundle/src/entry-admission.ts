@@ -1,4 +1,5 @@
-import { quotePath, type RejectReason } from "./errors";
+import type { RejectReason } from "./errors";
+import { quotePath } from "./quote-path";
 import type { ManifestFile } from "./manifest";
 import { normalizeEntryPath } from "./path-rules";
 
