@@ -33,7 +33,13 @@ export default tseslint.config(
     plugins: { "import-x": importX },
     settings: {
       // Sources import siblings without an extension ("./args"); resolve them to the .ts file.
-      "import-x/resolver-next": [createNodeResolver({ extensions: [".ts", ".mts", ".js", ".mjs", ".json"] })],
+      // Workspace packages stay at their node_modules path (no realpath), so they count as
+      // external and no-cycle does not walk into their dist/.
+      "import-x/resolver-next": [createNodeResolver({ extensions: [".ts", ".mts", ".js", ".mjs", ".json"], symlinks: false })],
+      // Without these, import-x only parses .js files and silently follows no TypeScript import.
+      "import-x/extensions": [".ts", ".mts", ".cts", ".js", ".mjs", ".cjs"],
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts", ".mts", ".cts"] },
+      "import-x/external-module-folders": ["node_modules", "node_modules/@types"],
     },
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_" }],
