@@ -215,7 +215,8 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
       outcome = hybridQuery(current.db, side, { ...intent, limit: intent.limit ?? QUERY_LIMITS.limitDefault }, vec.vector, deadline, vec.skipped);
     } catch (e) {
       // A damaged page found while stepping is the bundle's fault, not the caller's: a typed answer, never a crash.
-      const code = String((e as { code?: unknown })?.code ?? "");
+      const raw = (e as { code?: unknown } | null)?.code;
+      const code = typeof raw === "string" ? raw : "";
       const damaged = DAMAGED_DB.test(code);
       metrics.observeQuery(damaged ? 503 : 500, 0, false);
       log.error({ event: damaged ? "query_db_damaged" : "query_failed", bundle_id: current.bundleId, sqlite_code: code }, "query failed");
