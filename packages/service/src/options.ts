@@ -199,7 +199,7 @@ export function resolveOptions(input: ServiceOptions): ResolvedOptions {
       socketPath: o.puller.socketPath ?? o.socketPath,
     }),
     sidecarExtraArgs: o.sidecarExtraArgs ? [...o.sidecarExtraArgs] : undefined,
-  }) as ResolvedOptions;
+  });
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

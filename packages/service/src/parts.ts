@@ -118,7 +118,7 @@ export interface ServiceParts {
       audit: AuditSink;
       logger: Logger;
       clock: Clock;
-      onTick(outcome: PullOutcome, m: { durationMs: number; bytes: number }): void;
+      onTick: (outcome: PullOutcome, m: { durationMs: number; bytes: number }) => void;
     },
   ): PullerPart;
   hasValidCurrent(bundleRoot: string): Promise<boolean>;
