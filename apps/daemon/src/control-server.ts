@@ -108,7 +108,7 @@ export class ControlServer {
   #listening = false;
 
   constructor(opts: ControlServerOptions) {
-    this.#opts = Object.freeze({ __proto__: null, ...opts }) as Readonly<ControlServerOptions>;
+    this.#opts = Object.freeze({ __proto__: null, ...opts });
     this.socketPath = opts.socketPath;
     const limits = Object.freeze({ ...CONTROL_LIMITS, ...opts.limits });
     this.#limits = limits;

@@ -42,7 +42,7 @@ export class Daemon {
   #started = false;
 
   constructor(opts: DaemonOptions) {
-    this.#opts = Object.freeze({ __proto__: null, ...opts }) as Readonly<DaemonOptions>;
+    this.#opts = Object.freeze({ __proto__: null, ...opts });
     const { config, logger } = opts;
     this.controlSocketPath = controlSocketPath(config);
     this.metrics = new DaemonMetrics({ defaultMetrics: opts.defaultMetrics ?? true });

@@ -79,7 +79,7 @@ export async function runDaemon(argv: readonly string[], io: DaemonIo = {}): Pro
       signals.on(event as never, fn as never);
     };
     const finish = (code: number) => {
-      for (const [event, fn] of handlers) signals.off(event as never, fn as never);
+      for (const [event, fn] of handlers) signals.off(event, fn as never);
       resolve(code);
     };
     const shutdown = (why: string, code: number) => {

@@ -29,13 +29,13 @@ export function spawnTick(options: Record<string, unknown>, wait = false): TickC
   const started = new Promise<void>((r) => (onStart = r));
   let onInstall: () => void = () => {};
   const installing = new Promise<void>((r) => (onInstall = r));
-  proc.stdout!.on("data", (c: Buffer) => {
+  proc.stdout.on("data", (c: Buffer) => {
     out += c.toString();
     if (out.includes("start\n")) onStart();
     if (out.includes("install\n")) onInstall();
   });
   let err = "";
-  proc.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+  proc.stderr.on("data", (c: Buffer) => (err += c.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; outcome: unknown; stderr: string }>((resolve) => {
     proc.on("exit", (code, signal) => {
       live.delete(proc);

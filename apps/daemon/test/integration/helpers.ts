@@ -124,8 +124,8 @@ export function startDaemon(args: string[], env: Record<string, string> = {}, co
   running.add(child);
   const stdout: string[] = [];
   const stderr: string[] = [];
-  collectLines(child.stdout!, stdout);
-  collectLines(child.stderr!, stderr);
+  collectLines(child.stdout, stdout);
+  collectLines(child.stderr, stderr);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
     child.on("exit", (code, signal) => {
       running.delete(child);

@@ -17,8 +17,8 @@ function runStart(demoDir: string): StartRun {
   const env = { ...process.env, RECALL_START_NO_BUILD: "1", RECALL_START_DEMO_DIR: demoDir };
   const child = execa(process.execPath, [join(REPO, "tools/start.mjs")], { cwd: REPO, env, extendEnv: false, stdio: ["ignore", "ignore", "pipe"], buffer: false, cleanup: true, reject: false });
   const stderr: string[] = [];
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (c: string) => stderr.push(...c.split("\n")));
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (c: string) => stderr.push(...c.split("\n")));
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
   const run = { child, stderr, exited };
   runs.push(run);

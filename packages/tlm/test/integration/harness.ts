@@ -58,8 +58,8 @@ export interface TlmChild { child: ChildProcess; stderr: () => string; exited: P
 export function spawnTlm(args: string[]): TlmChild {
   const child = execa(process.execPath, [TLM_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], buffer: false, cleanup: true, reject: false });
   let err = "";
-  child.stderr!.on("data", (d: Buffer) => { err += d.toString(); });
-  child.stdout!.resume();
+  child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
+  child.stdout.resume();
   const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
   return { child, stderr: () => err, exited };
 }

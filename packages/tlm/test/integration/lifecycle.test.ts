@@ -93,7 +93,7 @@ describe("tlm serve: lifecycle", () => {
     const hang = execa(process.execPath, [HANG, sock], { stdio: ["ignore", "pipe", "ignore"], buffer: false, cleanup: true, reject: false });
     const hangGone = new Promise((r) => hang.once("exit", r));
     cleanups.push(async () => { if (hang.exitCode === null && hang.signalCode === null) hang.kill("SIGKILL"); await hangGone; });
-    await new Promise<void>((r) => hang.stdout!.once("data", () => r()));
+    await new Promise<void>((r) => hang.stdout.once("data", () => r()));
     hang.kill("SIGKILL");
     await hangGone;
     expect((await stat(sock)).isSocket()).toBe(true);
@@ -160,7 +160,7 @@ describe("tlm serve: fuzzed requests", () => {
     const route = fc.constantFrom(["POST", "/query"], ["POST", "/query"], ["POST", "/query"], ["POST", "/bundle/reload"],
       ["GET", "/health"], ["PUT", "/query"], ["POST", "/nope?x=1"], ["DELETE", "/metrics"]);
     await fc.assert(fc.asyncProperty(route, body, async ([method, path], b) => {
-      const a = await call(sock, method!, path!, b);
+      const a = await call(sock, method, path, b);
       expect([200, 400, 404, 405, 409, 413, 422, 503]).toContain(a.status);
       expect(() => JSON.parse(a.text)).not.toThrow();
     }), { numRuns: 300, seed: 42 });

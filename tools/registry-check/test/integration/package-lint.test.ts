@@ -52,7 +52,7 @@ describe.each(PUBLISHED.map((p) => [p]))("@recall/%s as packed", (short) => {
   it("publint --strict reports nothing, not even a suggestion", async () => {
     const buf = readFileSync(pack.tarball);
     const { messages, pkg } = await publint({
-      pack: { tarball: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer },
+      pack: { tarball: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) },
       strict: true,
       level: "suggestion",
     });
