@@ -99,7 +99,7 @@ export function runNode(args: string[], opts: { env: Record<string, string>; cwd
     reject: false,
     stripFinalNewline: false,
   }).then((r) => {
-    if (r.failed && r.exitCode === undefined && r.signal === undefined) throw r;
+    if (r.failed && r.exitCode === undefined && r.signal === undefined) throw new Error(`could not run node ${args.join(" ")}`, { cause: r });
     const stdout = String(r.stdout);
     const stderr = String(r.stderr);
     transcript.push(stdout, stderr);
@@ -176,9 +176,9 @@ export async function startServe(sb: Sandbox, dir: string, extra: string[] = [],
   sb.children.push(child);
   const lines: string[] = [];
   let stderr = "";
-  child.stderr!.on("data", (c: Buffer) => (stderr += c));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
   child.on("close", () => transcript.push(lines.join("\n"), stderr));
-  const rl = createInterface({ input: child.stdout! });
+  const rl = createInterface({ input: child.stdout });
   const url = await new Promise<string>((res, rej) => {
     const t = setTimeout(() => rej(new Error(`bundle serve did not start: ${stderr}`)), 30_000);
     rl.on("line", (l) => {

@@ -7,7 +7,7 @@ import { API_KEY, RECALLD, recall, sandbox, startTlm, stop, tlmBuild, transcript
 async function startRecalld(sb: Sandbox, env: Record<string, string> = {}, ready = true): Promise<void> {
   const child = execa(process.execPath, [RECALLD], { env: { ...sb.env, ...env }, extendEnv: false, stdio: ["ignore", "ignore", "pipe"], buffer: false, cleanup: true, reject: false });
   let err = "";
-  child.stderr!.on("data", (c: Buffer) => (err += c));
+  child.stderr.on("data", (c: Buffer) => (err += c.toString()));
   child.on("close", () => transcript.push(err));
   sb.children.push(child);
   await waitFor(`recalld ${ready ? "ready" : "answering"} (${err})`, async () => {
