@@ -187,7 +187,7 @@ describe("seed parity: an empty provider is disabled", () => {
         bundle_schema_range: "^1.0.0", allow_insecure_http: false,
       },
     };
-    const svc = new ServiceCore(serviceOptionsFromConfig(cfg), { parts: fakeParts().parts });
+    const svc = new ServiceCore(serviceOptionsFromConfig(cfg), { parts: fakeParts().parts, clock: new ManualClock() });
     started.push(svc);
     expect(svc.snapshot().provider).toBe("disabled");
   });

@@ -239,12 +239,30 @@ export function recorder() {
   return { events, lines, audit, logger, names: () => events.map((e) => e.event) };
 }
 
-/** Polls `cond` until true or the deadline passes (then throws with `what`). */
-export async function until(cond: () => boolean, what: string, deadlineMs = 5000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
+/** One turn of the event loop: every promise the fakes resolved runs before it ends. No wall time is involved. */
+const turn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Lets the service run until `cond` holds, for at most `turns` event-loop turns (then throws
+ * with `what`). Unit tests run on a {@link ManualClock}: nothing here waits for wall time, and
+ * the service's own sleeps end only when the test advances its clock.
+ */
+export async function until(cond: () => boolean, what: string, turns = 10_000): Promise<void> {
+  for (let i = 0; !cond(); i++) {
+    if (i >= turns) throw new Error(`${what}: not reached within ${turns} event-loop turns`);
+    await turn();
+  }
+}
+
+/**
+ * {@link until}, moving `clock` forward by `stepMs` every turn the condition does not hold, so
+ * loops that sleep on the injected clock (health probes, timers) make progress.
+ */
+export async function untilTicking(clock: ManualClock, stepMs: number, cond: () => boolean, what: string, turns = 10_000): Promise<void> {
+  for (let i = 0; !cond(); i++) {
+    if (i >= turns) throw new Error(`${what}: not reached within ${turns} event-loop turns`);
+    clock.advance(stepMs);
+    await turn();
   }
 }
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ServiceCore } from "../service-core";
 import type { ServiceHooks, ServiceOptions, StatusSnapshot } from "../types";
-import { API_KEY, envelope, fakeParts, health, options, recorder, unreachable, until } from "./fakes";
+import { API_KEY, ManualClock, envelope, fakeParts, health, options, recorder, unreachable, until, untilTicking } from "./fakes";
 
 const intent = { text: "what did we decide about the cache" };
 const started: ServiceCore[] = [];
@@ -9,9 +9,11 @@ const started: ServiceCore[] = [];
 function make(over: Partial<ServiceOptions> = {}, hooks: ServiceHooks = {}) {
   const { parts, made } = fakeParts();
   const rec = recorder();
-  const svc = new ServiceCore(options(over), { parts, audit: rec.audit, logger: rec.logger, hooks });
+  // Every unit test runs on the injected clock: the service's sleeps end only when the test advances it.
+  const clock = new ManualClock();
+  const svc = new ServiceCore(options(over), { parts, audit: rec.audit, logger: rec.logger, hooks, clock });
   started.push(svc);
-  return { svc, made, rec };
+  return { svc, made, rec, clock };
 }
 
 afterEach(async () => {
@@ -103,7 +105,7 @@ describe("spawn mode status machine", () => {
   });
 
   it("a sidecar without a bundle is unavailable/no_bundle until health turns ready", async () => {
-    const { svc, made } = make();
+    const { svc, made, clock } = make();
     await svc.start();
     made.client.healthAnswer = {
       class: "ok",
@@ -114,7 +116,9 @@ describe("spawn mode status machine", () => {
     await until(() => svc.snapshot().reason === "no_bundle", "no_bundle");
     expect(svc.status).toBe("unavailable");
     made.client.healthAnswer = { class: "ok", value: health(), status: 200 };
-    await until(() => svc.status === "ready", "ready once a bundle appears");
+    const probes = made.client.calls.health;
+    await untilTicking(clock, 10, () => svc.status === "ready", "ready once a bundle appears");
+    expect(made.client.calls.health).toBeGreaterThan(probes);
   });
 
   it("degraded → status + memory_sidecar_degraded with scalar detail only", async () => {
@@ -170,7 +174,7 @@ describe("spawn mode status machine", () => {
       }),
     });
     const rec = recorder();
-    const svc = new ServiceCore(options(), { parts, logger: rec.logger });
+    const svc = new ServiceCore(options(), { parts, logger: rec.logger, clock: new ManualClock() });
     started.push(svc);
     await svc.start();
     await until(() => svc.status === "degraded", "degraded");
@@ -221,10 +225,16 @@ describe("cloud mode", () => {
   });
 
   it("the bootstrap pull is bounded by its deadline", async () => {
-    const { svc, made, rec } = cloud({ bootstrapTimeoutMs: 30 });
+    const { svc, made, rec, clock } = cloud({ bootstrapTimeoutMs: 30 });
     made.validCurrent = false;
     made.puller.hangTick = true;
-    await svc.start();
+    const starting = svc.start();
+    await until(() => made.puller.ticks === 1, "bootstrap tick");
+    clock.advance(29);
+    await until(() => clock.pending === 1, "the deadline still pending");
+    expect(made.supervisor).toBeNull();
+    clock.advance(1);
+    await starting;
     expect(rec.events[0]).toMatchObject({
       event: "memory_bootstrap_pull_failed",
       fields: { reason: "bootstrap_timeout" },
@@ -411,14 +421,19 @@ describe("queries", () => {
 
 describe("attach mode", () => {
   it("probes until the sidecar appears, then is ready exactly while health is ready", async () => {
-    const { svc, made } = make({ mode: "attach" });
+    const { svc, made, clock } = make({ mode: "attach" });
     made.client.healthAnswer = unreachable;
     await svc.start();
     await until(() => svc.snapshot().reason === "sidecar_unreachable", "unreachable");
     const probes = made.client.calls.health;
-    await until(() => made.client.calls.health > probes + 1, "periodic probes");
+    // Between probes the loop sleeps attachProbeIntervalMs (10 ms) on the injected clock: no probe until it moves.
+    await until(() => clock.pending === 1, "the probe loop asleep");
+    expect(made.client.calls.health).toBe(probes);
+    clock.advance(10);
+    await until(() => made.client.calls.health === probes + 1, "a probe after one interval");
+    await untilTicking(clock, 10, () => made.client.calls.health > probes + 1, "periodic probes");
     made.client.healthAnswer = { class: "ok", value: health(), status: 200 };
-    await until(() => svc.status === "ready", "ready");
+    await untilTicking(clock, 10, () => svc.status === "ready", "ready");
     const settled = made.client.calls.health;
     expect((await svc.query(intent)).class).toBe("ok");
     made.client.queryAnswer = unreachable;
