@@ -37,7 +37,8 @@ export function spawnTick(options: Record<string, unknown>, wait = false): TickC
   let err = "";
   proc.stderr.on("data", (c: Buffer) => (err += c.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; outcome: unknown; stderr: string }>((resolve) => {
-    proc.on("exit", (code, signal) => {
+    // "close", not "exit": the printed outcome may still sit in the stdout pipe when the child exits.
+    proc.on("close", (code, signal) => {
       live.delete(proc);
       const line = out.split("\n").find((l) => l.startsWith("{"));
       resolve({ code, signal, outcome: line ? JSON.parse(line) : null, stderr: err.slice(-2000) });
@@ -52,7 +53,7 @@ export async function killAll(): Promise<void> {
   const waits = [...live].map(
     (p) =>
       new Promise<void>((r) => {
-        p.once("exit", () => r());
+        p.once("close", () => r());
         p.kill("SIGKILL");
       }),
   );
