@@ -8,6 +8,7 @@ import { admitEntry, type AdmissionState } from "./entry-admission";
 import { drainEntry } from "./entry-drain";
 import { BundleError, BundleRejectedError, type RejectReason } from "./errors";
 import { NewFile } from "./file-writer";
+import { completionVerdict, pipelineFailureVerdict } from "./extraction-verdict";
 import { FsyncPool, syncDirectories } from "./fsync-pool";
 import type { Manifest, ManifestFile } from "./manifest";
 import { ancestorsOf, MAX_PATH_DEPTH } from "./path-rules";
@@ -120,7 +121,7 @@ export class Extraction {
     });
 
     const gunzip = createGunzip();
-    let gunzipError: unknown = null;
+    let gunzipError: Error | null = null;
     gunzip.on("error", (err) => {
       if (!this.stopped) gunzipError = err;
     });
@@ -149,21 +150,16 @@ export class Extraction {
     } catch (err) {
       if (!this.rejection && !this.ioError) {
         if (err instanceof Rejection) this.fail(err.rejection);
-        else if (sourceState.error) {
-          // The source's own failure (network, disk) propagates to gunzip too: check it first.
-          this.failIo(new BundleError("BUNDLE_IO", "reading the archive failed", { cause: sourceState.error }));
-        } else if (gunzipError && counter.bytes < manifest.archive.size) {
-          // A short read (connection closed early) is a size problem before it is a gzip one.
-          this.reject(
-            "archive_size_mismatch",
-            `archive ended after ${counter.bytes} of the ${manifest.archive.size} bytes the manifest states`,
-            undefined,
+        else {
+          const v = pipelineFailureVerdict({
+            sourceError: sourceState.error,
             gunzipError,
-          );
-        } else if (gunzipError) {
-          this.reject("corrupt_archive", `archive is not valid gzip: ${(gunzipError as Error).message}`, undefined, gunzipError);
-        } else {
-          this.failIo(err as Error);
+            archiveBytes: counter.bytes,
+            statedSize: manifest.archive.size,
+          });
+          if (!("io" in v)) this.reject(v.reason, v.message, undefined, v.cause);
+          else if (v.io) this.failIo(new BundleError("BUNDLE_IO", "reading the archive failed", { cause: v.io }));
+          else this.failIo(err as Error);
         }
       }
     }
@@ -178,20 +174,15 @@ export class Extraction {
     if (this.ioError) throw this.ioError;
     if (this.rejection) return { ok: false, rejection: this.rejection };
 
-    if (counter.bytes !== manifest.archive.size) {
-      return this.result("archive_size_mismatch", `archive is ${counter.bytes} bytes, the manifest states ${manifest.archive.size}`);
-    }
-    if (counter.digest() !== manifest.archive.sha256) {
-      return this.result("archive_hash_mismatch", "archive sha256 differs from the manifest");
-    }
-    const missing = manifest.files
-      .map((f) => f.path)
-      .filter((p) => !this.written.has(p))
-      .sort();
-    if (missing.length > 0) {
-      const first = missing[0] as string;
-      return this.result("missing_file", `${missing.length} listed file(s) missing, first ${quotePath(first)}`, first);
-    }
+    const verdict = completionVerdict({
+      archiveBytes: counter.bytes,
+      archiveSha256: counter.digest(),
+      statedSize: manifest.archive.size,
+      statedSha256: manifest.archive.sha256,
+      listed: manifest.files.map((f) => f.path),
+      written: this.written,
+    });
+    if (verdict) return this.result(verdict.reason, verdict.message, verdict.path);
     try {
       await syncDirectories(this.tree.directoriesToSync());
     } catch (cause) {

@@ -1,7 +1,18 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_MAX_ENTRIES, MAX_PATH_DEPTH, MAX_TRAILING_ZERO_BYTES, REJECT_FIXES, REJECT_REASONS } from "../index";
+import {
+  BUNDLE_ERROR_CODES,
+  BundleError,
+  BundleRejected,
+  BundleRejectedError,
+  DEFAULT_MAX_ENTRIES,
+  MAX_PATH_DEPTH,
+  MAX_TRAILING_ZERO_BYTES,
+  REJECT_FIXES,
+  REJECT_REASONS,
+  type BundleErrorCode,
+} from "../index";
 
 const readme = readFileSync(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8");
 
@@ -57,5 +68,69 @@ describe("untrusted names in messages", () => {
     expect(q).toContain("\\u009b");
     expect(q).toContain("\\u202e");
     expect(q.length).toBeLessThan(300);
+  });
+});
+
+describe("the error scheme", () => {
+  /** The rows of the README's "Error codes" table: code → its cells. */
+  function readmeCodeTable(): Map<string, string[]> {
+    const start = readme.indexOf("\n### Error codes\n");
+    expect(start, "README has an 'Error codes' section").toBeGreaterThan(-1);
+    const end = readme.indexOf("\n## ", start + 1);
+    const section = readme.slice(start, end === -1 ? undefined : end);
+    const rows = new Map<string, string[]>();
+    for (const line of section.split("\n")) {
+      const m = /^\| `([A-Z0-9_]+)` \|(.*)\|$/.exec(line);
+      if (!m) continue;
+      expect(rows.has(m[1] as string), `${m[1]} documented twice`).toBe(false);
+      rows.set(m[1] as string, (m[2] as string).split(" | ").map((c) => c.trim()));
+    }
+    return rows;
+  }
+
+  it("the README's codes table and BUNDLE_ERROR_CODES hold exactly the same codes (both ways)", () => {
+    const documented = [...readmeCodeTable().keys()].sort();
+    const exported = [...BUNDLE_ERROR_CODES].sort();
+    expect(new Set(exported).size).toBe(exported.length);
+    expect(documented.filter((c) => !exported.includes(c as BundleErrorCode)), "documented but not in the catalogue").toEqual([]);
+    expect(exported.filter((c) => !documented.includes(c)), "in the catalogue but not documented").toEqual([]);
+  });
+
+  it("every reject reason has its code in the catalogue, documented as a BundleRejectedError; the rest are plain BundleErrors", () => {
+    const rows = readmeCodeTable();
+    const rejectionCodes = REJECT_REASONS.map((r) => `BUNDLE_${r.toUpperCase()}`);
+    for (const code of rejectionCodes) {
+      expect(BUNDLE_ERROR_CODES).toContain(code);
+      expect(rows.get(code)?.[0]).toBe("`BundleRejectedError`");
+    }
+    for (const code of BUNDLE_ERROR_CODES.filter((c) => !rejectionCodes.includes(c))) {
+      expect(rows.get(code)?.[0], code).toBe("`BundleError`");
+      expect(rows.get(code)?.[1], code).toMatch(/^thrown by /);
+    }
+  });
+
+  it("each reason's rejection carries its code, is a BundleError, and names its class; no exit code inside", () => {
+    for (const r of REJECT_REASONS) {
+      const e = new BundleRejectedError(r, "m", { path: "p", cause: new Error("c") });
+      expect(e).toBeInstanceOf(BundleError);
+      expect(e).toBeInstanceOf(Error);
+      expect(e.code).toBe(`BUNDLE_${r.toUpperCase()}`);
+      expect(e.reason).toBe(r);
+      expect(e.name).toBe("BundleRejectedError");
+      expect(e.path).toBe("p");
+      expect(e.cause).toBeInstanceOf(Error);
+      expect(e).not.toHaveProperty("exitCode");
+    }
+    for (const code of BUNDLE_ERROR_CODES) {
+      const e = new BundleError(code, "m");
+      expect(e.name).toBe("BundleError");
+      expect(e.code).toBe(code);
+      expect(e).not.toHaveProperty("exitCode");
+    }
+  });
+
+  it("the deprecated BundleRejected is the same class as BundleRejectedError", () => {
+    expect(BundleRejected).toBe(BundleRejectedError);
+    expect(new BundleRejected("aborted", "m")).toBeInstanceOf(BundleRejectedError);
   });
 });
