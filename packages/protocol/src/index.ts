@@ -15,3 +15,4 @@ export {
 } from "./schemas";
 export { parseQueryIntent, isOperational } from "./helpers";
 export type { ParseResult } from "./helpers";
+export { SOCKET_PATH_MAX_BYTES, socketPathFits, tenantFingerprint } from "./transport";
