@@ -1,4 +1,5 @@
 import type { ServiceContext } from "./context";
+import { ServiceError } from "./errors";
 import type { StatusMachine } from "./status";
 import type { PullOutcome } from "./types";
 
@@ -22,7 +23,7 @@ export async function bootstrapPull(ctx: ServiceContext, status: StatusMachine, 
   ctx.clock.sleep(ctx.o.bootstrapTimeoutMs, timer.signal).then(
     () => {
       timedOut = true;
-      deadline.abort(new Error("bootstrap pull deadline"));
+      deadline.abort(new ServiceError("SERVICE_BOOTSTRAP_TIMEOUT", "bootstrap pull deadline"));
     },
     () => {},
   );

@@ -1,5 +1,6 @@
 import { nullAudit, nullLogger, realClock } from "./clock";
 import { scrub } from "./content-free";
+import { ServiceError } from "./errors";
 import type { ResolvedOptions } from "./options";
 import type { ServiceParts } from "./parts";
 import type { AuditSink, Clock, Logger, ServiceDeps, ServiceHooks } from "./types";
@@ -41,7 +42,7 @@ export class ServiceContext {
   /** Marks the service stopping and aborts {@link signal}. */
   beginStop(): void {
     this.#stopping = true;
-    this.#abort.abort(new Error("memory service stopped"));
+    this.#abort.abort(new ServiceError("SERVICE_STOPPED", "memory service stopped"));
   }
 
   /** Logs an audit event; a sink that throws is logged and ignored. */

@@ -5,7 +5,7 @@ export type { PrivateDirResult, PrivateDirOptions } from "@recall/puller";
 export { ServiceCore } from "./service-core";
 export { serviceOptionsFromConfig, resolveOptions, DEFAULT_BACKOFF, SERVICE_DEFAULTS } from "./options";
 export type { ServiceConfigInput, ResolvedOptions } from "./options";
-export { ServiceError, ServiceOptionsError } from "./errors";
+export { ServiceError, ServiceOptionsError, SERVICE_ERROR_CODES } from "./errors";
 export type { ServiceErrorCode } from "./errors";
 export { contentFree, scrub } from "./content-free";
 export { realClock, nullLogger, nullAudit } from "./clock";
