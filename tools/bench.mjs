@@ -3,7 +3,7 @@
 // one after another so they do not compete for the machine's two cores.
 import { readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
+import { execa } from "execa";
 
 const only = process.argv.slice(2);
 const roots = ["packages", "apps", "bench"];
@@ -28,7 +28,10 @@ if (selected.length === 0) {
 let failed = 0;
 for (const f of selected) {
   console.log(`\n=== ${f} ===`);
-  const r = spawnSync(process.execPath, ["--expose-gc", f], { stdio: "inherit" });
-  if (r.status !== 0) failed++;
+  const r = await execa(process.execPath, ["--expose-gc", f], { stdio: "inherit", reject: false, cleanup: true });
+  if (r.failed) {
+    failed++;
+    console.error(`${f}: ${r.shortMessage}`);
+  }
 }
 process.exit(failed ? 1 : 0);
