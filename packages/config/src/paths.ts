@@ -5,8 +5,8 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 /** Environment variables as `process.env` holds them. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** Longest Unix socket path Linux accepts (`sun_path` is 108 bytes with the NUL). */
-export const SOCKET_PATH_MAX_BYTES = 107;
+/** Longest Unix socket path, in bytes: defined by `@recall/protocol` (the wire transport), re-exported here. */
+export { SOCKET_PATH_MAX_BYTES } from "@recall/protocol";
 
 /** File name of the daemon's control socket, next to the sidecar socket. */
 export const CONTROL_SOCKET_NAME = "daemon.sock";

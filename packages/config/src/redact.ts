@@ -1,16 +1,14 @@
-import { createHash } from "node:crypto";
+import { tenantFingerprint } from "@recall/protocol";
 import type { RecallConfig } from "./config-types";
 
 /** Shown instead of a secret value in messages. */
 export const REDACTED = "<redacted>";
 
 /**
- * The tenant fingerprint of an API key (docs/bundle-root.md): the first 16 hex chars of
- * sha256("recall-tenant:" + key). Safe to log, store and compare.
+ * The tenant fingerprint of an API key (docs/bundle-root.md): defined once by
+ * `@recall/protocol` (bundle manifests, the bundle root and redaction must agree), re-exported here.
  */
-export function tenantFingerprint(apiKey: string): string {
-  return createHash("sha256").update(`recall-tenant:${apiKey}`).digest("hex").slice(0, 16);
-}
+export { tenantFingerprint };
 
 /** Replaces a URL's password (and user name) with `<redacted>`; other text is returned as is. */
 export function redactUrl(text: string): string {
