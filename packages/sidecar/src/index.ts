@@ -6,7 +6,7 @@ export { attachPolicy, ATTACH_PROBE_TIMEOUT_MS } from "./attach-policy";
 export type { AttachResult } from "./attach-policy";
 export { sidecarEnv } from "./env";
 export { PROBE_SCHEDULE_MS, PROBE_STEADY_MS } from "./probe-schedule";
-export { SidecarError, ErrBinaryMissing } from "./errors";
+export { SidecarError, BinaryMissingError, ErrBinaryMissing, SIDECAR_ERROR_CODES } from "./errors";
 export type { SidecarErrorCode, SpawnFailureReason } from "./errors";
 export { isOperational } from "./types";
 export type { ExitInfo, Logger, ReadyResult } from "./types";

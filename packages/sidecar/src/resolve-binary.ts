@@ -2,7 +2,7 @@ import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ErrBinaryMissing } from "./errors";
+import { BinaryMissingError } from "./errors";
 
 /** Where the binary came from. */
 export type BinarySource = "tlm_path" | "PATH" | "bundled";
@@ -10,7 +10,7 @@ export type BinarySource = "tlm_path" | "PATH" | "bundled";
 /** Outcome of {@link resolveBinary}. */
 export type ResolveBinaryResult =
   | { ok: true; path: string; source: BinarySource }
-  | { ok: false; error: ErrBinaryMissing };
+  | { ok: false; error: BinaryMissingError };
 
 /** Test seams of {@link resolveBinary}. */
 export interface ResolveBinaryOptions {
@@ -26,7 +26,7 @@ export interface ResolveBinaryOptions {
  * `./relative`) path must exist and be an executable file, a bare name is
  * looked up on `env.PATH`; otherwise `tlm` on `env.PATH`; otherwise the
  * reference `tlm` shipped with the optional peer `@recall/tlm` (its
- * `package.json` `bin.tlm`). Never throws: not found → `{ok: false, error: ErrBinaryMissing}`.
+ * `package.json` `bin.tlm`). Never throws: not found → `{ok: false, error: BinaryMissingError}`.
  */
 export function resolveBinary(
   tlmPath?: string,
@@ -54,7 +54,7 @@ export function resolveBinary(
 }
 
 function missing(message: string, tlmPath: string | undefined, searched: string[]): ResolveBinaryResult {
-  return { ok: false, error: new ErrBinaryMissing(message, { ...(tlmPath === undefined ? {} : { tlmPath }), searched }) };
+  return { ok: false, error: new BinaryMissingError(message, { ...(tlmPath === undefined ? {} : { tlmPath }), searched }) };
 }
 
 function isExecutableFile(path: string): boolean {

@@ -4,7 +4,7 @@ import { access, mkdir } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { probeHealth, type Health } from "@recall/client";
 import { execa, type ResultPromise } from "execa";
-import { SidecarError } from "./errors";
+import { BinaryMissingError, SidecarError } from "./errors";
 import { sidecarEnv } from "./env";
 import { BoundedLineSplitter } from "./line-splitter";
 import { OutputRing } from "./output-ring";
@@ -383,7 +383,7 @@ export class Sidecar {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR") {
-        throw new SidecarError("SIDECAR_BINARY_MISSING", `sidecar binary ${bin} does not exist`, { reason: "binary_missing", cause: e });
+        throw new BinaryMissingError(`sidecar binary ${bin} does not exist`, { tlmPath: bin, searched: [bin], cause: e });
       }
       throw new SidecarError("SIDECAR_EXEC_ERROR", `sidecar binary ${bin} is not executable (${code ?? "error"})`, {
         reason: "exec_error",

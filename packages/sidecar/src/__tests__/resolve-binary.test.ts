@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ErrBinaryMissing, resolveBinary } from "../index";
+import { BinaryMissingError, resolveBinary } from "../index";
 
 let dir: string;
 beforeEach(() => {
@@ -35,7 +35,7 @@ describe("resolveBinary", () => {
     const r = resolveBinary(bin, { PATH: join(dir, "bin") }, noBundled);
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.error).toBeInstanceOf(ErrBinaryMissing);
+    expect(r.error).toBeInstanceOf(BinaryMissingError);
     expect(r.error).toMatchObject({ code: "SIDECAR_BINARY_MISSING", reason: "binary_missing", tlmPath: bin, searched: [bin] });
     expect(r.error.message).toContain(bin);
   });
@@ -89,11 +89,11 @@ describe("resolveBinary", () => {
     ["throwing", () => { throw new Error("Cannot find package"); }],
     ["without bin", (d: string) => (writeFileSync(join(d, "package.json"), "{}"), join(d, "package.json"))],
     ["with a bin file that is missing", (d: string) => (writeFileSync(join(d, "package.json"), '{"bin":{"tlm":"x.js"}}'), join(d, "package.json"))],
-  ])("fails with ErrBinaryMissing when @recall/tlm is %s", (_n, make) => {
+  ])("fails with BinaryMissingError when @recall/tlm is %s", (_n, make) => {
     const r = resolveBinary(undefined, { PATH: join(dir, "empty") }, { resolveBundledPackageJson: () => make(dir) });
     expect(r.ok).toBe(false);
     if (!r.ok) {
-      expect(r.error).toBeInstanceOf(ErrBinaryMissing);
+      expect(r.error).toBeInstanceOf(BinaryMissingError);
       expect(r.error.tlmPath).toBeUndefined();
       expect(r.error.searched).toContain("@recall/tlm");
       expect(r.error.message).toMatch(/tlm_path/);
