@@ -2,10 +2,10 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BundleServer } from "./bundle-server";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { startBundleEndpoint, type BundleEndpoint } from "@recall/test-utils";
 import {
-  TLM, alive, buildBundle, killAll, removeTmp, request, shortTmp, startDaemon, waitFor, writeConfig,
+  TLM, alive, buildBundle, killAll, removeTmp, request, shortTmp, startDaemon, WAIT, writeConfig,
   type DaemonProc,
 } from "./helpers";
 
@@ -19,7 +19,7 @@ describe("recalld --attach (cloud) to a tlm it did not start", () => {
   let sock: string;
   let control: string;
   let tlm: ChildProcess;
-  let server: BundleServer;
+  let server: BundleEndpoint;
   let daemon: DaemonProc;
 
   beforeAll(async () => {
@@ -28,13 +28,14 @@ describe("recalld --attach (cloud) to a tlm it did not start", () => {
     control = join(dir, "s", "daemon.sock");
     const root = join(dir, "root");
     await buildBundle(join(dir, "pub"), BUNDLE);
-    server = new BundleServer(join(dir, "pub"), KEY);
-    const endpoint = await server.listen();
+    server = await startBundleEndpoint({ dir: join(dir, "pub"), apiKey: KEY });
+    const endpoint = server.url;
     tlm = execa(process.execPath, [TLM, "serve", "--socket", sock, "--bundle-root", root], { stdio: "ignore", cleanup: true, reject: false });
-    const health = await waitFor("tlm health", async () => {
+    const health = await vi.waitFor(async () => {
       const r = await request(sock, "GET", "/health");
-      return r.status === 200 ? (r.json() as { compatibility: string }) : undefined;
-    });
+      expect(r.status, "tlm health").toBe(200);
+      return r.json() as { compatibility: string };
+    }, WAIT);
     expect(health.compatibility).toBe("unknown");
     const config = await writeConfig(join(dir, "config.yaml"), {
       provider: "cloud", endpoint, socket_path: sock, bundle_root: root, bundle_pull_startup_delay: "1h",
@@ -54,10 +55,11 @@ describe("recalld --attach (cloud) to a tlm it did not start", () => {
   });
 
   it("bootstraps the bundle into the shared root, the sidecar serves it, and queries go through", async () => {
-    const s = await waitFor("status ready", async () => {
+    const s = await vi.waitFor(async () => {
       const st = await daemon.status();
-      return st.status === "ready" ? st : undefined;
-    });
+      expect(st.status, "status ready").toBe("ready");
+      return st;
+    }, WAIT);
     expect(s).toMatchObject({ mode: "attach", provider: "cloud", bundle: { bundle_id: BUNDLE } });
     expect((s.sidecar as { pid: number }).pid).toBe(tlm.pid);
     const health = (await request(sock, "GET", "/health")).json();

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BundleServer } from "./bundle-server";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { startBundleEndpoint, type BundleEndpoint } from "@recall/test-utils";
 import {
-  alive, buildBundle, jsonLines, killAll, removeTmp, request, shortTmp, startDaemon, waitFor, writeConfig,
+  alive, buildBundle, jsonLines, killAll, removeTmp, request, shortTmp, startDaemon, WAIT, writeConfig,
   type DaemonProc,
 } from "./helpers";
 import { parseProm, value } from "./prom";
@@ -14,7 +14,7 @@ const SECOND = "20261128T080000Z";
 
 describe("recalld in cloud mode against a docs/endpoint.md endpoint", () => {
   let dir: string;
-  let server: BundleServer;
+  let server: BundleEndpoint;
   let control: string;
   let sock: string;
   let daemon: DaemonProc;
@@ -24,8 +24,8 @@ describe("recalld in cloud mode against a docs/endpoint.md endpoint", () => {
     dir = await shortTmp();
     await buildBundle(join(dir, "pub1"), FIRST);
     await buildBundle(join(dir, "pub2"), SECOND);
-    server = new BundleServer(join(dir, "pub1"), KEY);
-    const endpoint = await server.listen();
+    server = await startBundleEndpoint({ dir: join(dir, "pub1"), apiKey: KEY });
+    const endpoint = server.url;
     sock = join(dir, "s", "memory.sock");
     control = join(dir, "s", "daemon.sock");
     const config = await writeConfig(join(dir, "config.yaml"), {
@@ -43,14 +43,15 @@ describe("recalld in cloud mode against a docs/endpoint.md endpoint", () => {
   });
 
   it("bootstraps: pulls the published bundle before the sidecar starts, then is ready", async () => {
-    const s = await waitFor("status ready", async () => {
+    const s = await vi.waitFor(async () => {
       const st = await daemon.status();
-      return st.status === "ready" ? st : undefined;
-    });
+      expect(st.status, "status ready").toBe("ready");
+      return st;
+    }, WAIT);
     expect(s).toMatchObject({ provider: "cloud", bundle: { bundle_id: FIRST } });
     tlmPid = (s.sidecar as { pid: number }).pid;
     expect(server.manifestRequests().length).toBeGreaterThanOrEqual(1);
-    expect(server.seen.every((r) => r.keyOk)).toBe(true);
+    expect(server.requests.every((r) => r.keyOk)).toBe(true);
     const audit = jsonLines(daemon.stdout).filter((l) => l.audit === true);
     expect(audit.map((l) => l.event)).toContain("memory_bootstrap_pull_ok");
   });
@@ -60,7 +61,7 @@ describe("recalld in cloud mode against a docs/endpoint.md endpoint", () => {
     expect(same.status).toBe(200);
     expect(same.json()).toEqual({ outcome: { outcome: "unchanged" } });
 
-    server.publishDir = join(dir, "pub2");
+    server.serve(join(dir, "pub2"));
     const fresh = await request(control, "POST", "/pull");
     expect(fresh.json()).toEqual({ outcome: { outcome: "installed", bundle_id: SECOND, schema_version: "1.0.0" } });
     const s = await daemon.status();
@@ -80,9 +81,13 @@ describe("recalld in cloud mode against a docs/endpoint.md endpoint", () => {
   it("SIGHUP pulls now", async () => {
     const before = server.manifestRequests().length;
     daemon.child.kill("SIGHUP");
-    await waitFor("a manifest request after SIGHUP", () => server.manifestRequests().length > before);
-    await waitFor("the SIGHUP pull to be logged", () =>
-      jsonLines(daemon.stdout).find((l) => l.msg === "pull finished" && l.via === "SIGHUP" && l.outcome === "unchanged"));
+    await expect.poll(() => server.manifestRequests().length, { ...WAIT, message: "a manifest request after SIGHUP" }).toBeGreaterThan(before);
+    await expect
+      .poll(() => jsonLines(daemon.stdout).find((l) => l.msg === "pull finished" && l.via === "SIGHUP" && l.outcome === "unchanged"), {
+        ...WAIT,
+        message: "the SIGHUP pull to be logged",
+      })
+      .toBeTruthy();
   });
 
   it("never shows the API key: not in logs, /status, /metrics, nor the sidecar's environment", async () => {
@@ -101,7 +106,7 @@ describe("recalld in cloud mode against a docs/endpoint.md endpoint", () => {
     expect((await daemon.exited).code).toBe(0);
     expect(existsSync(control)).toBe(false);
     expect(existsSync(sock)).toBe(false);
-    await waitFor("tlm to be gone", () => !alive(tlmPid), 10_000);
+    await expect.poll(() => alive(tlmPid), { ...WAIT, timeout: 10_000, message: "tlm to be gone" }).toBe(false);
     expect(daemon.stdout.length).toBeGreaterThan(5);
     for (const line of [...daemon.stdout, ...daemon.stderr]) expect(line).not.toContain(KEY);
   });

@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXAMPLES, REPO, TLM, installBundle, jsonLines, killAll, removeTmp, request, shortTmp, startDaemon, waitFor, writeConfig, type DaemonProc } from "./helpers";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { EXAMPLES, REPO, TLM, installBundle, jsonLines, killAll, removeTmp, request, shortTmp, startDaemon, WAIT, writeConfig, type DaemonProc } from "./helpers";
 import { parseProm, value } from "./prom";
 
 const run = promisify(execFile);
@@ -31,11 +31,13 @@ describe("an installed bundle expires while recalld serves it", () => {
   });
 
   it("before expiry: ready, expires_at shown, not expired", async () => {
-    const s = await waitFor("ready with bundle info", async () => {
+    const s = await vi.waitFor(async () => {
       const st = await daemon.status();
       const b = st.bundle as { expires_at: string | null };
-      return st.status === "ready" && b.expires_at ? st : undefined;
-    });
+      expect(st.status, "ready with bundle info").toBe("ready");
+      expect(b.expires_at, "ready with bundle info").toBeTruthy();
+      return st;
+    }, WAIT);
     tlmPid = (s.sidecar as { pid: number }).pid;
     const b = s.bundle as { expires_at: string; expired: boolean };
     expiresAt = b.expires_at;
@@ -49,14 +51,17 @@ describe("an installed bundle expires while recalld serves it", () => {
   });
 
   it("after expiry, with no pull at all: still ready and answering, /status + audit + metric + recall status say expired", async () => {
-    const s = await waitFor("expired in /status", async () => {
+    const s = await vi.waitFor(async () => {
       const st = await daemon.status();
-      return (st.bundle as { expired: boolean }).expired ? st : undefined;
-    }, 90_000);
+      expect((st.bundle as { expired: boolean }).expired, "expired in /status").toBe(true);
+      return st;
+    }, { ...WAIT, timeout: 90_000 });
     expect(s).toMatchObject({ status: "ready", reason: null, bundle: { bundle_id: "20261126T080000Z", expires_at: expiresAt, expired: true }, detail: { bundle_expired: true, expires_at: expiresAt } });
     const q = await request(control, "POST", "/query", JSON.stringify({ text: "database migration", limit: 2 }));
     expect((q.json() as { class: string }).class).toBe("ok");
-    await waitFor("the audit line", () => jsonLines(daemon.stdout).some((l) => l.audit === true && l.event === "memory_bundle_expired"));
+    await expect
+      .poll(() => jsonLines(daemon.stdout).some((l) => l.audit === true && l.event === "memory_bundle_expired"), { ...WAIT, message: "the audit line" })
+      .toBe(true);
     const audits = jsonLines(daemon.stdout).filter((l) => l.event === "memory_bundle_expired");
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({ bundle_id: "20261126T080000Z", expires_at: expiresAt });

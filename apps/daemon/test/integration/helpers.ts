@@ -66,21 +66,8 @@ export function request(socketPath: string, method: string, path: string, body?:
   });
 }
 
-/** Polls `fn` until it returns a truthy value or the deadline passes (then throws with the last error). */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Deadline and poll interval for `vi.waitFor` / `expect.poll` here: generous, for a loaded 2-core machine. */
+export const WAIT = { timeout: 30_000, interval: 50 } as const;
 
 /** True while a process with this pid exists (and is not a zombie). */
 export function alive(pid: number): boolean {

@@ -2,10 +2,10 @@ import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runDaemon } from "../../src/run";
 import {
-  alive, buildBundle, installBundle, jsonLines, killAll, removeTmp, request, shortTmp, startDaemon, waitFor, writeConfig,
+  alive, buildBundle, installBundle, jsonLines, killAll, removeTmp, request, shortTmp, startDaemon, WAIT, writeConfig,
 } from "./helpers";
 
 const KEY = "rk-inproc-77aa31e0c5d94b2f";
@@ -47,10 +47,11 @@ describe("runDaemon: fatal errors and a SIGKILLed daemon", () => {
     const done = runDaemon(["--config", config], {
       env: { ...process.env, RECALL_MEMORY_API_KEY: KEY }, signals: signals as never, logStream: sink(logs), stdout: sink([]), stderr: sink(stderr),
     });
-    const status = await waitFor("ready", async () => {
+    const status = await vi.waitFor(async () => {
       const s = (await request(control, "GET", "/status")).json() as { status: string; sidecar: { pid: number } };
-      return s.status === "ready" ? s : undefined;
-    });
+      expect(s.status, "ready").toBe("ready");
+      return s;
+    }, WAIT);
     strays.push(status.sidecar.pid);
     signals.emit("uncaughtException", new Error(`exploded while holding ${KEY}`));
     expect(await done).toBe(1);
@@ -60,24 +61,25 @@ describe("runDaemon: fatal errors and a SIGKILLed daemon", () => {
     expect(JSON.stringify(fatal)).toContain("exploded while holding [REDACTED]");
     for (const l of [...logs, ...stderr]) expect(l).not.toContain(KEY);
     expect(existsSync(control)).toBe(false);
-    await waitFor("tlm to be gone", () => !alive(status.sidecar.pid), 10_000);
+    await expect.poll(() => alive(status.sidecar.pid), { ...WAIT, timeout: 10_000, message: "tlm to be gone" }).toBe(false);
     expect(signals.listenerCount("SIGTERM")).toBe(0);
   });
 
   it("after a SIGKILL the sidecar exits by itself and the next daemon replaces the stale control socket", async () => {
     const first = startDaemon(["--config", config], {}, control);
-    const s = await waitFor("ready", async () => {
+    const s = await vi.waitFor(async () => {
       const st = (await first.status()) as { status: string; sidecar: { pid: number } };
-      return st.status === "ready" ? st : undefined;
-    });
+      expect(st.status, "ready").toBe("ready");
+      return st;
+    }, WAIT);
     strays.push(s.sidecar.pid);
     first.child.kill("SIGKILL");
     await first.exited;
     expect(existsSync(control)).toBe(true);
-    await waitFor("the orphaned tlm to exit by itself", () => !alive(s.sidecar.pid), 15_000);
+    await expect.poll(() => alive(s.sidecar.pid), { ...WAIT, timeout: 15_000, message: "the orphaned tlm to exit by itself" }).toBe(false);
 
     const second = startDaemon(["--config", config], {}, control);
-    await waitFor("the second daemon ready", async () => (await second.status()).status === "ready");
+    await expect.poll(async () => (await second.status()).status, { ...WAIT, message: "the second daemon ready" }).toBe("ready");
     expect(jsonLines(second.stdout).some((l) => l.msg === "removing stale control socket")).toBe(true);
     second.child.kill("SIGTERM");
     expect((await second.exited).code).toBe(0);

@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
-  alive, buildBundle, installBundle, jsonLines, killAll, removeTmp, request, shortTmp, startDaemon, waitFor, writeConfig,
+  alive, buildBundle, installBundle, jsonLines, killAll, removeTmp, request, shortTmp, startDaemon, WAIT, writeConfig,
   type DaemonProc,
 } from "./helpers";
 import { parseProm, value } from "./prom";
@@ -40,10 +40,11 @@ describe("recalld in local mode, spawning the real tlm", () => {
   });
 
   it("serves /status ready with the installed bundle, on a 0600 control socket", async () => {
-    const s = await waitFor("status ready", async () => {
+    const s = await vi.waitFor(async () => {
       const st = await daemon.status();
-      return st.status === "ready" ? st : undefined;
-    });
+      expect(st.status, "status ready").toBe("ready");
+      return st;
+    }, WAIT);
     expect(s).toMatchObject({
       provider: "local", mode: "spawn", status: "ready", reason: null,
       bundle: { bundle_id: FIRST, schema_version: "1.0.0" },
@@ -106,13 +107,15 @@ describe("recalld in local mode, spawning the real tlm", () => {
   it("SIGHUP re-reads current: a newly installed bundle is served", async () => {
     await installBundle(join(dir, "pub2"), root);
     daemon.child.kill("SIGHUP");
-    const line = await waitFor("the SIGHUP pull to finish", () =>
-      jsonLines(daemon.stdout).find((l) => l.msg === "pull finished" && l.via === "SIGHUP"));
+    const line = await vi.waitFor(() => {
+      const l = jsonLines(daemon.stdout).find((l) => l.msg === "pull finished" && l.via === "SIGHUP");
+      expect(l, "the SIGHUP pull to finish").toBeDefined();
+      return l;
+    }, WAIT);
     expect(line).toMatchObject({ outcome: "reloaded" });
-    await waitFor("the second bundle in /status", async () => {
-      const s = await daemon.status();
-      return (s.bundle as { bundle_id: string }).bundle_id === SECOND;
-    });
+    await expect
+      .poll(async () => ((await daemon.status()).bundle as { bundle_id: string }).bundle_id, { ...WAIT, message: "the second bundle in /status" })
+      .toBe(SECOND);
   });
 
   it("a second recalld on the same sockets refuses to start, naming the socket and the pid", async () => {
@@ -133,7 +136,7 @@ describe("recalld in local mode, spawning the real tlm", () => {
     expect({ code, signal }).toEqual({ code: 0, signal: null });
     expect(existsSync(control)).toBe(false);
     expect(existsSync(sock)).toBe(false);
-    await waitFor("tlm to be gone", () => !alive(tlmPid), 10_000);
+    await expect.poll(() => alive(tlmPid), { ...WAIT, timeout: 10_000, message: "tlm to be gone" }).toBe(false);
     expect(jsonLines(daemon.stdout).some((l) => l.msg === "recalld stopped")).toBe(true);
   });
 });

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { execa } from "execa";
-import { afterAll, describe, expect, it } from "vitest";
-import { REPO, alive, removeTmp, request, shortTmp, waitFor } from "./helpers";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { REPO, WAIT, alive, removeTmp, request, shortTmp } from "./helpers";
 
 interface StartRun { child: ChildProcess; stderr: string[]; exited: Promise<number | null> }
 
@@ -44,7 +44,11 @@ afterAll(async () => {
 /** Runs start.mjs until its ready line, checks the query and socket it names, then stops it with SIGINT. */
 async function startQueryStop(demoDir: string): Promise<{ stderr: string[]; socket: string }> {
   const run = runStart(demoDir);
-  const line = await waitFor("the ready line", () => run.stderr.find((l) => l.startsWith("recall is ready:")), 60_000);
+  const line = await vi.waitFor(() => {
+    const l = run.stderr.find((l) => l.startsWith("recall is ready:"));
+    if (l === undefined) throw new Error("waiting for the ready line");
+    return l;
+  }, { ...WAIT, timeout: 60_000 });
   const m = /npx recall query (".*?") --config (\S+)\s+\(sidecar socket (\S+);/.exec(line);
   expect(m, line).not.toBeNull();
   const [, queryJson, config, socket] = m!;
@@ -66,7 +70,7 @@ async function startQueryStop(demoDir: string): Promise<{ stderr: string[]; sock
 
   run.child.kill("SIGINT");
   expect(await run.exited).toBe(0);
-  await waitFor("tlm to be gone", () => !alive(tlmPid), 10_000);
+  await expect.poll(() => alive(tlmPid), { ...WAIT, timeout: 10_000, message: "tlm to be gone" }).toBe(false);
   expect(existsSync(socket!)).toBe(false);
   expect(existsSync(control)).toBe(false);
   socketDirs.add(dirname(socket!));
