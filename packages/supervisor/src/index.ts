@@ -1,7 +1,7 @@
 export { Supervisor, SUPERVISOR_DEFAULTS } from "./supervisor";
 export { backoffDelay } from "./backoff";
 export { realClock } from "./clock";
-export { SupervisorError } from "./errors";
+export { SupervisorError, SUPERVISOR_ERROR_CODES } from "./errors";
 export type { SupervisorErrorCode } from "./errors";
 export type {
   BackoffOptions,
