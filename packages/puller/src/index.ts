@@ -17,7 +17,7 @@ export type { TransferLimits, GuardTrip } from "./transfer-guard";
 export { acquireLock } from "./lock";
 export type { HeldLock } from "./lock";
 export { realClock, noopLogger, noopAudit } from "./defaults";
-export { PullerError } from "./errors";
+export { PullerError, PULLER_ERROR_CODES } from "./errors";
 export type { PullerErrorCode } from "./errors";
 export type {
   Logger,
