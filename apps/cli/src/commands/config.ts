@@ -40,7 +40,7 @@ function printConfig(ctx: CommandContext): number {
   for (const section of ["memory", "cloud"] as const) {
     out.line(`${s.bold(section)}:`);
     const rows = CONFIG_KEYS.filter((k) => k.section === section).map((k) => {
-      const v = (red[section] as unknown as Record<string, unknown>)[k.output];
+      const v: unknown = red[section][k.output];
       const src = sources[k.key] ?? "default";
       return [`  ${k.name}:`, src === "default" ? safeText(show(k.type, v)) : s.cyan(safeText(show(k.type, v))), s.dim(`# ${safeText(src)}`)];
     });
