@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { ResponseEnvelope } from "@recall/protocol";
+import { fcParams } from "@recall/test-utils";
 import { envelopeProblem, parseHttpResponse } from "../lite";
 
-const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
-const params = { seed, numRuns: 300 };
-process.on("exit", (code) => code !== 0 && console.error(`FC_SEED=${seed}`));
+// Seeded from FC_SEED; a failure names the seed to replay with.
+const params = fcParams({ numRuns: 300 });
 
 function chunked(body: Buffer, cuts: number[]): Buffer {
   const parts: Buffer[] = [];

@@ -31,13 +31,6 @@ async function raw(onData: Parameters<typeof rawSidecar>[1]): Promise<FakeRaw> {
   cleanups.push(() => s.close());
   return s;
 }
-async function waitFor(cond: () => boolean, deadlineMs = 10_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("condition not met before the deadline");
-    await new Promise((r) => setImmediate(r));
-  }
-}
 function expectFailure(r: ClientResult<unknown>, cls: string, code: string): void {
   expect(r.class).toBe(cls);
   if (r.class === "ok") throw new Error("expected a failure");
@@ -334,7 +327,7 @@ describe("probeHealth", () => {
       sock.on("close", () => open--);
     });
     expect(await probeHealth(tmp.sock, 2000)).toEqual({ class: "ok", value: HEALTH, status: 200 });
-    await waitFor(() => open === 0);
+    await expect.poll(() => open, { timeout: 10_000, interval: 5, message: "every socket to close" }).toBe(0);
     expect(open).toBe(0);
     await s.close();
     await raw(() => undefined);
