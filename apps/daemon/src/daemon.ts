@@ -1,14 +1,11 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { controlSocketPath, type RecallConfig } from "@recall/config";
+import { SOCKET_PATH_MAX_BYTES, controlSocketPath, type RecallConfig } from "@recall/config";
 import { Service, checkBundleRoot, checkPrivateDir, serviceOptionsFromConfig, type PrivateDirResult } from "@recall/service";
 import { ControlServer } from "./control-server";
 import { DaemonError } from "./errors";
 import { createAuditSink, type AuditSink, type Logger } from "./logging";
 import { DaemonMetrics } from "./metrics";
-
-/** Longest Unix socket path Linux accepts. */
-const SOCKET_PATH_MAX_BYTES = 107;
 
 /** Options of {@link Daemon}. */
 export interface DaemonOptions {
@@ -78,7 +75,7 @@ export class Daemon {
       throw new DaemonError(
         "DAEMON_SOCKET_PATH_TOO_LONG",
         `control socket path ${path} is ${Buffer.byteLength(path)} bytes, longer than the ${SOCKET_PATH_MAX_BYTES}-byte limit; shorten memory.socket_path`,
-        { exitCode: 2, socketPath: path },
+        { socketPath: path },
       );
     }
     await this.checkDirs();
@@ -123,7 +120,6 @@ export class Daemon {
       throw new DaemonError(
         "DAEMON_UNSAFE_DIR",
         `refusing to start: the ${what} ${r.path} is unsafe: ${r.problem}. Fix: ${r.fix} (or set ${key} to a private directory)`,
-        { exitCode: 2 },
       );
     }
   }

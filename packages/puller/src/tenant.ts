@@ -1,13 +1,14 @@
-import { createHash } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
+import { tenantFingerprint } from "@recall/protocol";
 import { fsyncDir, writeFileAtomic } from "./fs-sync";
 import { bundleRootLayout } from "./layout";
 import { removeInside } from "./safe-remove";
 
-/** First 16 hex chars of sha256("recall-tenant:" + apiKey): the only trace of the key on disk. */
-export function tenantFingerprint(apiKey: string): string {
-  return createHash("sha256").update(`recall-tenant:${apiKey}`).digest("hex").slice(0, 16);
-}
+/**
+ * First 16 hex chars of sha256("recall-tenant:" + apiKey): the only trace of the key on disk.
+ * Defined once by `@recall/protocol` (manifests, the bundle root and redaction must agree).
+ */
+export { tenantFingerprint };
 
 /**
  * Checks `.tenant_fingerprint` against `fingerprint`. On a change (a new API
