@@ -3,7 +3,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Health, ResponseEnvelope } from "@recall/protocol";
 import type { MemoryRecord } from "../../dist/index.js";
-import { activate, call, exampleRecords, installBundle, query, spawnTlm, stopChild, tempDir, waitFor, waitHealthy, type TlmChild } from "./harness";
+import { activate, call, exampleRecords, installBundle, query, spawnTlm, stopChild, tempDir, waitHealthy, type TlmChild } from "./harness";
 
 // Policy: serve-with-warning. An expired bundle keeps being served; /health says so, and so does every envelope.
 
@@ -79,7 +79,7 @@ describe("bundle expiry while serving", () => {
     const expiresAt = new Date(Date.now() + 2_000).toISOString();
     await serveWithExpiry("b0004", expiresAt);
     expect((await health()).expires_at).toBe(expiresAt);
-    await waitFor(async () => (await health()).expired === true, 30_000, "expired: true");
+    await expect.poll(async () => (await health()).expired, { timeout: 30_000, interval: 25, message: "expired: true" }).toBe(true);
     expect((await envelope()).warnings).toEqual(["bundle_expired"]);
     expect((await health()).ready).toBe(true);
   });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import { vi } from "vitest";
 import { buildBundle, parseJsonl, type MemoryRecord } from "../../dist/index.js";
 
 const run = (file: string, args: string[]) => execa(file, args);
@@ -99,30 +100,21 @@ export function query(socketPath: string, intent: unknown, agent?: Agent): Promi
   return call(socketPath, "POST", "/query", JSON.stringify(intent), agent);
 }
 
-/** Polls `check` until it returns a truthy value or `ms` pass. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, ms = 20_000, what = "condition"): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (e) {
-      if ((e as { fatal?: boolean }).fatal) throw e;
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** Waits until `/health` answers on the socket, or the child exits (then throws with its stderr). */
 export async function waitHealthy(t: TlmChild, socketPath: string, ms = 20_000): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed by callers
   let exited = false;
   void t.exited.then(() => { exited = true; });
-  return waitFor(async () => {
-    if (exited) throw Object.assign(new Error(`tlm exited early: ${t.stderr()}`), { fatal: true });
-    const a = await call(socketPath, "GET", "/health");
-    return a.status === 200 ? a.json() : undefined;
-  }, ms, "tlm health").catch((e) => { throw new Error(`${(e as Error).message}\nstderr:\n${t.stderr()}`); });
+  // An early exit ends the wait at once (vi.waitFor would retry a thrown error until the deadline).
+  const r = await vi
+    .waitFor(async () => {
+      if (exited) return { exited: true as const };
+      const a = await call(socketPath, "GET", "/health");
+      if (a.status !== 200) throw new Error(`tlm health answered ${a.status}`);
+      return { exited: false as const, health: a.json() };
+    }, { timeout: ms, interval: 25 })
+    .catch((e) => { throw new Error(`timed out waiting for tlm health: ${(e as Error).message}\nstderr:\n${t.stderr()}`); });
+  if (r.exited) throw new Error(`tlm exited early: ${t.stderr()}`);
+  return r.health;
 }
 
 /** Stops a child (SIGKILL) if still running and waits for it. */

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import fc from "fast-check";
-import { call, exampleRecords, installBundle, runTlm, spawnTlm, stopChild, tempDir, waitFor, waitHealthy, type TlmChild } from "./harness";
+import { call, exampleRecords, installBundle, runTlm, spawnTlm, stopChild, tempDir, waitHealthy, type TlmChild } from "./harness";
 
 const HANG = fileURLToPath(new URL("../fixtures/listen-and-hang.mjs", import.meta.url));
 const cleanups: (() => Promise<void>)[] = [];
@@ -47,7 +47,9 @@ describe("tlm serve: lifecycle", () => {
     const closed = new Promise<void>((r) => raw.once("close", () => r()));
     await new Promise<void>((r) => raw.once("connect", () => r()));
     raw.write(`POST /query HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
-    await waitFor(async () => /tlm_in_flight_requests [2-9]/.test((await call(sock, "GET", "/metrics")).text), 20_000, "query in flight");
+    await expect
+      .poll(async () => (await call(sock, "GET", "/metrics")).text, { timeout: 20_000, interval: 25, message: "query in flight" })
+      .toMatch(/tlm_in_flight_requests [2-9]/);
     t.child.kill("SIGTERM");
     await stderrContains(t, "shutting down");
     raw.end(body.slice(5));

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Agent } from "node:http";
 import { Health, ResponseEnvelope } from "@recall/protocol";
 import { generateCorpus } from "../../dist/index.js";
-import { activate, call, exampleRecords, installBundle, query, spawnTlm, stopChild, tempDir, waitFor, waitHealthy, type TlmChild } from "./harness";
+import { activate, call, exampleRecords, installBundle, query, spawnTlm, stopChild, tempDir, waitHealthy, type TlmChild } from "./harness";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -172,9 +172,9 @@ describe("tlm serve: reload", () => {
     const records = await exampleRecords();
     await s.start();
     await installBundle(s.root, "b1", records);
-    await waitFor(async () => (await health(s.sock)).bundle_id === "b1", 20_000, "poll to load b1");
+    await expect.poll(async () => (await health(s.sock)).bundle_id, { timeout: 20_000, interval: 25, message: "poll to load b1" }).toBe("b1");
     await installBundle(s.root, "b2", records);
-    await waitFor(async () => (await health(s.sock)).bundle_id === "b2", 20_000, "poll to load b2");
+    await expect.poll(async () => (await health(s.sock)).bundle_id, { timeout: 20_000, interval: 25, message: "poll to load b2" }).toBe("b2");
     const q = await query(s.sock, { text: "redis" });
     expect(q.json().bundle_id).toBe("b2");
     const m = await call(s.sock, "GET", "/metrics");
