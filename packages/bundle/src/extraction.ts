@@ -5,14 +5,12 @@ import { Parser, type ReadEntry } from "tar";
 import { createArchiveCounter } from "./archive-counter";
 import { DestTree } from "./dest-tree";
 import { admitEntry, type AdmissionState } from "./entry-admission";
-import { drainEntry } from "./entry-drain";
 import { BundleError, BundleRejectedError, type RejectReason } from "./errors";
-import { NewFile } from "./file-writer";
+import { EntryWriter } from "./entry-writer";
 import { completionVerdict, pipelineFailureVerdict } from "./extraction-verdict";
-import { FsyncPool, syncDirectories } from "./fsync-pool";
+import { syncDirectories } from "./fsync-pool";
 import type { Manifest, ManifestFile } from "./manifest";
 import { ancestorsOf, MAX_PATH_DEPTH } from "./path-rules";
-import { quotePath } from "./quote-path";
 import { createTarFeed, tarAllowance } from "./tar-feed";
 import { MAX_META_ENTRY } from "./tar-framing";
 
@@ -53,15 +51,13 @@ export class Extraction {
   private readonly listed: Map<string, ManifestFile>;
   private readonly allowedDirs = new Set<string>();
   private readonly admission: AdmissionState;
-  private readonly written = new Set<string>();
   private readonly entryPaths = new WeakMap<ReadEntry, string>();
   private readonly stop = new AbortController();
   private readonly tree: DestTree;
-  private readonly fsyncs = new FsyncPool();
+  private readonly writer: EntryWriter;
   private rejection: BundleRejectedError | null = null;
   private ioError: Error | null = null;
   private metaEntries = 0;
-  private unpacked = 0;
   private work: Promise<void> = Promise.resolve();
 
   constructor(private readonly setup: ExtractionSetup) {
@@ -78,6 +74,11 @@ export class Extraction {
       declaredUnpacked: 0,
     };
     this.tree = new DestTree(setup.destAbs, setup.destReal, this.stop.signal);
+    this.writer = new EntryWriter(this.tree, this.listed, setup.maxUnpackedBytes, {
+      stop: this.stop.signal,
+      fail: (rejection) => this.fail(rejection),
+      failIo: (err) => this.failIo(err),
+    });
   }
 
   /** Entries a tar of exactly the manifest's files holds: files, their directories, the root. */
@@ -165,8 +166,8 @@ export class Extraction {
     }
     this.stop.abort(new Error("extraction finished"));
     await this.work.catch(() => undefined);
-    await this.fsyncs.settle();
-    const syncFailure = this.fsyncs.failure;
+    await this.writer.settle();
+    const syncFailure = this.writer.syncFailure;
     if (syncFailure && !this.rejection && !this.ioError) {
       this.failIo(new BundleError("BUNDLE_IO", "fsync of an extracted file failed", { cause: syncFailure.cause }));
     }
@@ -180,7 +181,7 @@ export class Extraction {
       statedSize: manifest.archive.size,
       statedSha256: manifest.archive.sha256,
       listed: manifest.files.map((f) => f.path),
-      written: this.written,
+      written: this.writer.written,
     });
     if (verdict) return this.result(verdict.reason, verdict.message, verdict.path);
     try {
@@ -188,7 +189,7 @@ export class Extraction {
     } catch (cause) {
       throw new BundleError("BUNDLE_IO", "fsync of an extracted directory failed", { cause });
     }
-    return { ok: true, archiveBytes: counter.bytes, unpackedBytes: this.unpacked, files: this.written.size };
+    return { ok: true, archiveBytes: counter.bytes, unpackedBytes: this.writer.unpacked, files: this.writer.written.size };
   }
 
   private result(reason: RejectReason, message: string, path?: string): SafeExtractResult {
@@ -258,62 +259,6 @@ export class Extraction {
       entry.resume();
       return;
     }
-    try {
-      if (entry.type === "Directory") {
-        await this.tree.ensureDir(path);
-        if (!this.stopped) await drainEntry(entry, this.stop.signal, () => Promise.resolve());
-        return;
-      }
-      await this.writeFile(entry, path);
-    } catch (err) {
-      if (this.stopped) return;
-      if (err instanceof BundleRejectedError) return this.fail(err);
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === "EEXIST" || code === "ELOOP") {
-        // Only a name aliasing an earlier one (case-insensitive filesystem) gets here.
-        this.reject("duplicate_entry", `entry ${quotePath(path)} collides with an earlier one`, path, err);
-      } else {
-        this.failIo(new BundleError("BUNDLE_IO", `writing ${quotePath(path)} failed`, { cause: err }));
-      }
-    }
-  }
-
-  /** Writes, counts and verifies one listed file, then hands it to the fsync pool. */
-  private async writeFile(entry: ReadEntry, path: string): Promise<void> {
-    const listed = this.listed.get(path) as ManifestFile;
-    const parent = ancestorsOf(path).at(-1);
-    if (parent !== undefined) await this.tree.ensureDir(parent);
-    if (this.stopped) return;
-    const file = await NewFile.create(this.tree.targetOf(path));
-    try {
-      let size = 0;
-      await drainEntry(entry, this.stop.signal, async (chunk) => {
-        size += chunk.length;
-        this.unpacked += chunk.length;
-        if (this.unpacked > this.setup.maxUnpackedBytes) {
-          this.reject("unpacked_too_large", `unpacked files exceed the cap of ${this.setup.maxUnpackedBytes} bytes`, path);
-          return;
-        }
-        if (size > listed.size) {
-          this.reject("file_size_mismatch", `file ${quotePath(path)} is larger than the manifest states`, path);
-          return;
-        }
-        await file.append(chunk);
-      });
-      if (this.stopped) return;
-      await file.flush();
-      if (size !== listed.size) {
-        this.reject("file_size_mismatch", `file ${quotePath(path)} is ${size} bytes, the manifest states ${listed.size}`, path);
-        return;
-      }
-      if (file.digest() !== listed.sha256) {
-        this.reject("file_hash_mismatch", `file ${quotePath(path)} sha256 differs from the manifest`, path);
-        return;
-      }
-      this.written.add(path);
-      await this.fsyncs.add(file.release());
-    } finally {
-      await file.close();
-    }
+    await this.writer.write(entry, path);
   }
 }
