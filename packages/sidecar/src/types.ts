@@ -1,5 +1,3 @@
-import type { Health } from "@recall/client";
-
 /** How the child ended: exit code, or the signal that killed it. */
 export interface ExitInfo {
   code: number | null;
@@ -27,10 +25,11 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
-/** A sidecar is operational when it is ready, or alive without a bundle (`compatibility: "unknown"`). */
-export function isOperational(h: Health): boolean {
-  return h.ready || h.compatibility === "unknown";
-}
+/**
+ * A sidecar is operational when it is ready, or alive without a bundle (`compatibility: "unknown"`):
+ * a wire concept, defined once by `@recall/protocol` and re-exported here.
+ */
+export { isOperational } from "@recall/protocol";
 
 export const noopLogger: Logger = Object.freeze({
   debug: () => undefined,
