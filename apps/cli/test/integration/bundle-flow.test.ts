@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import { cp, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_KEY, health, recall, sandbox, startServe, startTlm, stop, tlmBuild, transcript, waitFor, type Sandbox } from "./harness";
+import { API_KEY, health, recall, sandbox, startServe, startTlm, stop, tlmBuild, transcript, WAIT, type Sandbox } from "./harness";
 
 interface Manifest {
   bundle_id: string;
@@ -203,7 +203,7 @@ describe("recall bundle keygen → pack → sign → verify → serve → pull �
 
   it("--spawn runs a one-shot sidecar when none answers and leaves nothing running", async () => {
     for (const c of sb.children) await stop(c);
-    await waitFor("sidecar gone", async () => (await health(sb.socket)) === null);
+    await expect.poll(() => health(sb.socket), { ...WAIT, message: "sidecar gone" }).toBeNull();
     const r = await recall(sb, ["query", "connection storms", "--spawn", "--json"], { timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);
     expect((r.json as { bundle_id: string }).bundle_id).toBe("20260201T000000Z");

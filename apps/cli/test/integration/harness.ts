@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { vi } from "vitest";
 
 /** Repository paths the tests drive. */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
@@ -139,16 +140,8 @@ export function health(socket: string): Promise<{ ready: boolean; bundle_id: str
   });
 }
 
-/** Polls `check` every 50 ms until it returns a truthy value, or fails at the deadline. */
-export async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, deadlineMs = 30_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Deadline and poll interval for `vi.waitFor` / `expect.poll` here: generous, for a loaded 2-core machine. */
+export const WAIT = { timeout: 30_000, interval: 50 } as const;
 
 /** Starts `tlm serve` on the sandbox socket and waits until /health answers (stopped by `sb.cleanup()`). */
 export async function startTlm(sb: Sandbox): Promise<void> {
@@ -160,7 +153,9 @@ export async function startTlm(sb: Sandbox): Promise<void> {
     reject: false,
   });
   sb.children.push(child);
-  await waitFor("tlm /health", () => health(sb.socket));
+  await vi.waitFor(async () => {
+    if ((await health(sb.socket)) === null) throw new Error("waiting for tlm /health");
+  }, WAIT);
 }
 
 /** Starts `recall bundle serve DIR --port 0 --json …` and reads the port from its first line. */

@@ -1,8 +1,8 @@
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { API_KEY, RECALLD, recall, sandbox, startTlm, stop, tlmBuild, transcript, waitFor, type Sandbox } from "./harness";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { API_KEY, RECALLD, recall, sandbox, startTlm, stop, tlmBuild, transcript, WAIT, type Sandbox } from "./harness";
 
 async function startRecalld(sb: Sandbox, env: Record<string, string> = {}, ready = true): Promise<void> {
   const child = execa(process.execPath, [RECALLD], { env: { ...sb.env, ...env }, extendEnv: false, stdio: ["ignore", "ignore", "pipe"], buffer: false, cleanup: true, reject: false });
@@ -10,11 +10,12 @@ async function startRecalld(sb: Sandbox, env: Record<string, string> = {}, ready
   child.stderr.on("data", (c: Buffer) => (err += c.toString()));
   child.on("close", () => transcript.push(err));
   sb.children.push(child);
-  await waitFor(`recalld ${ready ? "ready" : "answering"} (${err})`, async () => {
+  await vi.waitFor(async () => {
     const r = await recall(sb, ["status", "--json"], { env });
     const j = r.json as { source?: string; ready?: boolean } | undefined;
-    return j?.source === "daemon" && (!ready || j.ready === true);
-  });
+    expect(j?.source, `recalld answering (${err})`).toBe("daemon");
+    if (ready) expect(j?.ready, `recalld ready (${err})`).toBe(true);
+  }, WAIT);
 }
 
 describe("recall status, doctor and pull against real sidecars and a real recalld", () => {
