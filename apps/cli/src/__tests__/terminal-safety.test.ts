@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import fc from "fast-check";
+import { fcParams } from "@recall/test-utils";
 import { describe, expect, it } from "vitest";
 import { makeOutput, safeJson, safeLine, safeText } from "../output";
 import { queryFailure } from "../query-outcome";
@@ -11,9 +12,8 @@ import { reportError } from "../report-error";
 // C0 control but the layout's newline, no DEL, no C1, no ESC but our own colour
 // sequences, no line separators and no bidi overrides.
 
-const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
-const runs = { seed, numRuns: 200 };
-process.on("exit", (code) => code !== 0 && console.error(`terminal-safety FC_SEED=${seed}`));
+// Seeded from FC_SEED; a failure names the seed to replay with.
+const runs = fcParams({ numRuns: 200 });
 
 const nasty = fc.constantFrom(
   "\u001b]0;pwned\u0007",
