@@ -1,4 +1,5 @@
 import type { Health, QueryIntent, ReloadResult, ResponseEnvelope, ErrorClass } from "@recall/protocol";
+import type { ExitInfo, ReadyResult } from "@recall/supervisor";
 import type { AuditSink, BackoffSettings, Clock, Logger, PullOutcome, PullerSettings } from "./types";
 
 /** A client call's result (structurally `@recall/client`'s `ClientResult`). */
@@ -23,21 +24,11 @@ export interface ClientPart {
   close(): Promise<void>;
 }
 
-/** How a child ended. */
-export interface ExitInfoLike {
-  code: number | null;
-  signal: string | null;
-}
+/** How a child ended: `@recall/supervisor`'s `ExitInfo` (this name is kept for existing imports). */
+export type ExitInfoLike = ExitInfo;
 
-/** Outcome of `waitReady` (structurally the supervisor's `ReadyResult`). */
-export type ReadyResultLike =
-  | { ok: true; detail?: Record<string, unknown> }
-  | {
-      ok: false;
-      reason: "exited" | "timeout" | "incompatible" | "health_failed";
-      exit?: ExitInfoLike;
-      detail?: Record<string, unknown>;
-    };
+/** Outcome of `waitReady`: `@recall/supervisor`'s `ReadyResult` (this name is kept for existing imports). */
+export type ReadyResultLike = ReadyResult;
 
 /** The part of `Sidecar` the service uses (a supervisor `Spawner` plus its pid). */
 export interface SidecarPart {
@@ -83,7 +74,11 @@ export interface PullerPart {
   pullNow(): Promise<PullOutcome>;
 }
 
-/** What `readBundleState` reports. */
+/**
+ * The part of what `@recall/puller`'s `readBundleState` reports that the service reads (like
+ * {@link ClientPart}, a view, not a copy: the real wiring passes puller's function, so the
+ * compiler checks puller's result against it).
+ */
 export interface BundleStateLike {
   current: { bundle_id: string; schema_version: string; installed_at: string | null; expires_at?: string | null } | null;
   state: { last_pull: { at: string; outcome: string; error?: string } | null } | null;
