@@ -3,7 +3,8 @@ import { parseArgs } from "node:util";
 import { buildBundle } from "./build";
 import { generateCorpus } from "./corpus";
 import { parseDuration } from "./duration";
-import { TlmError } from "./errors";
+import { TlmError, UsageError } from "./errors";
+import { exitCodeOf } from "./cli-exit";
 import { jsonLineLogger } from "./logger";
 import { startServer } from "./server";
 import type { Embedder } from "./embed/embedder";
@@ -82,7 +83,6 @@ Options:
   -h, --help           this help
 `;
 
-class UsageError extends Error {}
 
 function fail(e: unknown): never {
   if (e instanceof UsageError) {
@@ -91,7 +91,7 @@ function fail(e: unknown): never {
   }
   const code = (e as { code?: unknown })?.code;
   process.stderr.write(`tlm: ${(e as Error)?.message ?? String(e)}${typeof code === "string" ? ` [${code}]` : ""}\n`);
-  process.exit(e instanceof TlmError ? e.exitCode : 1);
+  process.exit(exitCodeOf(e));
 }
 
 function parse<T extends Record<string, { type: "string" | "boolean"; short?: string }>>(args: string[], options: T) {

@@ -93,7 +93,7 @@ export async function findDirRefusal(dir: string, me: number): Promise<DirRefusa
 }
 
 /**
- * Throws `TlmError` `TLM_UNSAFE_DIR` (exit 2) naming the directory, the
+ * Throws `TlmError` `TLM_UNSAFE_DIR` (the CLI exits 2) naming the directory, the
  * problem and the fix when {@link findDirRefusal} refuses `dir`.
  * `what` is how the message names it ("socket directory", "bundle root").
  */
@@ -101,5 +101,5 @@ export async function assertSafeDir(dir: string, what: string, me: number = proc
   const refusal = await findDirRefusal(dir, me);
   if (refusal === null) return;
   throw new TlmError("TLM_UNSAFE_DIR",
-    `refusing to use ${what} ${dir}: ${refusal.path} ${refusal.problem}; fix: ${refusal.fix}`, { exitCode: 2 });
+    `refusing to use ${what} ${dir}: ${refusal.path} ${refusal.problem}; fix: ${refusal.fix}`);
 }

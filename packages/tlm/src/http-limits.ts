@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerOptions as HttpServerOptions } from "node:http";
 import type { Duplex } from "node:stream";
 import { ERROR_CODES } from "@recall/protocol";
+import { BodyTooLargeError } from "./errors";
 
 /**
  * Caps of tlm's HTTP server. The largest legal query intent (2000 chars of
@@ -62,14 +63,10 @@ export function applyServerLimits(server: Server, l: HttpLimits): void {
   server.keepAliveTimeout = l.keepAliveTimeoutMs;
 }
 
-/** The body was over a cap (bytes declared or counted while streaming, or pieces). */
-export class BodyTooLarge extends Error {
-  constructor(readonly reason: string) { super(reason); }
-}
 
 /**
  * Reads a request body, counting while it streams: rejects with
- * {@link BodyTooLarge} as soon as the declared `content-length` or the bytes
+ * {@link BodyTooLargeError} as soon as the declared `content-length` or the bytes
  * read exceed `max`, or the body arrives in more than `maxChunks` pieces, and
  * then stops reading (the request is paused; the caller answers 413 and closes
  * the connection).
@@ -77,7 +74,7 @@ export class BodyTooLarge extends Error {
 export function readBody(req: IncomingMessage, max: number, maxChunks: number = HTTP_LIMITS.maxBodyChunks): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > max) { req.pause(); reject(new BodyTooLarge(`body is over ${max} bytes`)); return; }
+    if (Number.isFinite(declared) && declared > max) { req.pause(); reject(new BodyTooLargeError(`body is over ${max} bytes`)); return; }
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
@@ -89,7 +86,7 @@ export function readBody(req: IncomingMessage, max: number, maxChunks: number = 
         req.off("data", onData);
         req.pause();
         chunks.length = 0;
-        reject(new BodyTooLarge(over));
+        reject(new BodyTooLargeError(over));
         return;
       }
       chunks.push(c);

@@ -24,7 +24,7 @@ export { jsonLineLogger, noopLogger } from "./logger";
 export type { Logger } from "./logger";
 export { parseDuration } from "./duration";
 export { SCHEMA_VERSION, SUPPORTED_SCHEMA, MEMORIES_DB, SCHEMA_SQL } from "./schema";
-export { TlmError, SocketInUseError, InvalidRecordError } from "./errors";
+export { TlmError, SocketInUseError, InvalidRecordError, TLM_ERROR_CODES } from "./errors";
 export type { TlmErrorCode } from "./errors";
 export { StaticWordEmbedder, STATIC_EMBEDDER_ID, SIF_RANK, embedTokens } from "./embed/static-embedder";
 export { HttpEmbedder, httpEmbedderId, embeddingsUrl, parseEmbeddings } from "./embed/http-embedder";

@@ -7,7 +7,8 @@ import type { Health, ReloadResult, ResponseEnvelope } from "@recall/protocol";
 import { loadBundle, resolveCurrent, type LoadOutcome } from "./bundle-loader";
 import { expectedSchema } from "./bundle-db-check";
 import { assertSafeDir } from "./dir-safety";
-import { HTTP_LIMITS, type HttpLimits, BodyTooLarge, answerClientError, applyServerLimits, httpServerOptions, lingerThenClose, readBody } from "./http-limits";
+import { BodyTooLargeError } from "./errors";
+import { HTTP_LIMITS, type HttpLimits, answerClientError, applyServerLimits, httpServerOptions, lingerThenClose, readBody } from "./http-limits";
 import { QueryVectors, type QueryVectorOptions, hybridQuery } from "./hybrid";
 import { type Logger, noopLogger } from "./logger";
 import { TlmMetrics } from "./metrics";
@@ -269,7 +270,7 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
     try {
       body = await readBody(req, maxBody, limits.maxBodyChunks);
     } catch (e) {
-      if (e instanceof BodyTooLarge) {
+      if (e instanceof BodyTooLargeError) {
         if (path === "/query") metrics.observeQuery(413, 0, false);
         // Answer, discard a bounded tail of the body so the client can read the answer, then close.
         lingerThenClose(req, limits.lingerBytes, limits.lingerMs, limits.maxBodyChunks);

@@ -27,7 +27,7 @@ export function socketAnswers(path: string, timeoutMs = 1000): Promise<boolean> 
 export async function prepareSocketPath(socketPath: string): Promise<string> {
   const abs = resolve(socketPath);
   if (Buffer.byteLength(abs) > MAX_SOCKET_PATH_BYTES) {
-    throw new TlmError("TLM_SOCKET_PATH_TOO_LONG", `socket path is ${Buffer.byteLength(abs)} bytes, over the ${MAX_SOCKET_PATH_BYTES}-byte limit: ${abs}`, { exitCode: 2 });
+    throw new TlmError("TLM_SOCKET_PATH_TOO_LONG", `socket path is ${Buffer.byteLength(abs)} bytes, over the ${MAX_SOCKET_PATH_BYTES}-byte limit: ${abs}`);
   }
   const dir = dirname(abs);
   await assertSafeDir(dir, "socket directory");
@@ -45,7 +45,7 @@ export async function prepareSocketPath(socketPath: string): Promise<string> {
   } catch {
     return abs;
   }
-  if (!st.isSocket()) throw new TlmError("TLM_SOCKET_IN_USE", `${abs} exists and is not a socket; refusing to remove it`, { exitCode: 3 });
+  if (!st.isSocket()) throw new TlmError("TLM_SOCKET_IN_USE", `${abs} exists and is not a socket; refusing to remove it`);
   if (await socketAnswers(abs)) throw new SocketInUseError(abs);
   await unlink(abs).catch(() => undefined);
   return abs;
