@@ -1,12 +1,16 @@
-/** Stable codes of {@link ConfigError}. */
-export type ConfigErrorCode = "CONFIG_INVALID" | "CONFIG_FILE_MISSING" | "CONFIG_PARSE" | "CONFIG_TOO_LARGE";
+/**
+ * Every code a {@link ConfigError} can carry, with when it is used. The
+ * README's "Errors" table lists exactly these (a unit test checks both ways).
+ */
+export const CONFIG_ERROR_CODES = Object.freeze({
+  CONFIG_INVALID: "a bad value or an unknown key; also `parseDuration`/`parseSize` on bad text",
+  CONFIG_FILE_MISSING: "an explicit config file is absent or unreadable, or a config path is not a regular file",
+  CONFIG_PARSE: "the YAML does not parse, repeats a key, nests too deep or expands too many aliases",
+  CONFIG_TOO_LARGE: "the config file is over 64 KiB",
+} as const);
 
-/** Where a configuration value came from. */
-export type ConfigSource =
-  | { kind: "default" }
-  | { kind: "file"; file: string; line: number }
-  | { kind: "env"; name: string }
-  | { kind: "flag"; name: string };
+/** Stable codes of {@link ConfigError}. */
+export type ConfigErrorCode = keyof typeof CONFIG_ERROR_CODES;
 
 /** One problem found while loading the configuration. */
 export interface ConfigIssue {
@@ -34,7 +38,8 @@ export interface ConfigErrorOptions {
  * The one error class of `@recall/config`. Thrown by `loadConfig`,
  * `parseDuration` and `parseSize`. The message names the key, its source,
  * what was expected and what was found; it never contains a secret value.
- * `exitCode` is 2, the CLI's "usage/config" exit status.
+ * It carries no exit code: the apps map a `ConfigError` to their own
+ * "usage/config" status (2, docs/exit-codes.md).
  */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -42,7 +47,6 @@ export class ConfigError extends Error {
   readonly key?: string;
   readonly source?: string;
   readonly issues: readonly ConfigIssue[];
-  readonly exitCode = 2 as const;
 
   constructor(code: ConfigErrorCode, message: string, opts: ConfigErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -50,19 +54,5 @@ export class ConfigError extends Error {
     if (opts.key !== undefined) this.key = opts.key;
     if (opts.source !== undefined) this.source = opts.source;
     this.issues = Object.freeze([...(opts.issues ?? [])]);
-  }
-}
-
-/** Renders a {@link ConfigSource} the way error messages show it. */
-export function formatSource(source: ConfigSource): string {
-  switch (source.kind) {
-    case "default":
-      return "default";
-    case "file":
-      return `${source.file}:${source.line}`;
-    case "env":
-      return source.name;
-    case "flag":
-      return source.name;
   }
 }

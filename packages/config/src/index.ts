@@ -5,9 +5,11 @@ export { configSchema, expectedOf } from "./schema";
 export type { SchemaContext, ParsedConfig } from "./schema";
 export { CONFIG_KEYS, CONFIG_KEY_MAP, CONFIG_SECTIONS, MAX_DURATION_MS } from "./keys";
 export type { ConfigKeyInfo, ConfigKeyType } from "./keys";
-export { ConfigError, formatSource } from "./errors";
+export { ConfigError, CONFIG_ERROR_CODES } from "./errors";
+export { formatSource } from "./source";
+export type { ConfigSource } from "./source";
 export { MAX_CONFIG_BYTES, MAX_FLOW_DEPTH } from "./yaml-file";
-export type { ConfigErrorCode, ConfigIssue, ConfigSource, ConfigErrorOptions } from "./errors";
+export type { ConfigErrorCode, ConfigIssue, ConfigErrorOptions } from "./errors";
 export { parseDuration, tryParseDuration, formatDuration, DURATION_EXPECTED } from "./duration";
 export { parseSize, tryParseSize, formatSize, SIZE_EXPECTED } from "./size";
 export {

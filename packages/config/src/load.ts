@@ -1,7 +1,8 @@
 import { dirname } from "node:path";
 import type { z } from "zod";
 import type { RecallConfig } from "./config-types";
-import { ConfigError, formatSource, type ConfigIssue, type ConfigSource } from "./errors";
+import { ConfigError, type ConfigIssue } from "./errors";
+import { formatSource, type ConfigSource } from "./source";
 import { CONFIG_KEYS, CONFIG_KEY_MAP, CONFIG_SECTIONS, type ConfigKeyInfo } from "./keys";
 import { resolveConfigPath, type ConfigLocation, type Env } from "./paths";
 import { REDACTED, redactUrl } from "./redact";
