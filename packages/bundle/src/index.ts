@@ -34,3 +34,4 @@ export type { PackOptions, PackResult } from "./pack";
 export { safeExtract, DEFAULT_MAX_ENTRIES } from "./safe-extract";
 export { MAX_TRAILING_ZERO_BYTES } from "./tar-framing";
 export type { SafeExtractOptions, SafeExtractResult } from "./safe-extract";
+export { writeFileAtomic, fsyncDir } from "./atomic-write";

@@ -6,6 +6,7 @@ import { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip, constants as zlibConstants } from "node:zlib";
 import semver from "semver";
+import { writeFileAtomic } from "./atomic-write";
 import { BundleError } from "./errors";
 import { BUNDLE_ID_RE, MANIFEST_FORMAT, parseManifest, type Manifest, type ManifestFile } from "./manifest";
 import { ancestorsOf, checkEntryPath } from "./path-rules";
@@ -200,26 +201,9 @@ export async function pack(srcDir: string, options: PackOptions): Promise<PackRe
   const parsed = parseManifest(manifest);
   if (!parsed.ok) throw inputError(parsed.rejection.message, parsed.rejection);
   if (opts.signKeyPem !== undefined) manifest = signManifest(parsed.manifest, opts.signKeyPem);
-  await writeFileDurably(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  // the archive rename above and the manifest are made durable by the directory fsync of writeFileAtomic
+  await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`, 0o644);
   return { manifest, manifestPath, archivePath };
-}
-
-/** Writes via a temp file + fsync + rename, so a reader never sees half a file. */
-async function writeFileDurably(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    const fh = await open(tmp, "w", 0o644);
-    try {
-      await fh.writeFile(text, "utf8");
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 // A FileHandle's own createWriteStream keeps the handle referenced and makes
