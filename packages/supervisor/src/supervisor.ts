@@ -15,7 +15,7 @@ import type {
   SupervisorState,
 } from "./types";
 
-/** SPEC §4 defaults. */
+/** The documented defaults (docs/sidecar.md). */
 export const SUPERVISOR_DEFAULTS = Object.freeze({
   maxAttempts: 5,
   readyTimeoutMs: 10_000,

@@ -90,7 +90,7 @@ export interface ExitContext {
   restarts: number;
 }
 
-/** Supervisor options; every field has the SPEC §4 default. */
+/** Supervisor options; every field has the default of docs/sidecar.md. */
 export interface SupervisorOptions {
   /** Failed starts/crashes (within the budget window) before giving up. Default 5. */
   maxAttempts?: number;
