@@ -142,9 +142,10 @@ describe("deploy/k8s/recall.yaml volumes on disk", () => {
   it.runIf(process.getuid?.() === 0)("are refused as emptyDirs and accepted once the init container ran", async () => {
     const docs = parseAllDocuments(readFileSync(K8S, "utf8")).map((d) => d.toJS() as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
     const deployment = docs.find((d) => d?.kind === "Deployment");
+    const cm = docs.find((d) => d?.kind === "ConfigMap");
+    if (!deployment || !cm) throw new Error("deploy/k8s/recall.yaml has no Deployment or no ConfigMap");
     const spec = deployment.spec.template.spec;
     const uid = spec.securityContext.runAsUser as number;
-    const cm = docs.find((d) => d?.kind === "ConfigMap");
     const file = join(dir, "k8s-config.yaml");
     await writeFile(file, cm.data["config.yaml"]);
     const config = loadConfig({ file, env: {} });
