@@ -28,8 +28,17 @@ export const CLIENT_ERROR_CODES = Object.freeze({
   transportError: "transport_error",
 } as const);
 
+/**
+ * Every code a thrown {@link SidecarClientError} can carry, with when it is
+ * used. The README's "Errors" table lists exactly these and every value of
+ * {@link CLIENT_ERROR_CODES} (a unit test checks both ways).
+ */
+export const SIDECAR_CLIENT_ERROR_CODES = Object.freeze({
+  CLIENT_INVALID_OPTIONS: "a missing `socketPath`, or a non-positive or non-finite timeout, connection count or size limit",
+} as const);
+
 /** Stable codes of {@link SidecarClientError}. */
-export type SidecarClientErrorCode = "CLIENT_INVALID_OPTIONS";
+export type SidecarClientErrorCode = keyof typeof SIDECAR_CLIENT_ERROR_CODES;
 
 /**
  * Thrown only for programmer errors (a missing `socketPath`, a non-positive

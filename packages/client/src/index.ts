@@ -4,7 +4,7 @@ export { classifyResponse, classifyTransportError } from "./classify";
 export { classifyStatus, envelopeProblem } from "./outcome";
 export type { BodyCheck } from "./outcome";
 export type { ResponseSchema } from "./classify";
-export { CLIENT_ERROR_CODES, SidecarClientError } from "./errors";
+export { CLIENT_ERROR_CODES, SIDECAR_CLIENT_ERROR_CODES, SidecarClientError } from "./errors";
 export type { SidecarClientErrorCode } from "./errors";
 export type { CallOptions, ClientErrorInfo, ClientResult, SidecarClientOptions } from "./types";
 export type { Health, QueryIntent, ResponseEnvelope, ReloadResult, ErrorClass, MemoryResult } from "@recall/protocol";
