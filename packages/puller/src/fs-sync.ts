@@ -1,17 +1,4 @@
-import { constants } from "node:fs";
-import { mkdir, open, rename, rm } from "node:fs/promises";
-import { dirname } from "node:path";
-import { randomBytes } from "node:crypto";
-
-/** fsyncs a directory so that renames and creations inside it are durable. */
-export async function fsyncDir(path: string): Promise<void> {
-  const fh = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
+import { mkdir, open } from "node:fs/promises";
 
 /** Writes a file durably: data + fsync, then closes. */
 export async function writeFileSynced(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
@@ -24,18 +11,11 @@ export async function writeFileSynced(path: string, data: string | Buffer, mode 
   }
 }
 
-/** Atomically replaces `path`: write a sibling tmp file, fsync, rename over, fsync the directory. */
-export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  try {
-    await writeFileSynced(tmp, data, mode);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fsyncDir(dirname(path));
-}
+/**
+ * The atomic write (O_EXCL|O_NOFOLLOW temp file, fsync, rename, fsync the
+ * directory) and `fsyncDir` are `@recall/bundle`'s, recall's one definition.
+ */
+export { fsyncDir, writeFileAtomic } from "@recall/bundle";
 
 /** Creates a directory (and parents) with a mode; idempotent. */
 export async function ensureDir(path: string, mode = 0o755): Promise<void> {
