@@ -1,5 +1,5 @@
-import { constants as fsConstants } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { fsyncDir } from "./atomic-write";
 
 /**
  * fsyncs in flight at once. fsync runs on libuv's 4-thread pool, which gunzip
@@ -7,8 +7,6 @@ import { open, type FileHandle } from "node:fs/promises";
  * starving them (measured faster than 1 or 16).
  */
 export const MAX_SYNCS_IN_FLIGHT = 2;
-
-const OPEN_DIR = fsConstants.O_RDONLY | (fsConstants.O_DIRECTORY ?? 0);
 
 /**
  * fsyncs and closes written files in the background, at most
@@ -52,17 +50,8 @@ export class FsyncPool {
  */
 export async function syncDirectories(paths: readonly string[]): Promise<void> {
   for (let i = 0; i < paths.length; i += MAX_SYNCS_IN_FLIGHT) {
-    const results = await Promise.allSettled(paths.slice(i, i + MAX_SYNCS_IN_FLIGHT).map((p) => syncDirectory(p)));
+    const results = await Promise.allSettled(paths.slice(i, i + MAX_SYNCS_IN_FLIGHT).map((p) => fsyncDir(p)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
-  }
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  const fh = await open(path, OPEN_DIR);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
