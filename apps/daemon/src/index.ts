@@ -4,7 +4,7 @@ export { ControlServer, probeControlSocket, alreadyRunning, readBodyCapped, PID_
 export type { ControlServerOptions, ControlTarget, ControlProbe, ControlLimits } from "./control-server";
 export { Daemon } from "./daemon";
 export type { DaemonOptions, DaemonPullResult } from "./daemon";
-export { DaemonError } from "./errors";
+export { DaemonError, DAEMON_ERROR_CODES } from "./errors";
 export type { DaemonErrorCode } from "./errors";
 export { createDaemonLogger, createAuditSink, scrubSecrets } from "./logging";
 export type { AuditSink, DaemonLoggerOptions, Logger } from "./logging";

@@ -3,7 +3,8 @@ import type { DestinationStream } from "pino";
 import { ConfigError, loadConfig, type RecallConfig } from "@recall/config";
 import { parseDaemonArgs, USAGE } from "./args";
 import { Daemon } from "./daemon";
-import { DaemonError } from "./errors";
+import type { DaemonError } from "./errors";
+import { exitCodeOf } from "./exit-codes";
 import { createDaemonLogger, scrubSecrets } from "./logging";
 import { VERSION } from "./version";
 
@@ -54,7 +55,7 @@ export async function runDaemon(argv: readonly string[], io: DaemonIo = {}): Pro
   try {
     config = loadConfig({ ...(args.config === undefined ? {} : { file: args.config }), env });
   } catch (err) {
-    if (err instanceof ConfigError) return fail(err.message, 2);
+    if (err instanceof ConfigError) return fail(err.message, exitCodeOf(err));
     return fail(`cannot load the configuration: ${(err as Error).message}`, 1);
   }
   // The key now lives in the config only: no child can inherit it from our environment.
@@ -123,7 +124,7 @@ export async function runDaemon(argv: readonly string[], io: DaemonIo = {}): Pro
     daemon.start().catch((err: unknown) => {
       if (stopping) return;
       stopping = true;
-      const code = err instanceof DaemonError ? err.exitCode : 1;
+      const code = exitCodeOf(err);
       logger.error({ err, code: (err as DaemonError).code }, "cannot start");
       stderr.write(`recalld: ${scrubSecrets((err as Error).message, secrets)}\n`);
       void daemon.stop().finally(() => finish(code));

@@ -133,7 +133,7 @@ describe("ControlServer", () => {
     const second = server(fakeTarget());
     const err = await second.listen().then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(DaemonError);
-    expect(err).toMatchObject({ code: "DAEMON_ALREADY_RUNNING", exitCode: 1, pid: 4242, socketPath: first.socketPath });
+    expect(err).toMatchObject({ code: "DAEMON_ALREADY_RUNNING", pid: 4242, socketPath: first.socketPath });
     expect((err as Error).message).toContain(first.socketPath);
     expect((err as Error).message).toContain("4242");
     // The first daemon is untouched.

@@ -1,0 +1,68 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { DAEMON_ERROR_CODES, DaemonError } from "../index";
+import { ConfigError } from "@recall/config";
+import { DAEMON_EXIT_CODES, exitCodeOf } from "../exit-codes";
+
+const readme = readFileSync(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8");
+
+/** The rows of the tables in the README's `## Errors` section, keyed by their `code` cell. */
+function documentedRows(): Map<string, string[]> {
+  const start = readme.indexOf("\n## Errors\n");
+  if (start === -1) throw new Error("README has no `## Errors` section");
+  const rest = readme.slice(start + 1);
+  const end = rest.indexOf("\n## ", 1);
+  const lines = (end === -1 ? rest : rest.slice(0, end)).split("\n");
+  const rows = new Map<string, string[]>();
+  let codeColumn = -1;
+  for (const line of lines) {
+    if (!line.startsWith("|")) {
+      codeColumn = -1;
+      continue;
+    }
+    const cells = line
+      .slice(1, line.endsWith("|") ? -1 : undefined)
+      .split(/(?<!\\)\|/)
+      .map((c) => c.trim());
+    if (codeColumn === -1) {
+      codeColumn = cells.findIndex((c) => c.replaceAll("`", "") === "code");
+      if (codeColumn === -1) codeColumn = -2; // a table without a code column
+      continue;
+    }
+    if (codeColumn < 0 || /^-+$/.test(cells[0] ?? "")) continue;
+    const code = /^`([^`]+)`$/.exec(cells[codeColumn] ?? "")?.[1];
+    if (code === undefined) throw new Error(`errors table row without a code: ${line}`);
+    if (rows.has(code)) throw new Error(`code documented twice: ${code}`);
+    rows.set(code, cells);
+  }
+  return rows;
+}
+
+describe("error codes are documented", () => {
+  const codes = Object.keys(DAEMON_ERROR_CODES);
+
+  it("every code in DAEMON_ERROR_CODES has a row in the README's errors table, and every row is a real code", () => {
+    expect(codes.length).toBeGreaterThan(0);
+    expect([...documentedRows().keys()].sort()).toEqual([...codes].sort());
+  });
+
+  it("every row says when and what to do", () => {
+    for (const [code, cells] of documentedRows()) {
+      expect(cells.length, code).toBeGreaterThanOrEqual(3);
+      for (const cell of cells) expect(cell.length, `${code}: ${cells.join(" | ")}`).toBeGreaterThan(0);
+    }
+  });
+
+  it("the README exit column is the status runDaemon maps each code to, and no error carries one", () => {
+    const rows = documentedRows();
+    for (const code of Object.keys(DAEMON_ERROR_CODES) as (keyof typeof DAEMON_ERROR_CODES)[]) {
+      expect(rows.get(code)?.[1], code).toBe(String(DAEMON_EXIT_CODES[code]));
+      const e = new DaemonError(code, "x");
+      expect("exitCode" in e, code).toBe(false);
+      expect(exitCodeOf(e), code).toBe(DAEMON_EXIT_CODES[code]);
+    }
+    expect(exitCodeOf(new ConfigError("CONFIG_INVALID", "bad"))).toBe(2);
+    expect(exitCodeOf(new Error("plain"))).toBe(1);
+  });
+});
