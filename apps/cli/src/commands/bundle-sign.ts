@@ -1,9 +1,9 @@
-import { parseManifestJson, signManifest } from "@recall/bundle";
+import { parseManifestJson, signManifest, writeFileAtomic } from "@recall/bundle";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { strOption } from "../args";
 import { CliError, EXIT, UsageError } from "../errors";
-import { locateManifest, shortPath, writeFileAtomic } from "../fs-util";
+import { locateManifest, shortPath } from "../fs-util";
 import type { CommandContext } from "../command-context";
 import { describeManifest } from "../manifest-summary";
 import { readSignKey } from "../signing-key";
@@ -21,7 +21,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const parsed = parseManifestJson(await readFile(loc.manifestPath));
   if (!parsed.ok) throw new CliError("BAD_MANIFEST", parsed.rejection.message, { hint: "rebuild it with `recall bundle pack`" });
   const signed = signManifest(parsed.manifest, pem);
-  await writeFileAtomic(loc.manifestPath, `${JSON.stringify(signed, null, 2)}\n`);
+  await writeFileAtomic(loc.manifestPath, `${JSON.stringify(signed, null, 2)}\n`, 0o644);
   const sig = signed.signatures?.at(-1);
   if (out.json) {
     out.printJson({ manifest_path: loc.manifestPath, keyid: sig?.keyid ?? null, signatures: signed.signatures?.length ?? 0 });
