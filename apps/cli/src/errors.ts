@@ -1,11 +1,38 @@
-/** Process exit codes of `recall` (docs/exit-codes.md). */
-export const EXIT = Object.freeze({
-  ok: 0,
-  error: 1,
-  usage: 2,
-  unavailable: 3,
+import { EXIT, type ExitCode } from "./exit-codes";
+
+// The exit codes live in exit-codes.ts; re-exported here for existing importers.
+export { EXIT, type ExitCode } from "./exit-codes";
+
+/**
+ * The codes `recall` itself raises, with the exit status each ends with. The
+ * README's "Errors" table lists exactly these (a unit test checks both ways,
+ * and that every code the sources raise is one of them).
+ * Other codes reach the output passed through: `@recall/config`'s
+ * `CONFIG_*`, a query's failure code upper-cased (`SOCKET_MISSING`,
+ * `NO_BUNDLE`, …) and library codes (`BUNDLE_PACK_INPUT`, …).
+ */
+export const CLI_ERROR_CODES = Object.freeze({
+  USAGE: EXIT.usage,
+  BAD_MANIFEST: EXIT.error,
+  BUNDLE_REJECTED: EXIT.error,
+  BUSY: EXIT.unavailable,
+  CLOUD_MISCONFIGURED: EXIT.usage,
+  DAEMON_ERROR: EXIT.error,
+  DAEMON_TIMEOUT: EXIT.error,
+  DISABLED: EXIT.unavailable,
+  INSTALL_FAILED: EXIT.error,
+  KEY_EXISTS: EXIT.error,
+  KEY_MISSING: EXIT.error,
+  LISTEN_FAILED: EXIT.error,
+  LOCAL_MODE: EXIT.usage,
+  NOT_A_DIRECTORY: EXIT.usage,
+  NO_MANIFEST: EXIT.usage,
+  PULL_DISABLED: EXIT.unavailable,
+  PULL_FAILED: EXIT.error,
 } as const);
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** A code `recall` itself raises (see {@link CLI_ERROR_CODES}). */
+export type CliErrorCode = keyof typeof CLI_ERROR_CODES;
 
 /**
  * Base class of every error the CLI reports itself. `code` is stable

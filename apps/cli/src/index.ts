@@ -4,5 +4,5 @@ export { startBundleServer, manifestEtag, etagMatches, BUNDLE_API_PREFIX } from 
 export type { BundleServer, BundleServerOptions, AccessLogEntry } from "./bundle-server";
 export { parseArgs, GLOBAL_OPTIONS } from "./args";
 export type { CommandSpec, OptionSpec, PositionalSpec, ParsedArgs } from "./args";
-export { CliError, UsageError, EXIT } from "./errors";
-export type { ExitCode } from "./errors";
+export { CliError, UsageError, EXIT, CLI_ERROR_CODES } from "./errors";
+export type { ExitCode, CliErrorCode } from "./errors";
