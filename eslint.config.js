@@ -52,11 +52,12 @@ export default tseslint.config(
       "@typescript-eslint/no-unnecessary-type-assertion": "error",
       // Numbers and booleans in messages are fine; objects that print "[object Object]" are not.
       "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true, allowBoolean: true, allowNullish: true }],
-      // An import cycle inside a package (type-only ones included) is a layering bug. Sibling
-      // packages are reached through node_modules and are not followed: Nx already refuses cycles
-      // between projects.
       // `reject(signal.reason)` is the AbortSignal idiom; the reason is typed `any`.
       "@typescript-eslint/prefer-promise-reject-errors": ["error", { allowThrowingAny: true, allowThrowingUnknown: true }],
+      // A value import cycle inside a package is a layering bug (and a source of half-initialised
+      // modules). no-cycle does not follow `import type`; the CLI's command boundary below covers
+      // the one type-only cycle we had. Sibling packages are reached through node_modules and are
+      // not followed: Nx already refuses cycles between projects.
       "import-x/no-cycle": ["error", { ignoreExternal: true, maxDepth: 10 }],
       "no-console": "off",
     },
