@@ -1,4 +1,4 @@
-// Control socket cost by request size: recalld's ControlServer (caps: docs/security.md) side by
+// Control socket cost by request size: recalld's ControlServer (caps: docs/SECURITY.md) side by
 // side with a baseline node:http server on the same kind of socket that drains every body (what
 // the control socket did before the caps). Each server runs in its own child process, so the peak
 // RSS column is the server's alone. Run after `npm run build`:

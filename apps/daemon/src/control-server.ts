@@ -24,7 +24,7 @@ export interface ControlServerOptions {
   limits?: Partial<ControlLimits>;
 }
 
-/** What one client may cost the control socket (docs/security.md). */
+/** What one client may cost the control socket (docs/SECURITY.md). */
 export interface ControlLimits {
   /** Largest request body (`POST /query`); past it: 413, the connection is closed, nothing more is read. */
   maxBodyBytes: number;

@@ -100,7 +100,7 @@ export class Daemon {
 
   /**
    * Refuses to run on a directory others can tamper with, as ssh refuses key
-   * files (docs/security.md): the socket directories (of the control socket
+   * files (docs/SECURITY.md): the socket directories (of the control socket
    * and of `memory.socket_path`) and, unless the provider is disabled, the
    * bundle root must pass `checkPrivateDir` / `checkBundleRoot` (their home is
    * `@recall/puller`, the one place that decides, shared with `recall doctor`).

@@ -13,7 +13,7 @@ export function socketPathFits(path: string): boolean {
 }
 
 /**
- * The tenant fingerprint of an API key (docs/bundle-root.md, docs/security.md):
+ * The tenant fingerprint of an API key (docs/bundle-root.md, docs/SECURITY.md):
  * the first 16 hex chars of sha256("recall-tenant:" + key). It is what a bundle
  * manifest's `tenant` names, what the bundle root's `.tenant_fingerprint` file
  * holds and what redacted messages show instead of a key: safe to log, store

@@ -17,7 +17,7 @@ const BUNDLE_ID_RE = /^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$/;
  */
 export async function recoverLocked(root: string): Promise<void> {
   const l = bundleRootLayout(root);
-  // never list or delete through a planted link (docs/security.md)
+  // never list or delete through a planted link (docs/SECURITY.md)
   await assertRealDir(l.staging);
   await assertRealDir(l.bundles);
   await rm(l.currentTmp, { force: true });

@@ -47,7 +47,7 @@ export function mapRequestError(err: unknown, signal: AbortSignal): HttpFailure 
  * GET with manual redirects (at most 5): every hop must pass the URL policy,
  * a redirect from https to plain http is never followed (not even to
  * loopback, not even with `allowInsecureHttp`), and the API key is attached
- * only to hops of `keyOrigin` (docs/security.md).
+ * only to hops of `keyOrigin` (docs/SECURITY.md).
  * Non-redirect responses are returned whatever their status; transport
  * errors are returned as failures, never thrown.
  */

@@ -55,7 +55,7 @@ async function existingChain(abs: string): Promise<{ chain: string[]; complete: 
 
 /**
  * Decides whether `dir` is safe to hold recall's sockets or bundles, the way
- * ssh judges key files (docs/security.md): the directory, when it exists, is a
+ * ssh judges key files (docs/SECURITY.md): the directory, when it exists, is a
  * directory owned by `uid` and not writable by group or others (even with the
  * sticky bit); every existing parent, on the path as written and on its real
  * path, is owned by `uid` or root and is not writable by group or others

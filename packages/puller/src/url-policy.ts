@@ -26,7 +26,7 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
- * Checks a URL the puller is about to contact (docs/security.md): https
+ * Checks a URL the puller is about to contact (docs/SECURITY.md): https
  * anywhere, http only to loopback ({@link isLoopbackHost}) unless
  * `allowInsecureHttp`, no credentials in the URL. Returns a content-free
  * reason on refusal, null when allowed.

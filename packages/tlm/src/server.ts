@@ -74,7 +74,7 @@ const ROUTES: Record<string, string> = { "/health": "GET", "/metrics": "GET", "/
  * reload is requested. Rejects with `SocketInUseError` when a live server
  * answers on the socket, `TlmError` `TLM_SOCKET_PATH_TOO_LONG` for a long path.
  * Rejects with `TlmError` `TLM_UNSAFE_DIR` when the socket directory or the
- * bundle root is owned or writable by another user (docs/security.md).
+ * bundle root is owned or writable by another user (docs/SECURITY.md).
  * Installs no signal handlers: the caller decides when to {@link TlmServer.close}.
  */
 export async function startServer(options: ServerOptions): Promise<TlmServer> {
