@@ -10,3 +10,4 @@ export {
 } from "./bundle-endpoint";
 export { FC_SEED, assertProperty, fcParams, fuzzRuns, seededFailureMessage } from "./fc";
 export { makeTempDir, removeTempDirs, removeTree, type TempDir } from "./temp-dir";
+export { readmeErrorRows } from "./errors-table";

@@ -1,41 +1,9 @@
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { readmeErrorRows } from "@recall/test-utils";
 import { describe, expect, it } from "vitest";
 import { PULLER_ERROR_CODES } from "../index";
 
-const readme = readFileSync(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8");
-
-/** The rows of the tables in the README's `## Errors` section, keyed by their `code` cell. */
-function documentedRows(): Map<string, string[]> {
-  const start = readme.indexOf("\n## Errors\n");
-  if (start === -1) throw new Error("README has no `## Errors` section");
-  const rest = readme.slice(start + 1);
-  const end = rest.indexOf("\n## ", 1);
-  const lines = (end === -1 ? rest : rest.slice(0, end)).split("\n");
-  const rows = new Map<string, string[]>();
-  let codeColumn = -1;
-  for (const line of lines) {
-    if (!line.startsWith("|")) {
-      codeColumn = -1;
-      continue;
-    }
-    const cells = line
-      .slice(1, line.endsWith("|") ? -1 : undefined)
-      .split(/(?<!\\)\|/)
-      .map((c) => c.trim());
-    if (codeColumn === -1) {
-      codeColumn = cells.findIndex((c) => c.replaceAll("`", "") === "code");
-      if (codeColumn === -1) codeColumn = -2; // a table without a code column
-      continue;
-    }
-    if (codeColumn < 0 || /^-+$/.test(cells[0] ?? "")) continue;
-    const code = /^`([^`]+)`$/.exec(cells[codeColumn] ?? "")?.[1];
-    if (code === undefined) throw new Error(`errors table row without a code: ${line}`);
-    if (rows.has(code)) throw new Error(`code documented twice: ${code}`);
-    rows.set(code, cells);
-  }
-  return rows;
-}
+const documentedRows = () => readmeErrorRows(fileURLToPath(new URL("../../README.md", import.meta.url)));
 
 describe("error codes are documented", () => {
   const codes = Object.keys(PULLER_ERROR_CODES);
