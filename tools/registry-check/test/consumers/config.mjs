@@ -6,6 +6,6 @@ const config = loadConfig({ file: "config.yaml", env, flags: { socket_path: proc
 const shown = JSON.stringify(redact(config));
 let err = null;
 try { loadConfig({ file: "bad.yaml", env: { HOME: process.cwd() } }); }
-catch (e) { if (e instanceof ConfigError) err = { code: e.code, exitCode: e.exitCode, message: e.message }; else throw e; }
+catch (e) { if (e instanceof ConfigError) err = { code: e.code, hasExitCode: "exitCode" in e, message: e.message }; else throw e; }
 console.log(JSON.stringify({ provider: config.memory.provider, socket: config.memory.socket_path,
   timeout: config.memory.client_request_timeout_ms, leaked: shown.includes("sk-registry-check-secret"), err }));
