@@ -59,7 +59,7 @@ async function buildDemoBundle() {
   await rm(PUBLISH, { recursive: true, force: true });
   await mkdir(DEMO, { recursive: true });
   say(`building the demo bundle from ${shown(SOURCE)}…`);
-  await run(process.execPath, [join(ROOT, "packages/tlm/bin/tlm.js"), "bundle", "build", "--from", SOURCE, "--out", PUBLISH], "tlm bundle build");
+  await run(process.execPath, [join(ROOT, "packages/tlm/bin/tlm.js"), "bundle", "build", "--from", SOURCE, "--out", PUBLISH, "--embed"], "tlm bundle build");
 }
 
 async function installDemoBundle() {
