@@ -61,7 +61,7 @@ describe("a stock nginx as the bundle endpoint", () => {
       if (process.env.RECALL_E2E_NO_NGINX === "1") ctx.skip("RECALL_E2E_NO_NGINX=1: the nginx static-host suite is skipped");
       throw new Error(
         "nginx is not installed: the static-host suite needs it. Install the suite's system packages with .ci/run " +
-          "(apt-get install nginx libarchive-tools golang-go), or set RECALL_E2E_NO_NGINX=1 to skip this suite knowingly.",
+          "(it installs nginx, libarchive-tools and golang-go), or set RECALL_E2E_NO_NGINX=1 to skip this suite knowingly.",
       );
     }
     const www = sb.path("www");

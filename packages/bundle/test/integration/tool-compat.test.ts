@@ -234,7 +234,7 @@ const hasGo = goBin.status === 0;
 if (!hasGo) {
   console.warn(
     "\n!!! WARNING: no Go toolchain (`go version` failed): the Go archive/tar compatibility tests are SKIPPED.\n" +
-      "!!! Install one (apt-get install golang-go) to run them.\n",
+      "!!! Install one (the Debian package golang-go, which .ci/run installs) to run them.\n",
   );
 }
 
