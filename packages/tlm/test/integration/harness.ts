@@ -129,3 +129,22 @@ export async function put(path: string, content: string | Buffer): Promise<void>
   await mkdir(resolve(path, ".."), { recursive: true });
   await writeFile(path, content);
 }
+
+/** A real `tlm serve` over the example memories in a fresh temp dir (bundle `b0001`); `stop()` kills it and removes the dir. */
+export async function serveExamples(): Promise<{ dir: string; sock: string; tlm: TlmChild; stop: () => Promise<void> }> {
+  const dir = await tempDir();
+  const sock = join(dir, "run", "tlm.sock");
+  await installBundle(join(dir, "root"), "b0001", await exampleRecords());
+  const tlm = spawnTlm(["serve", "--socket", sock, "--bundle-root", join(dir, "root"), "--poll-interval", "0"]);
+  const stop = async () => {
+    await stopChild(tlm);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitHealthy(tlm, sock);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { dir, sock, tlm, stop };
+}

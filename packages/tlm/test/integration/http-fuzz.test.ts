@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "node:net";
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
 import fc from "fast-check";
 import { ErrorBody } from "@recall/protocol";
-import { call, exampleRecords, installBundle, spawnTlm, stopChild, tempDir, waitHealthy, type TlmChild } from "./harness";
+import { call, type TlmChild, serveExamples } from "./harness";
 import { rssBytes } from "./raw-http";
 
 // Raw HTTP/1.1 fuzz of tlm's own HTTP handling, over its Unix socket: random methods, paths, headers, bodies,
@@ -15,21 +13,16 @@ import { rssBytes } from "./raw-http";
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 const runs = Number(process.env.FUZZ_RUNS ?? 150);
-let dir: string;
 let sock: string;
 let tlm: TlmChild | undefined;
+let stop: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  dir = await tempDir();
-  sock = join(dir, "run", "tlm.sock");
-  await installBundle(join(dir, "root"), "b0001", await exampleRecords());
-  tlm = spawnTlm(["serve", "--socket", sock, "--bundle-root", join(dir, "root"), "--poll-interval", "0"]);
-  await waitHealthy(tlm, sock);
+  ({ sock, tlm, stop } = await serveExamples());
 });
 
 afterAll(async () => {
-  await stopChild(tlm);
-  await rm(dir, { recursive: true, force: true });
+  await stop?.();
 });
 
 interface Resp { status: number; contentType: string; body: Buffer }

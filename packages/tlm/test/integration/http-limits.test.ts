@@ -1,28 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
 import { connect, type Socket } from "node:net";
 import { ErrorBody, Health, ResponseEnvelope } from "@recall/protocol";
-import { call, exampleRecords, installBundle, spawnTlm, stopChild, tempDir, waitHealthy, type TlmChild } from "./harness";
+import { call, type TlmChild, serveExamples } from "./harness";
 import { jsonBodies, peakRssBytes, rawConnection, rssBytes, statuses } from "./raw-http";
 
 // The real binary with its default caps (64 KiB body, 16 KiB head, 5 s head timeout, 10 s request timeout, 128 connections).
 const MAX_BODY = 64 * 1024;
-let dir: string;
 let sock: string;
 let tlm: TlmChild | undefined;
+let stop: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  dir = await tempDir();
-  sock = join(dir, "run", "tlm.sock");
-  await installBundle(join(dir, "root"), "b0001", await exampleRecords());
-  tlm = spawnTlm(["serve", "--socket", sock, "--bundle-root", join(dir, "root"), "--poll-interval", "0"]);
-  await waitHealthy(tlm, sock);
+  ({ sock, tlm, stop } = await serveExamples());
 });
 
 afterAll(async () => {
-  await stopChild(tlm);
-  await rm(dir, { recursive: true, force: true });
+  await stop?.();
 });
 
 async function healthy(): Promise<void> {
