@@ -2,24 +2,12 @@ import { performance } from "node:perf_hooks";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { assertProperty } from "../../test/helpers/fuzz";
+import { validManifest } from "../../test/helpers/manifests";
 import { canonicalManifest, parseManifest, parseManifestJson, type Manifest } from "../index";
 
 // Seeded by FC_SEED, run count from FUZZ_RUNS (RECALL_SOAK=1 for the long run): see test/helpers/fuzz.ts.
 
-const valid: Manifest = {
-  format: 1,
-  bundle_id: "20261126T080000Z",
-  schema_version: "1.0.0",
-  created_at: "2026-11-26T08:00:00Z",
-  expires_at: "2026-12-26T08:00:00Z",
-  tenant: "9f2c1a7b3d4e5f60",
-  archive: { path: "bundle-20261126T080000Z.tar.gz", size: 1234, sha256: "a".repeat(64) },
-  files: [
-    { path: "memories.db", size: 4096, sha256: "b".repeat(64) },
-    { path: "extra/notes.txt", size: 0, sha256: "c".repeat(64) },
-  ],
-  signatures: [{ keyid: "0123456789abcdef", alg: "ed25519", sig: "c2lnbmF0dXJl" }],
-};
+const valid: Manifest = validManifest;
 const validText = JSON.stringify(valid, null, 2);
 
 /** The parse contract: never throws, ok or `bad_manifest` with a short message, bounded time; ok round-trips. */

@@ -1,20 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { validManifest } from "../../test/helpers/manifests";
 import { BUNDLE_ID_RE, BundleRejected, parseManifest, parseManifestJson, type Manifest } from "../index";
 
-const valid: Manifest = {
-  format: 1,
-  bundle_id: "20261126T080000Z",
-  schema_version: "1.0.0",
-  created_at: "2026-11-26T08:00:00Z",
-  expires_at: "2026-12-26T08:00:00Z",
-  tenant: "9f2c1a7b3d4e5f60",
-  archive: { path: "bundle-20261126T080000Z.tar.gz", size: 1234, sha256: "a".repeat(64) },
-  files: [
-    { path: "memories.db", size: 4096, sha256: "b".repeat(64) },
-    { path: "extra/notes.txt", size: 0, sha256: "c".repeat(64) },
-  ],
-  signatures: [{ keyid: "0123456789abcdef", alg: "ed25519", sig: "c2lnbmF0dXJl" }],
-};
+const valid: Manifest = validManifest;
 
 function withChange(change: (m: Record<string, unknown>) => void): unknown {
   const m = structuredClone(valid) as unknown as Record<string, unknown>;
