@@ -1,5 +1,5 @@
 import { tsupConfig } from "../../tools/tsup.base";
 
-// fast-check is a devDependency of this private package (the consumers' tests resolve it from the
-// workspace root): keep it external instead of inlining a second copy.
-export default tsupConfig({ external: ["fast-check"] });
+// fast-check and vitest are the consumers' (resolved from the workspace root): keep them external
+// instead of inlining a second copy (a second vitest would not see the running test).
+export default tsupConfig({ external: ["fast-check", "vitest"] });

@@ -24,7 +24,8 @@ export interface EndpointRequest {
 /**
  * How the archive body is sent:
  * - `normal`: all at once;
- * - `trickle`: `trickleBytesPerSec` bytes a second in 20 slices a second;
+ * - `trickle`: `trickleBytesPerSec` bytes a second, in 20 slices a second (below
+ *   20 bytes a second: one byte every `1000 / trickleBytesPerSec` ms);
  * - `truncate`: half the body under the full `content-length`, then the socket is destroyed;
  * - `pause`: half the body, then nothing (the response never ends); `onPause` is called once.
  */
@@ -47,9 +48,24 @@ export interface EndpointFaults {
   onPause: (() => void) | null;
 }
 
+/**
+ * A bundle served from memory instead of a publish dir: the manifest bytes as
+ * they are (edited or hostile ones too) and one archive under its base name.
+ */
+export interface ServedBundle {
+  manifestBytes: Buffer;
+  archiveName: string;
+  archive: Buffer;
+}
+
+/** What the endpoint serves: a publish dir, a {@link ServedBundle}, or nothing (404s). */
+export type EndpointSource = string | ServedBundle | null;
+
 export interface BundleEndpointOptions {
   /** The publish dir served (`manifest.json` and the archive next to it); null serves 404s until {@link BundleEndpoint.serve}. */
   dir?: string | null;
+  /** A bundle served from memory (instead of `dir`). */
+  bundle?: ServedBundle | null;
   /** When set, every request without this `x-api-key` is answered 401. */
   apiKey?: string;
 }
@@ -69,10 +85,17 @@ export interface BundleEndpoint {
   readonly requests: EndpointRequest[];
   /** Faults; mutate freely. */
   readonly faults: EndpointFaults;
-  /** The publish dir served now. */
+  /**
+   * Bodies answered 200 at an exact request path (any path, e.g. `/cdn/b1.tar.gz`
+   * for an archive on "another origin"), checked first, with the archive faults.
+   */
+  readonly files: Map<string, Buffer>;
+  /** The publish dir served now (null when serving a bundle from memory or nothing). */
   readonly dir: string | null;
-  /** Serves another publish dir from the next request on. */
-  serve(dir: string | null): void;
+  /** The bundle served from memory now (null when serving a dir or nothing). */
+  readonly bundle: ServedBundle | null;
+  /** Serves another publish dir, in-memory bundle, or nothing (null) from the next request on. */
+  serve(source: EndpointSource): void;
   /**
    * Publishes `publishDir` into the served dir like an upload to a static host:
    * the archive first, the manifest last, each atomically renamed into place.
@@ -81,7 +104,7 @@ export interface BundleEndpoint {
   publish(publishDir: string): void;
   /** The manifest requests so far. */
   manifestRequests(): EndpointRequest[];
-  /** The ETag the manifest in the served dir gets now (null when there is none). */
+  /** The ETag the manifest served now gets (null when there is none). */
   currentEtag(): string | null;
   /** Stops the server, cutting open responses and trickle timers. */
   close(): Promise<void>;
@@ -100,9 +123,39 @@ function readIfFile(path: string): Buffer | null {
   }
 }
 
+/**
+ * Copies the bundle in `publishDir` into `intoDir` like an upload to a static
+ * host: the archive first, the manifest last, each written to a hidden temp
+ * name and atomically renamed into place. `intoDir` is created when missing.
+ */
+export function publishBundle(publishDir: string, intoDir: string): void {
+  if (!existsSync(intoDir)) mkdirSync(intoDir, { recursive: true });
+  const manifest = readFileSync(join(publishDir, "manifest.json"));
+  const archive = basename((JSON.parse(manifest.toString("utf8")) as { archive: { path: string } }).archive.path);
+  const put = (name: string, data: Buffer) => {
+    const tmp = join(intoDir, `.${name}.tmp`);
+    writeFileSync(tmp, data);
+    renameSync(tmp, join(intoDir, name));
+  };
+  put(archive, readFileSync(join(publishDir, archive)));
+  put("manifest.json", manifest);
+}
+
 /** Starts a {@link BundleEndpoint}. */
 export async function startBundleEndpoint(opts: BundleEndpointOptions = {}): Promise<BundleEndpoint> {
-  let dir: string | null = opts.dir ?? null;
+  let source: EndpointSource = opts.bundle ?? opts.dir ?? null;
+  const dirOf = () => (typeof source === "string" ? source : null);
+  const bundleOf = () => (source !== null && typeof source !== "string" ? source : null);
+  const manifestBytes = (): Buffer | null => {
+    if (source === null) return null;
+    return typeof source === "string" ? readIfFile(join(source, "manifest.json")) : source.manifestBytes;
+  };
+  const archiveBytes = (name: string): Buffer | null => {
+    if (source === null) return null;
+    if (typeof source === "string") return readIfFile(join(source, name));
+    return name === source.archiveName ? source.archive : null;
+  };
+  const files = new Map<string, Buffer>();
   const requests: EndpointRequest[] = [];
   const faults: EndpointFaults = {
     manifestStatus: null,
@@ -125,11 +178,14 @@ export async function startBundleEndpoint(opts: BundleEndpointOptions = {}): Pro
       res.writeHead(status, headers).end(body);
     };
     if (!keyOk) return reply(401);
-    if (req.method !== "GET" || !path.startsWith(BUNDLE_PREFIX)) return reply(404);
+    if (req.method !== "GET") return reply(404);
+    const file = files.get(path);
+    if (file) return sendArchive(file);
+    if (!path.startsWith(BUNDLE_PREFIX)) return reply(404);
     const name = path.slice(BUNDLE_PREFIX.length);
     if (name === "manifest") {
       if (faults.manifestStatus !== null) return reply(faults.manifestStatus, { "content-type": "application/json" }, "{}");
-      const body = dir === null ? null : readIfFile(join(dir, "manifest.json"));
+      const body = manifestBytes();
       if (!body) return reply(404);
       const etag = manifestEtag(body);
       const tag: Record<string, string> = faults.sendEtag ? { etag } : {};
@@ -137,46 +193,52 @@ export async function startBundleEndpoint(opts: BundleEndpointOptions = {}): Pro
       return reply(200, { "content-type": "application/json", "content-length": body.length, ...tag }, body);
     }
     if (!/^[A-Za-z0-9._-]+$/.test(name) || name.startsWith(".") || name === "manifest.json") return reply(404);
-    const body = dir === null ? null : readIfFile(join(dir, name));
+    const body = archiveBytes(name);
     if (!body) return reply(404);
-    if (faults.redirectArchiveTo !== null) return reply(302, { location: faults.redirectArchiveTo });
-    if (faults.archiveStatus !== null) return reply(faults.archiveStatus);
-    record(200);
-    res.writeHead(200, { "content-type": "application/gzip", "content-length": body.length });
-    const half = body.subarray(0, Math.floor(body.length / 2));
-    switch (faults.archiveMode) {
-      case "normal":
-        res.end(body);
-        return;
-      case "truncate":
-        res.write(half, () => res.destroy());
-        return;
-      case "pause": {
-        res.write(half);
-        const onPause = faults.onPause;
-        faults.onPause = null;
-        onPause?.();
-        return; // never ends; close() cuts it
-      }
-      case "trickle": {
-        const slice = Math.max(1, Math.floor(faults.trickleBytesPerSec / 20));
-        let off = 0;
-        const timer = setInterval(() => {
-          if (res.destroyed) return stop();
-          res.write(body.subarray(off, off + slice));
-          off += slice;
-          if (off >= body.length) {
-            stop();
-            res.end();
-          }
-        }, 50);
-        const stop = () => {
-          clearInterval(timer);
-          timers.delete(timer);
-        };
-        timers.add(timer);
-        res.on("close", stop);
-        return;
+    return sendArchive(body);
+
+    function sendArchive(body: Buffer): void {
+      if (faults.redirectArchiveTo !== null) return reply(302, { location: faults.redirectArchiveTo });
+      if (faults.archiveStatus !== null) return reply(faults.archiveStatus);
+      record(200);
+      res.writeHead(200, { "content-type": "application/gzip", "content-length": body.length });
+      const half = body.subarray(0, Math.floor(body.length / 2));
+      switch (faults.archiveMode) {
+        case "normal":
+          res.end(body);
+          return;
+        case "truncate":
+          res.write(half, () => res.destroy());
+          return;
+        case "pause": {
+          res.write(half);
+          const onPause = faults.onPause;
+          faults.onPause = null;
+          onPause?.();
+          return; // never ends; close() cuts it
+        }
+        case "trickle": {
+          const rate = Math.max(1, faults.trickleBytesPerSec);
+          const slice = Math.max(1, Math.floor(rate / 20));
+          const every = rate >= 20 ? 50 : Math.round(1000 / rate);
+          let off = 0;
+          const timer = setInterval(() => {
+            if (res.destroyed) return stop();
+            res.write(body.subarray(off, off + slice));
+            off += slice;
+            if (off >= body.length) {
+              stop();
+              res.end();
+            }
+          }, every);
+          const stop = () => {
+            clearInterval(timer);
+            timers.delete(timer);
+          };
+          timers.add(timer);
+          res.on("close", stop);
+          return;
+        }
       }
     }
   };
@@ -203,28 +265,24 @@ export async function startBundleEndpoint(opts: BundleEndpointOptions = {}): Pro
     port,
     requests,
     faults,
+    files,
     get dir() {
-      return dir;
+      return dirOf();
+    },
+    get bundle() {
+      return bundleOf();
     },
     serve(next) {
-      dir = next;
+      source = next;
     },
     publish(publishDir) {
+      const dir = dirOf();
       if (dir === null) throw new Error("publish: the endpoint serves no directory (start it with dir or call serve first)");
-      if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-      const manifest = readFileSync(join(publishDir, "manifest.json"));
-      const archive = basename((JSON.parse(manifest.toString("utf8")) as { archive: { path: string } }).archive.path);
-      const put = (name: string, data: Buffer) => {
-        const tmp = join(dir!, `.${name}.tmp`);
-        writeFileSync(tmp, data);
-        renameSync(tmp, join(dir!, name));
-      };
-      put(archive, readFileSync(join(publishDir, archive)));
-      put("manifest.json", manifest);
+      publishBundle(publishDir, dir);
     },
     manifestRequests: () => requests.filter((r) => r.path === `${BUNDLE_PREFIX}manifest`),
     currentEtag() {
-      const body = dir === null ? null : readIfFile(join(dir, "manifest.json"));
+      const body = manifestBytes();
       return body ? manifestEtag(body) : null;
     },
     async close() {

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { BUNDLE_PREFIX, manifestEtag, startBundleEndpoint, type BundleEndpoint } from "../bundle-endpoint";
+import { readdirSync, readFileSync } from "node:fs";
+import { BUNDLE_PREFIX, manifestEtag, publishBundle, startBundleEndpoint, type BundleEndpoint } from "../bundle-endpoint";
 import { makeTempDir, type TempDir } from "../temp-dir";
 
 const ARCHIVE = "bundle-1.tar.gz";
@@ -135,5 +136,65 @@ describe("startBundleEndpoint", () => {
     await ep.close();
     ep = undefined;
     await expect(rest).rejects.toThrow();
+  });
+
+  it("serves a bundle from memory (manifest bytes as given, one archive), switchable like a dir", async () => {
+    const manifest = Buffer.from('{"bundle_id":"m1"}');
+    ep = await startBundleEndpoint({ bundle: { manifestBytes: manifest, archiveName: ARCHIVE, archive: archiveBytes } });
+    expect(ep.dir).toBeNull();
+    expect(ep.bundle?.archiveName).toBe(ARCHIVE);
+    const r1 = await fetch(`${ep.url}${BUNDLE_PREFIX}manifest`);
+    expect(r1.headers.get("etag")).toBe(manifestEtag(manifest));
+    expect(ep.currentEtag()).toBe(manifestEtag(manifest));
+    expect(Buffer.from(await r1.arrayBuffer()).equals(manifest)).toBe(true);
+    expect(Buffer.from(await (await fetch(`${ep.url}${BUNDLE_PREFIX}${ARCHIVE}`)).arrayBuffer()).equals(archiveBytes)).toBe(true);
+    expect((await fetch(`${ep.url}${BUNDLE_PREFIX}other.tar.gz`)).status).toBe(404);
+    ep.serve(null);
+    expect(ep.bundle).toBeNull();
+    expect((await fetch(`${ep.url}${BUNDLE_PREFIX}manifest`)).status).toBe(404);
+    writePublishDir(tmp.join("pub"), "d1");
+    ep.serve(tmp.join("pub"));
+    expect(ep.dir).toBe(tmp.join("pub"));
+    expect((await fetch(`${ep.url}${BUNDLE_PREFIX}manifest`)).status).toBe(200);
+    expect(ep.requests.map((r) => r.status)).toEqual([200, 200, 404, 404, 200]);
+  });
+
+  it("files: answers a body at an exact path outside the bundle prefix, with the archive faults", async () => {
+    ep = await startBundleEndpoint();
+    ep.files.set("/cdn/b1.tar.gz", archiveBytes);
+    const r = await fetch(`${ep.url}/cdn/b1.tar.gz`);
+    expect(r.status).toBe(200);
+    expect(Buffer.from(await r.arrayBuffer()).equals(archiveBytes)).toBe(true);
+    expect((await fetch(`${ep.url}/cdn/other.tar.gz`)).status).toBe(404);
+    ep.faults.archiveStatus = 503;
+    expect((await fetch(`${ep.url}/cdn/b1.tar.gz`)).status).toBe(503);
+    expect(ep.requests.map((r) => [r.path, r.status])).toEqual([
+      ["/cdn/b1.tar.gz", 200],
+      ["/cdn/other.tar.gz", 404],
+      ["/cdn/b1.tar.gz", 503],
+    ]);
+  });
+
+  it("trickle below 20 bytes a second sends one byte per 1000/rate ms", async () => {
+    ep = await startBundleEndpoint({ bundle: { manifestBytes: Buffer.from("{}"), archiveName: ARCHIVE, archive: Buffer.from("abc") } });
+    ep.faults.archiveMode = "trickle";
+    ep.faults.trickleBytesPerSec = 10;
+    const r = await fetch(`${ep.url}${BUNDLE_PREFIX}${ARCHIVE}`);
+    const reader = r.body!.getReader();
+    const chunks: Uint8Array[] = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+    }
+    expect(chunks.map((c) => Buffer.from(c).toString())).toEqual(["a", "b", "c"]);
+  });
+
+  it("publishBundle() copies a publish dir into another, archive and manifest, no temp files left", async () => {
+    const manifest = writePublishDir(tmp.join("pub"), "b1");
+    publishBundle(tmp.join("pub"), tmp.join("www", "deep"));
+    expect(readdirSync(tmp.join("www", "deep")).sort()).toEqual([ARCHIVE, "manifest.json"]);
+    expect(readFileSync(tmp.join("www", "deep", "manifest.json")).equals(manifest)).toBe(true);
+    expect(readFileSync(tmp.join("www", "deep", ARCHIVE)).equals(archiveBytes)).toBe(true);
   });
 });
