@@ -1,28 +1,12 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { readmeErrorRows } from "@recall/test-utils";
-import { describe, expect, it } from "vitest";
+import { describeErrorCatalogue } from "@recall/test-utils";
+import { expect, it } from "vitest";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { CLI_ERROR_CODES, EXIT } from "../errors";
 
-const documentedRows = () => readmeErrorRows(fileURLToPath(new URL("../../README.md", import.meta.url)));
-
-describe("error codes are documented", () => {
-  const codes = Object.keys(CLI_ERROR_CODES);
-
-  it("every code in CLI_ERROR_CODES has a row in the README's errors table, and every row is a real code", () => {
-    expect(codes.length).toBeGreaterThan(0);
-    expect([...documentedRows().keys()].sort()).toEqual([...codes].sort());
-  });
-
-  it("every row says when and what to do", () => {
-    for (const [code, cells] of documentedRows()) {
-      expect(cells.length, code).toBeGreaterThanOrEqual(3);
-      for (const cell of cells) expect(cell.length, `${code}: ${cells.join(" | ")}`).toBeGreaterThan(0);
-    }
-  });
-
+describeErrorCatalogue({ name: "CLI_ERROR_CODES", codes: Object.keys(CLI_ERROR_CODES), readme: new URL("../../README.md", import.meta.url) }, (documentedRows) => {
   it("the README exit column is the catalogue's, and every CliError the sources raise uses a catalogued code with that exit", () => {
     const rows = documentedRows();
     for (const [code, exit] of Object.entries(CLI_ERROR_CODES)) expect(rows.get(code)?.[1], code).toBe(String(exit));

@@ -1,27 +1,10 @@
-import { fileURLToPath } from "node:url";
-import { readmeErrorRows } from "@recall/test-utils";
-import { describe, expect, it } from "vitest";
+import { describeErrorCatalogue } from "@recall/test-utils";
+import { expect, it } from "vitest";
 import { TLM_ERROR_CODES, TlmError, SocketInUseError } from "../index";
 import { TLM_EXIT_CODES, exitCodeOf } from "../cli-exit";
 import { UsageError } from "../errors";
 
-const documentedRows = () => readmeErrorRows(fileURLToPath(new URL("../../README.md", import.meta.url)));
-
-describe("error codes are documented", () => {
-  const codes = Object.keys(TLM_ERROR_CODES);
-
-  it("every code in TLM_ERROR_CODES has a row in the README's errors table, and every row is a real code", () => {
-    expect(codes.length).toBeGreaterThan(0);
-    expect([...documentedRows().keys()].sort()).toEqual([...codes].sort());
-  });
-
-  it("every row says when and what to do", () => {
-    for (const [code, cells] of documentedRows()) {
-      expect(cells.length, code).toBeGreaterThanOrEqual(3);
-      for (const cell of cells) expect(cell.length, `${code}: ${cells.join(" | ")}`).toBeGreaterThan(0);
-    }
-  });
-
+describeErrorCatalogue({ name: "TLM_ERROR_CODES", codes: Object.keys(TLM_ERROR_CODES), readme: new URL("../../README.md", import.meta.url) }, (documentedRows) => {
   it("the README exit column is the exit status the CLI maps each code to, and no error carries one", () => {
     const rows = documentedRows();
     for (const code of Object.keys(TLM_ERROR_CODES) as (keyof typeof TLM_ERROR_CODES)[]) {
