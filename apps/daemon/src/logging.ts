@@ -1,18 +1,9 @@
+import type { AuditSink, Logger } from "@recall/ports";
 import pino, { type DestinationStream, type Logger as PinoLogger } from "pino";
 import type { LogLevel } from "./args";
 
-/** pino-compatible logger subset every recall package accepts (docs/INTERFACES.md). */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-/** Audit sink (docs/status.md): content-free events, never secrets. */
-export interface AuditSink {
-  log(event: string, fields: Record<string, unknown>): void;
-}
+/** The logger and audit-sink seams every recall package accepts have one home: `@recall/ports`. */
+export type { AuditSink, Logger };
 
 /** Options of {@link createDaemonLogger}. */
 export interface DaemonLoggerOptions {

@@ -16,13 +16,11 @@ export { TransferGuard } from "./transfer-guard";
 export type { TransferLimits, GuardTrip } from "./transfer-guard";
 export { acquireLock } from "./lock";
 export type { HeldLock } from "./lock";
-export { realClock, noopLogger, noopAudit } from "./defaults";
+export { realClock, noopLogger, noopAudit } from "@recall/ports";
+export type { Logger, AuditSink, Clock } from "@recall/ports";
 export { PullerError, PULLER_ERROR_CODES } from "./errors";
 export type { PullerErrorCode } from "./errors";
 export type {
-  Logger,
-  AuditSink,
-  Clock,
   PullOutcome,
   PullPhase,
   PullProgress,

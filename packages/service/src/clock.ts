@@ -1,22 +1,14 @@
-import { setTimeout as sleepTimer } from "node:timers/promises";
-import type { AuditSink, Clock, Logger } from "./types";
+import { noopAudit, noopLogger, type AuditSink, type Logger } from "@recall/ports";
 
-/** Wall-clock time; `sleep` rejects with `signal.reason` on abort. */
-export const realClock: Clock = Object.freeze({
-  now: () => Date.now(),
-  sleep: async (ms: number, signal?: AbortSignal): Promise<void> => {
-    try {
-      await sleepTimer(ms, undefined, signal ? { signal } : undefined);
-    } catch (err) {
-      throw signal?.aborted ? signal.reason : err;
-    }
-  },
-});
+/**
+ * The defaults of the injected seams — `realClock` (wall-clock time; `sleep`
+ * rejects with `signal.reason` on abort), `noopLogger`, `noopAudit` — have
+ * one home: `@recall/ports`.
+ */
+export { noopAudit, noopLogger, realClock } from "@recall/ports";
 
-const noop = (): void => {};
+/** @deprecated The same object as `noopLogger` (from `@recall/ports`, re-exported here); use that name. */
+export const nullLogger: Logger = noopLogger;
 
-/** Logger that drops everything. */
-export const nullLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });
-
-/** Audit sink that drops everything. */
-export const nullAudit: AuditSink = Object.freeze({ log: noop });
+/** @deprecated The same object as `noopAudit` (from `@recall/ports`, re-exported here); use that name. */
+export const nullAudit: AuditSink = noopAudit;

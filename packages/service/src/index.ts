@@ -8,13 +8,13 @@ export type { ServiceConfigInput, ResolvedOptions } from "./options";
 export { ServiceError, ServiceOptionsError, SERVICE_ERROR_CODES } from "./errors";
 export type { ServiceErrorCode } from "./errors";
 export { contentFree, scrub } from "./content-free";
-export { realClock, nullLogger, nullAudit } from "./clock";
+export { realClock, noopLogger, noopAudit } from "@recall/ports";
+export type { AuditSink, Clock, Logger } from "@recall/ports";
+/** Deprecated aliases of `noopLogger` / `noopAudit`. */
+export { nullLogger, nullAudit } from "./clock";
 export type {
-  AuditSink,
   BackoffSettings,
-  Clock,
   Fallback,
-  Logger,
   Provider,
   PullNowOutcome,
   PullOutcome,

@@ -1,23 +1,8 @@
+import type { AuditSink, Clock, Logger } from "@recall/ports";
 import type { ErrorClass, MemoryResult, QueryIntent, ResponseEnvelope } from "@recall/protocol";
 
-/** pino-compatible logger subset. */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-/** Audit sink: event names of docs/audit-events.md; fields are content-free and never hold secrets. */
-export interface AuditSink {
-  log(event: string, fields: Record<string, unknown>): void;
-}
-
-/** Injectable time. `sleep` resolves after `ms` or rejects with `signal.reason` on abort. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+/** The injected seams (logger, audit sink, clock) have one home: `@recall/ports`. */
+export type { AuditSink, Clock, Logger };
 
 /** Memory provider (`memory.provider`). */
 export type Provider = "disabled" | "local" | "cloud";

@@ -9,4 +9,5 @@ export { PROBE_SCHEDULE_MS, PROBE_STEADY_MS } from "./probe-schedule";
 export { SidecarError, BinaryMissingError, ErrBinaryMissing, SIDECAR_ERROR_CODES } from "./errors";
 export type { SidecarErrorCode, SpawnFailureReason } from "./errors";
 export { isOperational } from "./types";
-export type { ExitInfo, Logger, ReadyResult } from "./types";
+export type { ExitInfo, ReadyResult } from "./types";
+export type { Logger } from "@recall/ports";

@@ -17,23 +17,12 @@ export type ReadyResult =
       detail?: Record<string, unknown>;
     };
 
-/** pino-compatible logger subset. */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** The injected logger (and its no-op default) has one home: `@recall/ports`. */
+export type { Logger } from "@recall/ports";
+export { noopLogger } from "@recall/ports";
 
 /**
  * A sidecar is operational when it is ready, or alive without a bundle (`compatibility: "unknown"`):
  * a wire concept, defined once by `@recall/protocol` and re-exported here.
  */
 export { isOperational } from "@recall/protocol";
-
-export const noopLogger: Logger = Object.freeze({
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-});

@@ -1,15 +1,14 @@
 export { Supervisor, SUPERVISOR_DEFAULTS } from "./supervisor";
 export { backoffDelay } from "./backoff";
-export { realClock } from "./clock";
+export { realClock } from "@recall/ports";
+export type { Clock, Logger } from "@recall/ports";
 export { SupervisorError, SUPERVISOR_ERROR_CODES } from "./errors";
 export type { SupervisorErrorCode } from "./errors";
 export type {
   BackoffOptions,
-  Clock,
   DegradedReason,
   ExitContext,
   ExitInfo,
-  Logger,
   ReadyFailure,
   ReadyInfo,
   ReadyResult,

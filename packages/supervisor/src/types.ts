@@ -1,3 +1,5 @@
+import type { Clock, Logger } from "@recall/ports";
+
 /** How a supervised child ended: exit code, or the name of the signal that killed it. */
 export interface ExitInfo {
   code: number | null;
@@ -33,19 +35,8 @@ export interface Spawner {
   shutdown(graceMs: number): Promise<void>;
 }
 
-/** Injectable time. `sleep` resolves after `ms` or rejects with `signal.reason` on abort. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-/** pino-compatible logger subset. */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** The injected seams (clock, logger) have one home: `@recall/ports`. */
+export type { Clock, Logger };
 
 /** Exponential backoff: `initialMs · factor^(n-1)`, capped at `maxMs`, then ± `jitter` (a fraction). */
 export interface BackoffOptions {

@@ -1,13 +1,8 @@
-/** pino-compatible logger subset (docs/INTERFACES.md). */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+import type { Logger } from "@recall/ports";
 
-/** A logger that drops everything: the library default. */
-export const noopLogger: Logger = Object.freeze({ debug() {}, info() {}, warn() {}, error() {} });
+/** The logger seam and its no-op default (the library default) have one home: `@recall/ports`. */
+export type { Logger };
+export { noopLogger } from "@recall/ports";
 
 const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
 
