@@ -1,0 +1,3 @@
+import { tsupConfig } from "../../tools/tsup.base";
+
+export default tsupConfig();
