@@ -10,6 +10,7 @@ export const WORKSPACE = resolve(fileURLToPath(new URL(".", import.meta.url)), "
 
 /** The packages published and installed one by one (the apps are private and bundled). */
 export const PUBLISHED = [
+  "ports",
   "protocol",
   "config",
   "bundle",

@@ -14,7 +14,7 @@ describe("every workspace project declares exactly what it imports", () => {
 
   it("finds every package, app and private project", () => {
     const names = projects.map((d) => basename(d));
-    for (const p of ["protocol", "config", "bundle", "client", "sidecar", "supervisor", "puller", "service", "tlm", "cli", "daemon", "e2e"]) {
+    for (const p of ["ports", "protocol", "config", "bundle", "client", "sidecar", "supervisor", "puller", "service", "tlm", "cli", "daemon", "e2e"]) {
       expect(names).toContain(p);
     }
   });

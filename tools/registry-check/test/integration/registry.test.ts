@@ -100,6 +100,7 @@ function consumer(name: string, specs: string[]): Promise<string> {
 /** The consumers whose packages are known before the tests run, installed side by side. */
 const CONSUMERS: [string, string[]][] = [
   ["tlm", ["tlm"]],
+  ["ports", ["ports"]],
   ["protocol", ["protocol"]],
   ["config", ["config"]],
   ["bundle", ["bundle"]],
@@ -200,6 +201,36 @@ describe("each package, installed alone outside the workspace, runs its README e
     expect(ids).toContain("mem-001");
   });
 
+  it("@recall/ports: the README's retry() runs on injected seams and on the defaults; an abort mid-sleep rejects with signal.reason", async () => {
+    // The README's example, transpiled to JavaScript as is.
+    const readme = readFileSync(join(WORKSPACE, "packages/ports/README.md"), "utf8");
+    const retryTs = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes("export async function retry"));
+    expect(retryTs, "the README's retry example").toBeDefined();
+    expect([...importedPackages(retryTs!)]).toEqual(["@recall/ports"]);
+    const dir = await consumerOf("ports");
+    expect((await installedRecallPackages(dir)).map((p) => p.name)).toEqual(["@recall/ports"]);
+    const retryJs = ts.transpileModule(retryTs!, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+    }).outputText;
+    await writeFile(join(dir, "retry.mjs"), retryJs);
+    const out = await runExample<Record<string, unknown>>(dir, "ports.mjs", [], env);
+    expect(out).toEqual({
+      value: "done",
+      calls: 3,
+      slept: [100, 200],
+      warned: [["retrying", 1], ["retrying", 2]],
+      events: [
+        { event: "retry_scheduled", fields: { attempt: 1, elapsed_ms: 0 } },
+        { event: "retry_scheduled", fields: { attempt: 2, elapsed_ms: 100 } },
+      ],
+      leaked: false,
+      exhausted: "RangeError",
+      tries: 2,
+      aborted: "signal.reason",
+      defaults: { frozen: true, dropped: true, now: true },
+    });
+  });
+
   it("@recall/protocol: parses a query intent and turns a bad one into a 400 body", async () => {
     const dir = await consumerOf("protocol");
     expect((await installedRecallPackages(dir)).map((p) => p.name)).toEqual(["@recall/protocol"]);
@@ -269,7 +300,7 @@ describe("each package, installed alone outside the workspace, runs its README e
     expect(spawnerTs, "the README's Spawner example").toBeDefined();
     const extra = [...importedPackages(spawnerTs!)].filter((n) => !n.startsWith("@recall/"));
     const dir = await consumer("supervisor", [spec("supervisor"), ...extra]);
-    expect((await installedRecallPackages(dir)).map((p) => p.name)).toEqual(["@recall/supervisor"]);
+    expect((await installedRecallPackages(dir)).map((p) => p.name)).toEqual(recallClosure("supervisor"));
     const spawnerJs = ts.transpileModule(spawnerTs!, {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
     }).outputText;
