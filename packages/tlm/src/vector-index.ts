@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { dot, normalise } from "./embed/embedder";
+import { Int8Rows } from "./int8-dot";
 
 /**
  * DDL of the vector index inside `memories.db`: one row per blob (see
@@ -184,7 +185,8 @@ export class VectorIndex {
   private readonly offsets: Uint32Array;
   private readonly rowids: Uint32Array;
   private readonly scales: Float32Array;
-  private readonly codes: Int8Array;
+  // The int8 codes, held by the dot-product kernel (src/int8-dot.ts).
+  private readonly codes: Int8Rows;
 
   private constructor(info: VectorIndexInfo, blobs: Map<string, Buffer>) {
     this.info = info;
@@ -193,7 +195,7 @@ export class VectorIndex {
     this.offsets = typed(blobs.get("list_offsets")!, Uint32Array);
     this.rowids = typed(blobs.get("rowids")!, Uint32Array);
     this.scales = typed(blobs.get("scales")!, Float32Array);
-    this.codes = typed(blobs.get("codes")!, Int8Array);
+    this.codes = new Int8Rows(typed(blobs.get("codes")!, Int8Array), info.count, info.dims);
   }
 
   /**
@@ -239,30 +241,23 @@ export class VectorIndex {
     const top: VectorHit[] = [];
     let floor = -Infinity;
     let scanned = 0;
-    const { codes, scales, offsets } = this;
-    const tail = dims - (dims % 4);
+    const { codes, scales, offsets, rowids } = this;
     for (const c of probe) {
-      const end = offsets[c + 1]!;
-      for (let i = offsets[c]!; i < end && scanned < maxScanned; i++, scanned++) {
-        // Four partial sums: this loop is the whole cost of a vector search.
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        const base = i * dims;
-        let d = 0;
-        for (; d < tail; d += 4) {
-          s0 += q[d]! * codes[base + d]!;
-          s1 += q[d + 1]! * codes[base + d + 1]!;
-          s2 += q[d + 2]! * codes[base + d + 2]!;
-          s3 += q[d + 3]! * codes[base + d + 3]!;
-        }
-        for (; d < dims; d++) s0 += q[d]! * codes[base + d]!;
-        const s = (s0 + s1 + s2 + s3) * scales[i]!;
+      const start = offsets[c]!;
+      const end = Math.min(offsets[c + 1]!, start + (maxScanned - scanned));
+      if (end <= start) continue;
+      // The kernel scores the whole run; this loop only keeps the best k.
+      const { scores, scale } = codes.dots(q, start, end);
+      for (let j = 0, i = start; i < end; j++, i++) {
+        const s = scores[j]! * scales[i]! * scale;
         if (top.length >= k && s <= floor) continue;
         let at = top.length;
         while (at > 0 && top[at - 1]!.similarity < s) at--;
-        top.splice(at, 0, { rowid: this.rowids[i]!, similarity: s });
+        top.splice(at, 0, { rowid: rowids[i]!, similarity: s });
         if (top.length > k) top.pop();
         if (top.length >= k) floor = top[top.length - 1]!.similarity;
       }
+      scanned += end - start;
       if (scanned >= maxScanned) break;
     }
     return top;

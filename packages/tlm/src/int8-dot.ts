@@ -1,0 +1,141 @@
+/**
+ * The inner loop of a vector search: dot products of one query with a run of
+ * int8 rows. A WebAssembly SIMD kernel (scripts/int8-dot.wat, compiled by
+ * scripts/compile-int8-dot.mjs, bytes embedded below) does it 16 lanes at a
+ * time; where WebAssembly SIMD is unavailable a scalar loop gives the same
+ * ranking. The rows live inside the kernel's own memory, copied once when an
+ * index loads, so a search copies nothing but the query.
+ */
+
+const INT8_DOT_WASM =
+  "AGFzbQEAAAABCQFgBX9/f39/AAMCAQAFAwEAAQcRAgZtZW1vcnkCAARkb3RzAAAKsQEBrgECA38CewJAA0AgBSACTw0B/QwAAAAAAAAAAAAAAAAAAAAAIQhBACEGA0AgByABIAZqav0ABAAhCSAIIAn9hwEgACAGQQF0av0ABAD9ugEgCf2IASAAIAZBAXRq/QAEEP26Af2uAf2uASEIIAZBEGohBiAGIANJDQALIAQgBUECdGogCP0bACAI/RsBaiAI/RsCIAj9GwNqajYCACAHIANqIQcgBUEBaiEFDAALCws=";
+
+type DotsFn = (q: number, rows: number, n: number, stride: number, out: number) => void;
+
+// The few WebAssembly JS API members used here (the project's TypeScript libs carry no DOM/WebAssembly types).
+interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+interface WasmModule { readonly __brand: "WasmModule" }
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { readonly exports: { memory: WasmMemory; dots: DotsFn } };
+}
+const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+let compiled: WasmModule | null | undefined;
+function kernelModule(): WasmModule | null {
+  if (compiled === undefined) {
+    try {
+      const bytes = Buffer.from(INT8_DOT_WASM, "base64");
+      compiled = wasm?.validate(bytes) ? new wasm.Module(bytes) : null;
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/** Whether the SIMD kernel is in use on this runtime (reported by benches; answers are the same either way). */
+export function int8DotAccelerated(): boolean {
+  return kernelModule() !== null;
+}
+
+const PAGE = 65_536;
+// Query lanes are int16. The i32 sum of `stride` products |q| · 128 must stay below 2^31, so the query's
+// full scale is 32767 up to 512 dims and shrinks above (4096 dims: 4095 steps, still ample for a cosine).
+const queryFullScale = (stride: number): number => Math.min(32_767, Math.floor((2 ** 31 - 1) / (128 * stride)));
+/** Largest `dims` a {@link Int8Rows} accepts. */
+export const INT8_DOT_MAX_DIMS = 4096;
+
+/**
+ * `count` int8 rows of `dims` values, ready for {@link dots}. Build once per
+ * loaded index; not shared between threads.
+ */
+export class Int8Rows {
+  readonly count: number;
+  readonly dims: number;
+  private readonly stride: number;
+  private readonly fn: DotsFn | null;
+  private readonly qAt: number;
+  private readonly outAt: number;
+  private readonly rowsAt: number;
+  private readonly q16: Int16Array;
+  private readonly out: Int32Array;
+  private readonly rows: Int8Array;
+  private readonly scalar: Float64Array;
+  private readonly fullScale: number;
+
+  /** Copies `codes` (`count × dims`, row-major). `accelerate: false` forces the scalar loop (tests compare both). */
+  constructor(codes: Int8Array, count: number, dims: number, options: { accelerate?: boolean } = {}) {
+    if (!Number.isInteger(dims) || dims < 1 || dims > INT8_DOT_MAX_DIMS) throw new RangeError(`dims must be 1..${INT8_DOT_MAX_DIMS}, got ${dims}`);
+    if (codes.length !== count * dims) throw new RangeError(`expected ${count * dims} codes, got ${codes.length}`);
+    this.count = count;
+    this.dims = dims;
+    const mod = options.accelerate === false ? null : kernelModule();
+    if (!mod) {
+      this.fn = null;
+      this.stride = dims;
+      this.qAt = this.outAt = this.rowsAt = 0;
+      this.q16 = new Int16Array(0);
+      this.out = new Int32Array(0);
+      this.rows = codes;
+      this.scalar = new Float64Array(count);
+      this.fullScale = 1;
+      return;
+    }
+    this.stride = Math.ceil(dims / 16) * 16;
+    this.fullScale = queryFullScale(this.stride);
+    this.qAt = 0;
+    this.outAt = this.stride * 2;
+    this.rowsAt = this.outAt + Math.ceil((count * 4) / 16) * 16;
+    const bytes = this.rowsAt + count * this.stride;
+    const instance = new wasm!.Instance(mod, {});
+    const memory = instance.exports.memory;
+    const have = memory.buffer.byteLength;
+    if (bytes > have) memory.grow(Math.ceil((bytes - have) / PAGE));
+    this.fn = instance.exports.dots;
+    const buf = memory.buffer;
+    this.q16 = new Int16Array(buf, this.qAt, this.stride);
+    this.out = new Int32Array(buf, this.outAt, count);
+    this.rows = new Int8Array(buf, this.rowsAt, count * this.stride);
+    if (this.stride === dims) this.rows.set(codes);
+    else for (let i = 0; i < count; i++) this.rows.set(codes.subarray(i * dims, (i + 1) * dims), i * this.stride);
+    this.scalar = new Float64Array(0);
+  }
+
+  /**
+   * Dot products of `query` (`dims` values) with rows `[start, end)`:
+   * `scores[j] × scale` ≈ `query · row[start + j]`. `scores` is a view that the
+   * next call overwrites; read it before calling again.
+   */
+  dots(query: ArrayLike<number>, start: number, end: number): { scores: ArrayLike<number>; scale: number } {
+    const n = end - start;
+    if (start < 0 || n < 0 || end > this.count) throw new RangeError(`rows ${start}..${end} outside 0..${this.count}`);
+    const { dims } = this;
+    if (!this.fn) {
+      const out = this.scalar.subarray(0, n);
+      const { rows } = this;
+      const tail = dims - (dims % 4);
+      for (let j = 0; j < n; j++) {
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        const base = (start + j) * dims;
+        let d = 0;
+        for (; d < tail; d += 4) {
+          s0 += query[d]! * rows[base + d]!;
+          s1 += query[d + 1]! * rows[base + d + 1]!;
+          s2 += query[d + 2]! * rows[base + d + 2]!;
+          s3 += query[d + 3]! * rows[base + d + 3]!;
+        }
+        for (; d < dims; d++) s0 += query[d]! * rows[base + d]!;
+        out[j] = s0 + s1 + s2 + s3;
+      }
+      return { scores: out, scale: 1 };
+    }
+    let max = 0;
+    for (let d = 0; d < dims; d++) max = Math.max(max, Math.abs(query[d]!));
+    const qScale = max / this.fullScale || 1;
+    for (let d = 0; d < dims; d++) this.q16[d] = Math.round(query[d]! / qScale);
+    this.fn(this.qAt, this.rowsAt + start * this.stride, n, this.stride, this.outAt);
+    return { scores: this.out.subarray(0, n), scale: qScale };
+  }
+}
