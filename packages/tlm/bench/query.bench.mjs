@@ -4,7 +4,6 @@
 //      BENCH_BASELINE_QUERIES (per class, default 100: the full-bm25 baseline is slow at 1M), BENCH_SOCKET=0 skips the socket part.
 import { execa, execaSync } from "execa";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import { request, Agent } from "node:http";
 import { connect } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -56,16 +55,10 @@ function baselineStatement(db) {
 }
 const matchOf = (text) => tokenize(text).map((w) => `"${w}"`).join(" OR ");
 
-function post(agent, sock, body) {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: sock, method: "POST", path: "/query", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`status ${res.statusCode}`))));
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
+const CLIENT = fileURLToPath(new URL("./socket-client.mjs", import.meta.url));
+async function socketClient(socket, rounds) {
+  const { stdout } = await execa(process.execPath, [CLIENT], { input: JSON.stringify({ socket, rounds }) });
+  return JSON.parse(stdout);
 }
 
 function healthOnce(sock) {
@@ -206,19 +199,11 @@ for (const n of SIZES) {
     const sock = join(work, `s${n}.sock`);
     const child = spawnTlm(sock, root);
     await waitReady(sock);
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    for (const [cls, qs] of Object.entries(texts)) {
-      const lat = [];
-      for (let i = 0; i < qs.length + 30; i++) {
-        const body = JSON.stringify({ text: qs[i % qs.length], limit: LIMIT });
-        const t = performance.now();
-        await post(agent, sock, body);
-        if (i >= 30) lat.push(performance.now() - t);
-      }
-      socketLatency[cls] = lat;
-    }
+    // Timed from a separate small client process (bench/socket-client.mjs): this process holds the corpus, and its GC pauses are not tlm's.
+    const rounds = Object.entries(texts).map(([cls, qs]) => ({ name: cls, warmup: 30, bodies: qs.map((text) => JSON.stringify({ text, limit: LIMIT })) }));
+    const measured = await socketClient(sock, rounds);
+    for (const cls of Object.keys(texts)) socketLatency[cls] = measured[cls].latencies_ms;
     rss = peakRssMb(child.pid);
-    agent.destroy();
     await stop(child);
     for (const row of engineRows.filter((r) => r.memories === n)) {
       row.socket_p50_ms = fmt(pct(socketLatency[row.class], 50), 3);
