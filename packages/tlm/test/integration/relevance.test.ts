@@ -32,8 +32,17 @@ function score(cases: readonly Case[], ranked: readonly string[][]): Score {
   return { recall5: hits / cases.length, mrr: rr / cases.length };
 }
 
-// Measured on this corpus with the shipped embedder (deterministic); floors sit a few queries below.
-const FLOORS = { paraphraseHybridRecall5: 0.49, paraphraseHybridMrr: 0.37, lexicalHybridRecall5: 0.95, lexicalHybridMrr: 0.95 };
+/**
+ * Measured on this corpus with the shipped embedder (deterministic), rounded down to 3 decimals: any ranking change
+ * that loses one query's rank on any set fails here. `paraphrase` is the set fusion was tuned on; `paraphrase-heldout`
+ * was written before the late-interaction/expansion experiments (packages/tlm/README.md) and never tuned on.
+ * Raise a floor when a change measurably lifts it; lower one only with the reason in the commit.
+ */
+const FLOORS: Record<string, { lexical: Score; hybrid: Score }> = {
+  paraphrase: { lexical: { recall5: 0.417, mrr: 0.317 }, hybrid: { recall5: 0.537, mrr: 0.402 } },
+  "paraphrase-heldout": { lexical: { recall5: 0.717, mrr: 0.582 }, hybrid: { recall5: 0.695, mrr: 0.611 } },
+  lexical: { lexical: { recall5: 1, mrr: 1 }, hybrid: { recall5: 1, mrr: 0.979 } },
+};
 
 describe("relevance: lexical vs hybrid on the examples corpus", () => {
   let work: string;
@@ -62,18 +71,26 @@ describe("relevance: lexical vs hybrid on the examples corpus", () => {
   const rank = (c: Case, hybrid: boolean): string[] =>
     hybridQuery(db, side, { text: c.q, limit: 10 }, hybrid ? embedder.embedOne(c.q) : null, Number.POSITIVE_INFINITY).results.map((r) => r.id);
 
-  it("the paraphrase set is what it claims: ≥ 60 queries over a corpus of ≥ 150 memories, every expected id exists", async () => {
-    const cases = await loadSet("paraphrase");
-    expect(cases.length).toBeGreaterThanOrEqual(60);
+  it("the paraphrase sets are what they claim: ≥ 60 tuned and ≥ 40 held-out queries over a corpus of ≥ 150 memories, every expected id exists, no query in both", async () => {
+    const tuned = await loadSet("paraphrase");
+    const heldout = await loadSet("paraphrase-heldout");
+    expect(tuned.length).toBeGreaterThanOrEqual(60);
+    expect(heldout.length).toBeGreaterThanOrEqual(40);
     expect(records.length).toBeGreaterThanOrEqual(150);
     const ids = new Set(records.map((r) => r.id));
-    for (const c of cases) expect(ids.has(c.id), c.id).toBe(true);
+    for (const c of [...tuned, ...heldout]) expect(ids.has(c.id), c.id).toBe(true);
+    const seen = new Set(tuned.map((c) => c.q));
+    for (const c of heldout) expect(seen.has(c.q), c.q).toBe(false);
+    // The two paraphrases the hybrid issue names are part of the tuned set.
+    expect(tuned).toEqual(expect.arrayContaining([
+      { q: "transactional mail provider", id: "mem-009" }, { q: "who has to approve schema changes", id: "mem-010" },
+    ]));
   });
 
-  it("hybrid beats lexical on paraphrases and keeps exact-word queries at the top", async () => {
+  it("hybrid beats lexical on paraphrases, keeps exact-word queries at the top, and no set falls below its measured floor", async () => {
     const table: string[] = ["| set | queries | lexical recall@5 | lexical MRR | hybrid recall@5 | hybrid MRR |", "|---|---|---|---|---|---|"];
     const result: Record<string, { lexical: Score; hybrid: Score }> = {};
-    for (const name of ["paraphrase", "lexical"]) {
+    for (const name of Object.keys(FLOORS)) {
       const cases = await loadSet(name);
       const lexical = score(cases, cases.map((c) => rank(c, false)));
       const hybrid = score(cases, cases.map((c) => rank(c, true)));
@@ -81,14 +98,19 @@ describe("relevance: lexical vs hybrid on the examples corpus", () => {
       table.push(`| ${name} | ${cases.length} | ${lexical.recall5.toFixed(3)} | ${lexical.mrr.toFixed(3)} | ${hybrid.recall5.toFixed(3)} | ${hybrid.mrr.toFixed(3)} |`);
     }
     process.stdout.write(`${table.join("\n")}\n`);
+    for (const [name, floor] of Object.entries(FLOORS)) {
+      for (const side of ["lexical", "hybrid"] as const) {
+        expect(result[name]![side].recall5, `${name} ${side} recall@5`).toBeGreaterThanOrEqual(floor[side].recall5);
+        expect(result[name]![side].mrr, `${name} ${side} MRR`).toBeGreaterThanOrEqual(floor[side].mrr);
+      }
+    }
     const p = result.paraphrase!;
+    const h = result["paraphrase-heldout"]!;
     const l = result.lexical!;
     expect(p.hybrid.recall5).toBeGreaterThan(p.lexical.recall5);
-    expect(p.hybrid.mrr).toBeGreaterThanOrEqual(p.lexical.mrr);
-    expect(p.hybrid.recall5).toBeGreaterThanOrEqual(FLOORS.paraphraseHybridRecall5);
-    expect(p.hybrid.mrr).toBeGreaterThanOrEqual(FLOORS.paraphraseHybridMrr);
-    expect(l.hybrid.recall5).toBeGreaterThanOrEqual(Math.min(l.lexical.recall5, FLOORS.lexicalHybridRecall5));
-    expect(l.hybrid.mrr).toBeGreaterThanOrEqual(FLOORS.lexicalHybridMrr);
+    expect(p.hybrid.mrr).toBeGreaterThan(p.lexical.mrr);
+    expect(h.hybrid.mrr).toBeGreaterThan(h.lexical.mrr);
+    expect(l.hybrid.recall5).toBe(1);
   });
 
   it("every hybrid result says how it matched, and fusion keeps filters", () => {
