@@ -8,9 +8,9 @@
  */
 
 const INT8_DOT_WASM =
-  "AGFzbQEAAAABCQFgBX9/f39/AAMCAQAFAwEAAQcRAgZtZW1vcnkCAARkb3RzAAAKsQEBrgECA38CewJAA0AgBSACTw0B/QwAAAAAAAAAAAAAAAAAAAAAIQhBACEGA0AgByABIAZqav0ABAAhCSAIIAn9hwEgACAGQQF0av0ABAD9ugEgCf2IASAAIAZBAXRq/QAEEP26Af2uAf2uASEIIAZBEGohBiAGIANJDQALIAQgBUECdGogCP0bACAI/RsBaiAI/RsCIAj9GwNqajYCACAHIANqIQcgBUEBaiEFDAALCws=";
+  "AGFzbQEAAAABCgFgBn9/f39/fwADAgEABQMBAAEHEQIGbWVtb3J5AgAEZG90cwAACrEBAa4BAgN/AnsCQANAIAYgAk8NAf0MAAAAAAAAAAAAAAAAAAAAACEJQQAhBwNAIAggASAHamr9AAQAIQogCSAK/YcBIAAgB0EBdGr9AAQA/boBIAr9iAEgACAHQQF0av0ABBD9ugH9rgH9rgEhCSAHQRBqIQcgByAESQ0ACyAFIAZBAnRqIAn9GwAgCf0bAWogCf0bAiAJ/RsDamo2AgAgCCADaiEIIAZBAWohBgwACwsL";
 
-type DotsFn = (q: number, rows: number, n: number, stride: number, out: number) => void;
+type DotsFn = (q: number, rows: number, n: number, stride: number, span: number, out: number) => void;
 
 // The few WebAssembly JS API members used here (the project's TypeScript libs carry no DOM/WebAssembly types).
 interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
@@ -41,9 +41,9 @@ export function int8DotAccelerated(): boolean {
 }
 
 const PAGE = 65_536;
-// Query lanes are int16. The i32 sum of `stride` products |q| · 128 must stay below 2^31, so the query's
+// Query lanes are int16. The i32 sum of `span` products |q| · 128 must stay below 2^31, so the query's
 // full scale is 32767 up to 512 dims and shrinks above (4096 dims: 4095 steps, still ample for a cosine).
-const queryFullScale = (stride: number): number => Math.min(32_767, Math.floor((2 ** 31 - 1) / (128 * stride)));
+const queryFullScale = (span: number): number => Math.min(32_767, Math.floor((2 ** 31 - 1) / (128 * span)));
 /** Largest `dims` a {@link Int8Rows} accepts. */
 export const INT8_DOT_MAX_DIMS = 4096;
 
@@ -54,7 +54,8 @@ export const INT8_DOT_MAX_DIMS = 4096;
 export class Int8Rows {
   readonly count: number;
   readonly dims: number;
-  private readonly stride: number;
+  // Each row is read as `span` bytes (dims rounded up to 16 lanes); rows are packed `dims` apart.
+  private readonly span: number;
   private readonly fn: DotsFn | null;
   private readonly qAt: number;
   private readonly outAt: number;
@@ -74,7 +75,7 @@ export class Int8Rows {
     const mod = options.accelerate === false ? null : kernelModule();
     if (!mod) {
       this.fn = null;
-      this.stride = dims;
+      this.span = dims;
       this.qAt = this.outAt = this.rowsAt = 0;
       this.q16 = new Int16Array(0);
       this.out = new Int32Array(0);
@@ -83,23 +84,23 @@ export class Int8Rows {
       this.fullScale = 1;
       return;
     }
-    this.stride = Math.ceil(dims / 16) * 16;
-    this.fullScale = queryFullScale(this.stride);
+    this.span = Math.ceil(dims / 16) * 16;
+    this.fullScale = queryFullScale(this.span);
     this.qAt = 0;
-    this.outAt = this.stride * 2;
+    this.outAt = this.span * 2;
     this.rowsAt = this.outAt + Math.ceil((count * 4) / 16) * 16;
-    const bytes = this.rowsAt + count * this.stride;
+    // The last row's read runs up to span - dims bytes past the rows: they stay zero.
+    const bytes = this.rowsAt + count * dims + this.span;
     const instance = new wasm!.Instance(mod, {});
     const memory = instance.exports.memory;
     const have = memory.buffer.byteLength;
     if (bytes > have) memory.grow(Math.ceil((bytes - have) / PAGE));
     this.fn = instance.exports.dots;
     const buf = memory.buffer;
-    this.q16 = new Int16Array(buf, this.qAt, this.stride);
+    this.q16 = new Int16Array(buf, this.qAt, this.span);
     this.out = new Int32Array(buf, this.outAt, count);
-    this.rows = new Int8Array(buf, this.rowsAt, count * this.stride);
-    if (this.stride === dims) this.rows.set(codes);
-    else for (let i = 0; i < count; i++) this.rows.set(codes.subarray(i * dims, (i + 1) * dims), i * this.stride);
+    this.rows = new Int8Array(buf, this.rowsAt, count * dims);
+    this.rows.set(codes);
     this.scalar = new Float64Array(0);
   }
 
@@ -135,7 +136,7 @@ export class Int8Rows {
     for (let d = 0; d < dims; d++) max = Math.max(max, Math.abs(query[d]!));
     const qScale = max / this.fullScale || 1;
     for (let d = 0; d < dims; d++) this.q16[d] = Math.round(query[d]! / qScale);
-    this.fn(this.qAt, this.rowsAt + start * this.stride, n, this.stride, this.outAt);
+    this.fn(this.qAt, this.rowsAt + start * dims, n, dims, this.span, this.outAt);
     return { scores: this.out.subarray(0, n), scale: qScale };
   }
 }
