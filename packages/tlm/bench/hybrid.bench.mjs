@@ -1,9 +1,8 @@
 // Hybrid retrieval cost: what vectors add to build time and bundle size, per-class query latency
 // (lexical vs vector vs hybrid, in-process), and over the socket: cold start, first hybrid query, p50/p99, RSS.
 // Run: (cd packages/tlm && npx tsup && node bench/hybrid.bench.mjs); BENCH_FULL=1 adds 1M memories.
-import { spawn, execFileSync } from "node:child_process";
+import { execa, execaSync } from "execa";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import { request, Agent } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -56,16 +55,11 @@ function time(fn, texts) {
   return xs;
 }
 
-function post(agent, sock, body) {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: sock, method: "POST", path: "/query", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(Buffer.concat(chunks))) : reject(new Error(`status ${res.statusCode}`))));
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
+// Socket latency is timed from a small client process of its own (see bench/socket-client.mjs).
+const CLIENT = fileURLToPath(new URL("./socket-client.mjs", import.meta.url));
+async function socketClient(socket, rounds) {
+  const { stdout } = await execa(process.execPath, [CLIENT], { input: JSON.stringify({ socket, rounds }) });
+  return JSON.parse(stdout);
 }
 
 function ready(sock) {
@@ -83,7 +77,7 @@ function ready(sock) {
 
 async function startTlm(sock, root) {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, "serve", "--socket", sock, "--bundle-root", root, "--poll-interval", "0", "--log-level", "warn"], { stdio: "ignore" });
+  const child = execa(process.execPath, [BIN, "serve", "--socket", sock, "--bundle-root", root, "--poll-interval", "0", "--log-level", "warn"], { stdio: "ignore", cleanup: true, reject: false });
   children.add(child);
   child.once("exit", () => children.delete(child));
   while (!(await ready(sock))) await new Promise((r) => setTimeout(r, 1));
@@ -102,7 +96,7 @@ const peakRssMb = (pid) => { try { return Number(/VmHWM:\s+(\d+) kB/.exec(readFi
 function install(root, built, id) {
   const dir = join(root, "bundles", id);
   mkdirSync(dir, { recursive: true });
-  execFileSync("tar", ["-xzf", built.archivePath, "-C", dir]);
+  execaSync("tar", ["-xzf", built.archivePath, "-C", dir]);
   copyFileSync(built.manifestPath, join(dir, "manifest.json"));
   symlinkSync(join("bundles", id), join(root, "current"));
   return dir;
@@ -152,23 +146,23 @@ for (const n of SIZES) {
   const colds = [];
   for (let i = 0; i < 3; i++) { const s = await startTlm(sock, root); colds.push(s.readyMs); await stop(s.child); }
   const { child } = await startTlm(sock, root);
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const f0 = performance.now();
-  const first = await post(agent, sock, JSON.stringify({ text: paraphrases[0], limit: 10 }));
-  const firstMs = performance.now() - f0;
-  if (first.retrieval !== "hybrid") throw new Error(`expected a hybrid answer, got ${first.retrieval}`);
-  const texts = [...CLASSES(n)["corpus words (2-3)"], ...paraphrases];
-  const over = [];
-  for (let i = 0; i < WARMUP + QUERIES; i++) {
-    const t = performance.now();
-    await post(agent, sock, JSON.stringify({ text: texts[i % texts.length], limit: 10 }));
-    if (i >= WARMUP) over.push(performance.now() - t);
-  }
+  const body = (text) => JSON.stringify({ text, limit: 10 });
+  const classes = CLASSES(n);
+  const rounds = [
+    { name: "first", warmup: 0, bodies: [body(paraphrases[0])] },
+    ...Object.entries(classes).map(([cls, texts]) => ({ name: cls, warmup: WARMUP, bodies: Array.from({ length: QUERIES }, (_, i) => body(texts[i % texts.length])) })),
+  ];
+  const measured = await socketClient(sock, rounds);
+  if (measured.first.first_retrieval !== "hybrid") throw new Error(`expected a hybrid answer, got ${measured.first.first_retrieval}`);
+  const all = Object.keys(classes).flatMap((cls) => measured[cls].latencies_ms);
   socketRows.push({
-    memories: n, cold_start_ms: fmt(pct(colds, 50), 0), index_load_ms: fmt(loadMs, 1), first_hybrid_query_ms: fmt(firstMs, 1),
-    socket_hybrid_p50_ms: fmt(pct(over, 50)), socket_hybrid_p99_ms: fmt(pct(over, 99)), tlm_peak_rss_MB: fmt(peakRssMb(child.pid), 0),
+    memories: n, class: "all", cold_start_ms: fmt(pct(colds, 50), 0), index_load_ms: fmt(loadMs, 1), first_hybrid_query_ms: fmt(measured.first.first_ms, 1),
+    socket_hybrid_p50_ms: fmt(pct(all, 50)), socket_hybrid_p99_ms: fmt(pct(all, 99)), tlm_peak_rss_MB: fmt(peakRssMb(child.pid), 0),
   });
-  agent.destroy();
+  for (const cls of Object.keys(classes)) {
+    const xs = measured[cls].latencies_ms;
+    socketRows.push({ memories: n, class: cls, socket_hybrid_p50_ms: fmt(pct(xs, 50)), socket_hybrid_p99_ms: fmt(pct(xs, 99)) });
+  }
   await stop(child);
   rmSync(root, { recursive: true, force: true });
 }

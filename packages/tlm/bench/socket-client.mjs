@@ -6,7 +6,7 @@
 // agent's client) is a small process, so this is what the socket figures mean.
 //
 // Input (stdin, JSON): { socket, warmup, rounds: [{ name, bodies: [string] }] }
-// Output (stdout, JSON): { [name]: { latencies_ms: number[], first_ms: number } }
+// Output (stdout, JSON): { [name]: { latencies_ms: number[], first_ms: number, first_retrieval: string } }
 // Each round sends its bodies one at a time over one keep-alive connection;
 // the first `warmup` requests of a round are sent but not timed.
 import { Agent, request } from "node:http";
@@ -36,16 +36,17 @@ const out = {};
 for (const round of input.rounds) {
   const latencies = [];
   let first = NaN;
+  let firstRetrieval;
   const warmup = round.warmup ?? input.warmup ?? 0;
   for (let i = 0; i < round.bodies.length + warmup; i++) {
     const body = round.bodies[i % round.bodies.length];
     const t = performance.now();
-    await post(agent, input.socket, body);
+    const answer = await post(agent, input.socket, body);
     const ms = performance.now() - t;
-    if (i === 0) first = ms;
+    if (i === 0) { first = ms; firstRetrieval = JSON.parse(answer.toString("utf8")).retrieval; }
     if (i >= warmup) latencies.push(ms);
   }
-  out[round.name] = { latencies_ms: latencies, first_ms: first };
+  out[round.name] = { latencies_ms: latencies, first_ms: first, first_retrieval: firstRetrieval };
 }
 agent.destroy();
 process.stdout.write(JSON.stringify(out));
