@@ -1,17 +1,18 @@
 import { createHash } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { createServer } from "node:http";
+import { lstat, mkdir, readFile, readdir, readlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import type { AddressInfo } from "node:net";
+import { makeTempDir, removeTree, startBundleEndpoint, type BundleEndpoint, type EndpointRequest } from "@recall/test-utils";
 import { generateKeyPair, pack, signManifest, type Manifest } from "@recall/bundle";
 import type { AuditSink, Logger } from "../src/index";
 
-/** A temp directory removed by `cleanup()`. */
+/** A private temp directory (test-utils `makeTempDir`); remove it with `removeTree`. */
 export async function tempDir(prefix = "puller-"): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  return (await makeTempDir(prefix)).path;
 }
+
+export { removeTree };
 
 /** A publish dir made by @recall/bundle `pack` from `files`. */
 export interface Published {
@@ -107,115 +108,21 @@ export function sha256(b: Buffer | string): string {
   return createHash("sha256").update(b).digest("hex");
 }
 
-/** How the test endpoint serves the archive. */
-export type ArchiveMode = "normal" | "trickle" | "drop" | "pause" | "status";
+/**
+ * The workspace bundle endpoint (@recall/test-utils `startBundleEndpoint`)
+ * serving `published` from memory: `serve(next)` switches bundles (null: 404s),
+ * `faults` injects statuses, redirects and slow/cut/held archive bodies,
+ * `files` serves archives at other paths, `requests` records every request.
+ */
+export type Endpoint = BundleEndpoint & {
+  /** @deprecated the same array as `requests` (kept for private-dir.test.ts). */
+  readonly seen: EndpointRequest[];
+};
 
-/** A request the endpoint saw. */
-export interface SeenRequest {
-  path: string;
-  headers: IncomingMessage["headers"];
-}
-
-/** A real node:http endpoint on 127.0.0.1 (docs/endpoint.md paths). Mutate `state` between ticks. */
-export interface Endpoint {
-  url: string;
-  port: number;
-  seen: SeenRequest[];
-  state: {
-    published: Published | null;
-    manifestStatus: number | null;
-    archiveStatus: number | null;
-    sendEtag: boolean;
-    archiveMode: ArchiveMode;
-    extraArchives: Map<string, Buffer>;
-    /** When set, the archive request is answered 302 to this URL. */
-    redirectArchiveTo: string | null;
-    /** Called (once) when the archive is half sent in "pause" mode. */
-    onPause: (() => void) | null;
-  };
-  close(): Promise<void>;
-}
-
-/** Starts a test endpoint. */
+/** Starts the test endpoint serving `published` (null: 404s until `serve`). */
 export async function startEndpoint(published: Published | null = null): Promise<Endpoint> {
-  const seen: SeenRequest[] = [];
-  const state: Endpoint["state"] = {
-    published,
-    manifestStatus: null,
-    archiveStatus: null,
-    sendEtag: true,
-    archiveMode: "normal",
-    extraArchives: new Map(),
-    redirectArchiveTo: null,
-    onPause: null,
-  };
-  const timers = new Set<NodeJS.Timeout>();
-  const handler = (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? "/").split("?")[0]!;
-    seen.push({ path, headers: req.headers });
-    const prefix = "/api/v1/memory/bundle/";
-    if (path === `${prefix}manifest`) {
-      if (state.manifestStatus !== null) {
-        res.writeHead(state.manifestStatus).end("{}");
-        return;
-      }
-      const p = state.published;
-      if (!p) return void res.writeHead(404).end();
-      const etag = `"${sha256(p.manifestBytes).slice(0, 16)}"`;
-      if (req.headers["if-none-match"] === etag) {
-        res.writeHead(304, state.sendEtag ? { etag } : {}).end();
-        return;
-      }
-      res.writeHead(200, { "content-type": "application/json", ...(state.sendEtag ? { etag } : {}) }).end(p.manifestBytes);
-      return;
-    }
-    const name = path.slice(path.lastIndexOf("/") + 1);
-    const body =
-      state.extraArchives.get(name) ??
-      (state.published && path === `${prefix}${state.published.archiveName}` ? state.published.archive : null);
-    if (!body) return void res.writeHead(404).end();
-    if (state.redirectArchiveTo !== null) return void res.writeHead(302, { location: state.redirectArchiveTo }).end();
-    if (state.archiveStatus !== null) return void res.writeHead(state.archiveStatus).end();
-    res.writeHead(200, { "content-type": "application/gzip", "content-length": String(body.length) });
-    if (state.archiveMode === "normal") return void res.end(body);
-    if (state.archiveMode === "drop") {
-      res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.destroy());
-      return;
-    }
-    if (state.archiveMode === "pause") {
-      res.write(body.subarray(0, Math.floor(body.length / 2)));
-      state.onPause?.();
-      state.onPause = null;
-      return; // never finishes
-    }
-    // trickle: one byte per 100 ms
-    let i = 0;
-    const t = setInterval(() => {
-      if (i >= body.length || res.destroyed) {
-        clearInterval(t);
-        timers.delete(t);
-        if (!res.destroyed) res.end();
-        return;
-      }
-      res.write(body.subarray(i, i + 1));
-      i++;
-    }, 100);
-    timers.add(t);
-  };
-  const server: Server = createServer(handler);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    seen,
-    state,
-    async close() {
-      for (const t of timers) clearInterval(t);
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  const ep = await startBundleEndpoint({ bundle: published });
+  return Object.assign(ep, { seen: ep.requests });
 }
 
 /** Captures every log line and audit event (to scan for secrets). */
@@ -278,11 +185,6 @@ export async function verifyCurrentWhole(root: string): Promise<string | null> {
 /** A signing key pair for tests. */
 export function keys(): ReturnType<typeof generateKeyPair> {
   return generateKeyPair();
-}
-
-/** Removes a directory tree, ignoring errors. */
-export async function removeTree(p: string): Promise<void> {
-  await rm(p, { recursive: true, force: true });
 }
 
 /** A stand-in sidecar on a Unix socket: answers `POST /bundle/reload` with scripted statuses. */

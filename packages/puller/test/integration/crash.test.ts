@@ -38,10 +38,10 @@ describe("two processes and crash safety", () => {
   it("a puller in another process holds the lock (busy); after it is SIGKILLed mid-download the next tick recovers", async () => {
     ep = await startEndpoint(await bigBundle("b1"));
     await new Puller({ endpoint: ep.url, apiKey: KEY, bundleRoot: root }).tick();
-    ep.state.published = await bigBundle("b2");
+    ep.serve(await bigBundle("b2"));
     for (let round = 0; round < 3; round++) {
-      ep.state.archiveMode = "pause";
-      const paused = new Promise<void>((r) => (ep!.state.onPause = r));
+      ep.faults.archiveMode = "pause";
+      const paused = new Promise<void>((r) => (ep!.faults.onPause = r));
       const child = spawnTick(opts());
       await paused;
       expect(await new Puller({ endpoint: ep.url, apiKey: KEY, bundleRoot: root }).tick()).toEqual({ outcome: "busy" });
@@ -50,7 +50,7 @@ describe("two processes and crash safety", () => {
       expect(await verifyCurrentWhole(root)).toBe("b1");
       expect((await readdir(join(root, "staging"))).length).toBeLessThanOrEqual(1); // the killed child's leftovers
     }
-    ep.state.archiveMode = "normal";
+    ep.faults.archiveMode = "normal";
     const o = await new Puller({ endpoint: ep.url, apiKey: KEY, bundleRoot: root }).tick();
     expect(o).toMatchObject({ outcome: "installed", bundle_id: "b2" });
     expect(await verifyCurrentWhole(root)).toBe("b2");
@@ -62,7 +62,7 @@ describe("two processes and crash safety", () => {
     const inProcess = () => new Puller({ endpoint: ep!.url, apiKey: KEY, bundleRoot: root });
     await inProcess().tick();
     // calibrate: how long a whole child tick takes after it says "start"
-    ep.state.published = await bigBundle("b001");
+    ep.serve(await bigBundle("b001"));
     const cal = spawnTick(opts());
     await cal.started;
     const t0 = Date.now();
@@ -75,7 +75,7 @@ describe("two processes and crash safety", () => {
     for (let i = 2; i < 32; i++) {
       const oldId = `b${String(i - 1).padStart(3, "0")}`;
       const newId = `b${String(i).padStart(3, "0")}`;
-      ep.state.published = await bigBundle(newId);
+      ep.serve(await bigBundle(newId));
       const child = next;
       child.go();
       await Promise.race([child.started, child.exited.then((e) => {

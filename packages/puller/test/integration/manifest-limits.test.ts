@@ -119,7 +119,7 @@ describe("expiry of what is installed", () => {
     expect(await p.tick()).toEqual({ outcome: "unchanged" }); // 304, not expired yet
     now = Date.parse(expiresAt) + 1;
     expect(await p.tick()).toEqual({ outcome: "unchanged", expired: true, expires_at: expiresAt });
-    expect(ep.seen.at(-1)!.headers["if-none-match"]).toBeDefined(); // it really was the 304 path
+    expect(ep.requests.at(-1)!.headers["if-none-match"]).toBeDefined(); // it really was the 304 path
     expect(cap.lines.some((l) => l.includes("installed bundle has expired"))).toBe(true);
     expect((await readBundleState(root)).current).toMatchObject({ bundle_id: "b1", expires_at: expiresAt });
   });
@@ -150,6 +150,6 @@ describe("https → http redirects", () => {
       const o = await new Puller({ endpoint, apiKey: "k-0123456789", bundleRoot: root, allowInsecureHttp }).tick();
       expect(o).toMatchObject({ outcome: "failed", reason: "insecure_url", message: "redirect from https to http refused" });
     }
-    expect(plain.seen).toEqual([]);
+    expect(plain.requests).toEqual([]);
   });
 });

@@ -114,7 +114,7 @@ describe("Puller.tick against a real HTTP endpoint", () => {
     const last = progress.filter((p) => p.phase === "download").at(-1)!;
     expect(last.bytes).toBe(b1.archive.length);
     expect(last.total).toBe(b1.archive.length);
-    expect(ep.seen.map((s) => s.headers["x-api-key"])).toEqual([KEY, KEY]);
+    expect(ep.requests.map((s) => s.headers["x-api-key"])).toEqual([KEY, KEY]);
     expect(await hasValidCurrent(root)).toBe(true);
     expect((await readBundleState(root)).current).toMatchObject({ bundle_id: "20261126T080000Z", schema_version: "1.0.0" });
   });
@@ -125,13 +125,13 @@ describe("Puller.tick against a real HTTP endpoint", () => {
     expect((await p.tick()).outcome).toBe("installed");
     const etag = (await state()).etag;
     expect(await p.tick()).toEqual({ outcome: "unchanged" });
-    expect(ep.seen.at(-1)!.headers["if-none-match"]).toBe(etag);
-    ep.state.sendEtag = false;
+    expect(ep.requests.at(-1)!.headers["if-none-match"]).toBe(etag);
+    ep.faults.sendEtag = false;
     expect(await p.tick()).toEqual({ outcome: "unchanged" });
     expect((await state()).etag).toBe(etag);
     expect((await state()).last_pull).toMatchObject({ outcome: "unchanged" });
     expect(await p.tick()).toEqual({ outcome: "unchanged" });
-    expect(ep.seen.at(-1)!.headers["if-none-match"]).toBe(etag);
+    expect(ep.requests.at(-1)!.headers["if-none-match"]).toBe(etag);
   });
 
   it("same bundle id with a new ETag is unchanged and nothing is downloaded", async () => {
@@ -139,10 +139,10 @@ describe("Puller.tick against a real HTTP endpoint", () => {
     const ep = await endpoint(b1);
     const p = puller(ep);
     await p.tick();
-    ep.state.published = { ...b1, manifestBytes: Buffer.from(JSON.stringify(b1.manifest, null, 1)) };
-    const before = ep.seen.length;
+    ep.serve({ ...b1, manifestBytes: Buffer.from(JSON.stringify(b1.manifest, null, 1)) });
+    const before = ep.requests.length;
     expect(await p.tick()).toEqual({ outcome: "unchanged" });
-    expect(ep.seen.length).toBe(before + 1);
+    expect(ep.requests.length).toBe(before + 1);
   });
 
   it("404 is none (not an error); 401 and 403 fail as unauthorized", async () => {
@@ -152,7 +152,7 @@ describe("Puller.tick against a real HTTP endpoint", () => {
     expect(cap.events).toEqual([]);
     expect(await hasValidCurrent(root)).toBe(false);
     for (const status of [401, 403]) {
-      ep.state.manifestStatus = status;
+      ep.faults.manifestStatus = status;
       expect(await p.tick()).toMatchObject({ outcome: "failed", reason: "unauthorized" });
     }
     expect(cap.events.map((e) => e.event)).toEqual(["memory_bundle_install_failed", "memory_bundle_install_failed"]);
@@ -165,16 +165,16 @@ describe("Puller.tick against a real HTTP endpoint", () => {
     const p = puller(ep);
     await p.tick();
     const etag1 = (await state()).etag;
-    ep.state.published = await makeBundle(base, "b2");
-    ep.state.manifestStatus = 500;
+    ep.serve(await makeBundle(base, "b2"));
+    ep.faults.manifestStatus = 500;
     expect(await p.tick()).toMatchObject({ outcome: "failed", reason: "http_status" });
     expect((await state()).etag).toBe(etag1);
-    ep.state.manifestStatus = null;
-    ep.state.archiveStatus = 500;
+    ep.faults.manifestStatus = null;
+    ep.faults.archiveStatus = 500;
     expect(await p.tick()).toMatchObject({ outcome: "failed", reason: "http_status" });
     expect((await state()).etag).toBe(etag1);
     expect(await verifyCurrentWhole(root)).toBe("b1");
-    ep.state.archiveStatus = null;
+    ep.faults.archiveStatus = null;
     expect(await p.tick()).toMatchObject({ outcome: "installed", bundle_id: "b2" });
     expect((await state()).etag).not.toBe(etag1);
     expect(await verifyCurrentWhole(root)).toBe("b2");
@@ -185,8 +185,9 @@ describe("Puller.tick against a real HTTP endpoint", () => {
     const p = puller(ep);
     await p.tick();
     const before = await currentTree(root);
-    ep.state.published = await makeBundle(base, "b2");
-    ep.state.archiveMode = "trickle";
+    ep.serve(await makeBundle(base, "b2"));
+    ep.faults.archiveMode = "trickle";
+    ep.faults.trickleBytesPerSec = 10;
     expect(await p.tick()).toMatchObject({ outcome: "failed", reason: "too_slow" });
     expect(await staging()).toEqual([]);
     expect(await currentTree(root)).toEqual(before);
@@ -195,7 +196,7 @@ describe("Puller.tick against a real HTTP endpoint", () => {
 
   it("enforces the overall download deadline against a server that stalls", async () => {
     const ep = await endpoint(await makeBundle(base, "b1"));
-    ep.state.archiveMode = "pause";
+    ep.faults.archiveMode = "pause";
     expect(await puller(ep, { downloadTimeoutMs: 300, minBytesPerSec: 0 }).tick()).toMatchObject({
       outcome: "failed",
       reason: "download_timeout",
@@ -206,7 +207,7 @@ describe("Puller.tick against a real HTTP endpoint", () => {
 
   it("a connection dropped mid-archive fails as network; nothing installed", async () => {
     const ep = await endpoint(await makeBundle(base, "b1", { files: { "memories.db": Buffer.alloc(256 * 1024, 7) } }));
-    ep.state.archiveMode = "drop";
+    ep.faults.archiveMode = "truncate";
     expect(await puller(ep).tick()).toMatchObject({ outcome: "failed", reason: "network" });
     expect(await staging()).toEqual([]);
     expect(await hasValidCurrent(root)).toBe(false);
@@ -219,7 +220,7 @@ describe("Puller.tick against a real HTTP endpoint", () => {
     const o = await p.tick();
     outcomes.push(o);
     expect(o).toMatchObject({ outcome: "failed", reason: "insecure_url" });
-    expect(ep.seen).toEqual([]);
+    expect(ep.requests).toEqual([]);
   });
 
   it("caps the manifest body", async () => {
@@ -231,26 +232,26 @@ describe("Puller.tick against a real HTTP endpoint", () => {
   it("sends no X-API-Key to an archive on another origin", async () => {
     const b1 = await makeBundle(base, "b1");
     const other = await endpoint(null);
-    other.state.extraArchives.set(b1.archiveName, b1.archive);
+    other.files.set(`/cdn/${b1.archiveName}`, b1.archive);
     const moved = editManifest(b1, (m) => ({ ...m, archive: { ...m.archive, path: `${other.url}/cdn/${b1.archiveName}` } }));
     const ep = await endpoint(moved);
     expect(await puller(ep).tick()).toMatchObject({ outcome: "installed", bundle_id: "b1" });
-    expect(ep.seen.map((s) => s.headers["x-api-key"])).toEqual([KEY]);
-    expect(other.seen).toHaveLength(1);
-    expect(other.seen[0]!.headers["x-api-key"]).toBeUndefined();
+    expect(ep.requests.map((s) => s.headers["x-api-key"])).toEqual([KEY]);
+    expect(other.requests).toHaveLength(1);
+    expect(other.requests[0]!.headers["x-api-key"]).toBeUndefined();
   });
 
   it("follows a redirect to another origin without the key, and refuses one to plain http off loopback", async () => {
     const b1 = await makeBundle(base, "b1");
     const other = await endpoint(null);
-    other.state.extraArchives.set(b1.archiveName, b1.archive);
+    other.files.set(`/cdn/${b1.archiveName}`, b1.archive);
     const ep = await endpoint(b1);
-    ep.state.redirectArchiveTo = `${other.url}/cdn/${b1.archiveName}`;
+    ep.faults.redirectArchiveTo = `${other.url}/cdn/${b1.archiveName}`;
     expect(await puller(ep).tick()).toMatchObject({ outcome: "installed", bundle_id: "b1" });
-    expect(ep.seen.map((s) => s.headers["x-api-key"])).toEqual([KEY, KEY]);
-    expect(other.seen.map((s) => s.headers["x-api-key"])).toEqual([undefined]);
-    ep.state.published = await makeBundle(base, "b2");
-    ep.state.redirectArchiveTo = "http://example.invalid/b2.tar.gz";
+    expect(ep.requests.map((s) => s.headers["x-api-key"])).toEqual([KEY, KEY]);
+    expect(other.requests.map((s) => s.headers["x-api-key"])).toEqual([undefined]);
+    ep.serve(await makeBundle(base, "b2"));
+    ep.faults.redirectArchiveTo = "http://example.invalid/b2.tar.gz";
     expect(await puller(ep).tick()).toMatchObject({ outcome: "failed", reason: "insecure_url" });
     expect(await verifyCurrentWhole(root)).toBe("b1");
   });
@@ -258,7 +259,7 @@ describe("Puller.tick against a real HTTP endpoint", () => {
   it("a new API key wipes the bundle root first (memory_tenant_switch)", async () => {
     const ep = await endpoint(await makeBundle(base, "b1"));
     await puller(ep).tick();
-    ep.state.published = null;
+    ep.serve(null);
     const o = await puller(ep, { apiKey: KEY2 }).tick();
     expect(o).toEqual({ outcome: "none" });
     expect(cap.events.map((e) => e.event)).toContain("memory_tenant_switch");
@@ -267,21 +268,21 @@ describe("Puller.tick against a real HTTP endpoint", () => {
     expect(await readdir(join(root, "bundles"))).toEqual([]);
     expect((await state()).highest_bundle_id).toBeNull();
     expect((await readFile(join(root, ".tenant_fingerprint"), "utf8")).trim()).toBe(tenantFingerprint(KEY2));
-    expect(ep.seen.at(-1)!.headers["x-api-key"]).toBe(KEY2);
+    expect(ep.requests.at(-1)!.headers["x-api-key"]).toBe(KEY2);
   });
 
   it("retention keeps the newest bundles and always the current target", async () => {
     const ep = await endpoint(null);
     const p = puller(ep, { retain: 2 });
     for (const id of ["b1", "b2", "b3", "b4"]) {
-      ep.state.published = await makeBundle(base, id);
+      ep.serve(await makeBundle(base, id));
       expect(await p.tick()).toMatchObject({ outcome: "installed", bundle_id: id });
     }
     expect((await readdir(join(root, "bundles"))).sort()).toEqual(["b3", "b4"]);
     // a newer leftover directory (never made current) must not push the current bundle out
     await mkdir(join(root, "bundles", "c9"));
     const q = puller(ep, { retain: 1 });
-    ep.state.published = await makeBundle(base, "b5");
+    ep.serve(await makeBundle(base, "b5"));
     expect(await q.tick()).toMatchObject({ outcome: "installed", bundle_id: "b5" });
     expect((await readdir(join(root, "bundles"))).sort()).toEqual(["b5", "c9"]);
     expect(await verifyCurrentWhole(root)).toBe("b5");
@@ -300,7 +301,7 @@ describe("Puller.tick against a real HTTP endpoint", () => {
     expect((await readBundleState(root)).current).toBeNull();
     // and the next tick reinstalls (no If-None-Match for a bundle that is gone)
     expect(await puller(ep).tick()).toMatchObject({ outcome: "installed", bundle_id: "b1" });
-    expect(ep.seen.at(-2)!.headers["if-none-match"]).toBeUndefined();
+    expect(ep.requests.at(-2)!.headers["if-none-match"]).toBeUndefined();
     expect(await verifyCurrentWhole(root)).toBe("b1");
   });
 });
@@ -317,7 +318,7 @@ describe("rejections leave current byte-identical and nothing outside the bundle
     expect((await p.tick()).outcome).toBe("installed");
     const etag = (await state()).etag;
     const rootBefore = await hashTree(root);
-    ep.state.published = await make(k);
+    ep.serve(await make(k));
     const o = await p.tick();
     expect(o).toMatchObject({ outcome: "rejected", reason });
     const after = await hashTree(root);
@@ -373,7 +374,7 @@ describe("rejections leave current byte-identical and nothing outside the bundle
     await p.tick();
     await rm(join(root, "current"));
     await rm(join(root, "bundles"), { recursive: true });
-    ep.state.published = await makeBundle(base, "b1");
+    ep.serve(await makeBundle(base, "b1"));
     expect(await p.tick()).toMatchObject({ outcome: "rejected", reason: "rollback" });
     expect(await hasValidCurrent(root)).toBe(false);
   });
@@ -382,15 +383,15 @@ describe("rejections leave current byte-identical and nothing outside the bundle
 describe("locking and reload", () => {
   it("a second puller in this process gets busy while the first one downloads", async () => {
     const ep = await endpoint(await makeBundle(base, "b1", { files: { "memories.db": Buffer.alloc(128 * 1024, 1) } }));
-    ep.state.archiveMode = "pause";
-    const paused = new Promise<void>((r) => (ep.state.onPause = r));
+    ep.faults.archiveMode = "pause";
+    const paused = new Promise<void>((r) => (ep.faults.onPause = r));
     const ac = new AbortController();
     const first = puller(ep, { minBytesPerSec: 0 }).tick({ signal: ac.signal });
     await paused;
     expect(await puller(ep).tick()).toEqual({ outcome: "busy" });
     ac.abort();
     expect(await first).toMatchObject({ outcome: "failed", reason: "aborted" });
-    ep.state.archiveMode = "normal";
+    ep.faults.archiveMode = "normal";
     expect(await puller(ep).tick()).toMatchObject({ outcome: "installed" });
   });
 
