@@ -100,46 +100,31 @@ export function readCachedConfig(path: string, key: string): QueryConfig | null 
  * the {@link witnesses} taken *before* the load, so a change during it
  * invalidates the entry. Best effort: failures are ignored.
  *
- * The cache directory is created 0700 and must be ours (not a symlink, owned
- * by us, not writable by others) or nothing is written. The new file is
- * created exclusively (`O_CREAT|O_EXCL|O_NOFOLLOW`, 0600), so a symlink
- * planted at the temporary path is never followed (it is unlinked), then
- * renamed over the cache file (a rename replaces a planted symlink there
- * instead of writing through it).
+ * The cache directory is created 0700 and must pass recall's one directory
+ * rule (`checkPrivateDir`: ours, not writable by others, under parents and
+ * links only we or root control) or nothing is written. The file is written
+ * with `writeFileAtomic` (a sibling temp file created
+ * `O_CREAT|O_EXCL|O_NOFOLLOW` 0600, so nothing planted is followed, then
+ * renamed over the cache file, replacing a planted symlink there instead of
+ * writing through it), without fsync: a lost cache only costs the next run
+ * its fast path. `@recall/safe-fs` is loaded here, lazily, never by the read
+ * side.
  */
 export async function writeCachedConfig(path: string, key: string, files: FileWitness[], values: QueryConfig): Promise<void> {
-  let tmp: string | null = null;
   try {
-    const { constants } = await import("node:fs");
-    const { lstat, mkdir, open, readFile, rename, unlink } = await import("node:fs/promises");
+    const { lstat, mkdir, readFile } = await import("node:fs/promises");
+    const { checkPrivateDir, writeFileAtomic } = await import("@recall/safe-fs");
     const dir = path.slice(0, path.lastIndexOf("/"));
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const st = await lstat(dir);
-    const uid = typeof process.getuid === "function" ? process.getuid() : st.uid;
-    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) return;
+    if (!(await checkPrivateDir(dir)).ok) return;
     const old = await lstat(path).catch(() => null);
+    const uid = typeof process.getuid === "function" ? process.getuid() : old?.uid;
     // read only a regular file of ours: a planted symlink or FIFO is replaced, not read
     const prior = old?.isFile() && old.uid === uid ? await readFile(path, "utf8").catch(() => "") : "";
     const entries = parseEntries(prior).filter((x) => x.key !== key);
     entries.unshift({ key, files, values, at: Date.now() });
-    const name = `${path}.${process.pid}.tmp`;
-    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-    // something already there (a crashed run's leftover, a planted symlink): unlink it (never follows) and retry once
-    const fh = await open(name, flags, 0o600).catch(async () => {
-      await unlink(name);
-      return open(name, flags, 0o600);
-    });
-    tmp = name;
-    try {
-      await fh.writeFile(JSON.stringify({ format: FORMAT, entries: entries.slice(0, MAX_ENTRIES) }));
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-    tmp = null;
+    await writeFileAtomic(path, JSON.stringify({ format: FORMAT, entries: entries.slice(0, MAX_ENTRIES) }), { mode: 0o600, durable: false });
   } catch {
     // a read-only home or a full disk only costs the next run its fast path
-  } finally {
-    if (tmp !== null) await import("node:fs/promises").then(({ rm }) => rm(tmp!, { force: true })).catch(() => undefined);
   }
 }

@@ -102,8 +102,8 @@ export class Daemon {
    * Refuses to run on a directory others can tamper with, as ssh refuses key
    * files (docs/SECURITY.md): the socket directories (of the control socket
    * and of `memory.socket_path`) and, unless the provider is disabled, the
-   * bundle root must pass `checkPrivateDir` / `checkBundleRoot` (their home is
-   * `@recall/puller`, the one place that decides, shared with `recall doctor`).
+   * bundle root must pass `checkPrivateDir` / `checkBundleRoot` (the rule's
+   * one home is `@recall/safe-fs`, shared with `tlm` and `recall doctor`).
    * Throws `DAEMON_UNSAFE_DIR` (exit 2) naming the problem and its fix.
    */
   async checkDirs(): Promise<void> {

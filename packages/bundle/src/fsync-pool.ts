@@ -1,5 +1,5 @@
 import type { FileHandle } from "node:fs/promises";
-import { fsyncDir } from "./atomic-write";
+import { fsyncDir } from "@recall/safe-fs";
 
 /**
  * fsyncs in flight at once. fsync runs on libuv's 4-thread pool, which gunzip

@@ -34,4 +34,6 @@ export type { PackOptions, PackResult } from "./pack";
 export { safeExtract, DEFAULT_MAX_ENTRIES } from "./safe-extract";
 export { MAX_TRAILING_ZERO_BYTES } from "./tar-framing";
 export type { SafeExtractOptions, SafeExtractResult } from "./safe-extract";
-export { writeFileAtomic, fsyncDir } from "./atomic-write";
+// recall's one atomic write lives in @recall/safe-fs; re-exported under the same names
+export { writeFileAtomic, fsyncDir } from "@recall/safe-fs";
+export type { WriteFileAtomicOptions } from "@recall/safe-fs";

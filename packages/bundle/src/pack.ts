@@ -6,7 +6,7 @@ import { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip, constants as zlibConstants } from "node:zlib";
 import semver from "semver";
-import { writeFileAtomic } from "./atomic-write";
+import { writeFileAtomic } from "@recall/safe-fs";
 import { BundleError } from "./errors";
 import { BUNDLE_ID_RE, MANIFEST_FORMAT, parseManifest, type Manifest, type ManifestFile } from "./manifest";
 import { ancestorsOf, checkEntryPath } from "./path-rules";

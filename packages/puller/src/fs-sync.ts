@@ -13,9 +13,9 @@ export async function writeFileSynced(path: string, data: string | Buffer, mode 
 
 /**
  * The atomic write (O_EXCL|O_NOFOLLOW temp file, fsync, rename, fsync the
- * directory) and `fsyncDir` are `@recall/bundle`'s, recall's one definition.
+ * directory) and `fsyncDir` are `@recall/safe-fs`'s, recall's one definition.
  */
-export { fsyncDir, writeFileAtomic } from "@recall/bundle";
+export { fsyncDir, writeFileAtomic } from "@recall/safe-fs";
 
 /** Creates a directory (and parents) with a mode; idempotent. */
 export async function ensureDir(path: string, mode = 0o755): Promise<void> {

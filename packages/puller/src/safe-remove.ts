@@ -1,5 +1,5 @@
-import { lstat, realpath, rm } from "node:fs/promises";
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { lstat } from "node:fs/promises";
+import { removeInside as removeInsideRoot, SafeFsError } from "@recall/safe-fs";
 import { PullerError } from "./errors";
 
 /**
@@ -26,27 +26,17 @@ export async function assertRealDir(dir: string): Promise<void> {
 }
 
 /**
- * Removes `target` (recursively, never following a link at `target` itself)
- * only when it lies inside `root` with no symlink between them: the real path
- * of `target`'s parent must be the real root joined with the same relative
- * path. Missing targets are fine. Throws PullerError(PULLER_UNSAFE_DIR) when
- * the check fails; nothing is removed then.
+ * `@recall/safe-fs`'s `removeInside` (removes `target` only when it lies
+ * inside `root` with no symlink between them; a link at `target` itself is
+ * removed, never followed; missing targets are fine), with its refusal as
+ * PullerError(PULLER_UNSAFE_DIR), which a pull reports as `unsafe_dir`.
+ * Nothing is removed when it throws.
  */
 export async function removeInside(root: string, target: string): Promise<void> {
-  const rel = relative(resolve(root), resolve(target));
-  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) {
-    throw new PullerError("PULLER_UNSAFE_DIR", `refusing to remove ${target}: not inside ${root}`, { path: target });
-  }
-  let realParent: string;
   try {
-    realParent = await realpath(dirname(resolve(target)));
+    await removeInsideRoot(root, target);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    if (err instanceof SafeFsError) throw new PullerError("PULLER_UNSAFE_DIR", err.message, { path: target, cause: err });
     throw err;
   }
-  const expected = resolve(await realpath(root), dirname(rel));
-  if (realParent !== expected) {
-    throw new PullerError("PULLER_UNSAFE_DIR", `refusing to remove ${target}: a symlink leads out of ${root}`, { path: target });
-  }
-  await rm(target, { recursive: true, force: true });
 }

@@ -1,7 +1,9 @@
 export { Service, realParts } from "./service";
-// The "is this directory private" decision lives in @recall/puller; re-exported for the daemon.
-export { checkPrivateDir, checkBundleRoot } from "@recall/puller";
-export type { PrivateDirResult, PrivateDirOptions } from "@recall/puller";
+// The "is this directory private" rule lives in @recall/safe-fs (checkBundleRoot, its bundle-root layer, in
+// @recall/puller); re-exported for the daemon.
+export { checkPrivateDir } from "@recall/safe-fs";
+export { checkBundleRoot } from "@recall/puller";
+export type { PrivateDirResult, PrivateDirOptions } from "@recall/safe-fs";
 export { ServiceCore } from "./service-core";
 export { serviceOptionsFromConfig, resolveOptions, DEFAULT_BACKOFF, SERVICE_DEFAULTS } from "./options";
 export type { ServiceConfigInput, ResolvedOptions } from "./options";

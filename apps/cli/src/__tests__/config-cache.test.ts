@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, lchown, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -66,18 +66,13 @@ describe("config cache", () => {
     expect(readCachedConfig(cache, "k")).toBeNull();
   });
 
-  it("never writes through a symlink planted at the temporary path or at the cache path", async () => {
+  it("never writes through a symlink planted at the cache path (the temp file is writeFileAtomic's, tested in @recall/safe-fs)", async () => {
     const cache = cachePath({ XDG_CACHE_HOME: dir })!;
     await mkdir(join(dir, "recall"), { recursive: true, mode: 0o700 });
     const victim = join(dir, "victim.txt");
     await writeFile(victim, "precious");
-    // at the temporary path this process uses
-    await symlink(victim, `${cache}.${process.pid}.tmp`);
     await writeCachedConfig(cache, "k", witnesses(["/nonexistent"]), values);
-    expect(await readFile(victim, "utf8")).toBe("precious");
     expect(readCachedConfig(cache, "k")).toEqual(values);
-    expect((await lstat(cache)).isFile()).toBe(true);
-    await expect(lstat(`${cache}.${process.pid}.tmp`)).rejects.toThrow();
     // at the final path: replaced by a regular file, its target untouched and never read into the cache
     await rm(cache);
     await symlink(victim, cache);
@@ -87,14 +82,39 @@ describe("config cache", () => {
     expect(st.isSymbolicLink()).toBe(false);
     expect(st.mode & 0o777).toBe(0o600);
     expect(readCachedConfig(cache, "k2")).toEqual(values);
-    // a cache directory that is a symlink (or writable by others) is not used at all
+    expect(readCachedConfig(cache, "k")).toBeNull();
+    // no temp file is left behind
+    expect(await readdir(join(dir, "recall"))).toEqual(["cli-config.json"]);
+  });
+
+  it("writes nothing into a cache directory that recall's directory rule refuses", async () => {
+    // writable by others
+    const open = join(dir, "open");
+    await mkdir(open);
+    await chmod(open, 0o777);
+    await writeCachedConfig(join(open, "cli-config.json"), "k", witnesses(["/nonexistent"]), values);
+    await expect(stat(join(open, "cli-config.json"))).rejects.toThrow();
+    // created under a parent others can write without the sticky bit
+    await writeCachedConfig(join(open, "recall", "cli-config.json"), "k", witnesses(["/nonexistent"]), values);
+    await expect(stat(join(open, "recall", "cli-config.json"))).rejects.toThrow();
+    // our own symlink to a private directory of ours is followed, as for recalld's directories
     const other = join(dir, "other");
-    await mkdir(other);
+    await mkdir(other, { mode: 0o700 });
     const linked = join(dir, "linked");
     await symlink(other, linked);
     await writeCachedConfig(join(linked, "cli-config.json"), "k", witnesses(["/nonexistent"]), values);
-    await expect(stat(join(other, "cli-config.json"))).rejects.toThrow();
+    expect(readCachedConfig(join(other, "cli-config.json"), "k")).toEqual(values);
     expect(await readlink(linked)).toBe(other);
+  });
+
+  it.runIf(process.getuid?.() === 0)("writes nothing through a cache directory symlink another user planted (root only: lchown)", async () => {
+    const other = join(dir, "other");
+    await mkdir(other, { mode: 0o700 });
+    const planted = join(dir, "planted");
+    await symlink(other, planted);
+    await lchown(planted, 65534, 65534);
+    await writeCachedConfig(join(planted, "cli-config.json"), "k", witnesses(["/nonexistent"]), values);
+    await expect(stat(join(other, "cli-config.json"))).rejects.toThrow();
   });
 });
 

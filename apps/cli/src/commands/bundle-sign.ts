@@ -1,4 +1,5 @@
-import { parseManifestJson, signManifest, writeFileAtomic } from "@recall/bundle";
+import { parseManifestJson, signManifest } from "@recall/bundle";
+import { writeFileAtomic } from "@recall/safe-fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { strOption } from "../args";

@@ -2,6 +2,7 @@ import { isValidPublicKey, keyIdOf } from "@recall/bundle";
 import { probeHealth } from "@recall/client";
 import { controlSocketPath, redactUrl, SOCKET_PATH_MAX_BYTES, tenantFingerprint, type RecallConfig } from "@recall/config";
 import { readBundleState } from "@recall/puller";
+import { checkPrivateDir, octalMode } from "@recall/safe-fs";
 import { realParts } from "@recall/service";
 import { access, constants, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -21,20 +22,21 @@ export interface Check {
   fix?: string;
 }
 
-const mode = (m: number) => `0${(m & 0o777).toString(8)}`;
-
-async function dirCheck(name: string, dir: string, what: string, createdBy: string): Promise<Check> {
+/**
+ * A socket directory or the bundle root, judged by recall's one directory rule
+ * (`checkPrivateDir` from `@recall/safe-fs`: the rule recalld and tlm refuse
+ * to start on), so doctor fails exactly where they would and prints their fix.
+ * A missing directory under safe parents is a warning: it is created 0700.
+ */
+async function dirCheck(name: string, dir: string, createdBy: string): Promise<Check> {
+  const verdict = await checkPrivateDir(dir);
+  if (!verdict.ok) return { name, status: "fail", detail: verdict.problem, fix: verdict.fix };
   const st = await stat(dir).catch((e: NodeJS.ErrnoException) => e);
   if (st instanceof Error) {
     if (st.code === "ENOENT") return { name, status: "warn", detail: `${dir} does not exist yet`, fix: `it is created (0700) by ${createdBy}; or: mkdir -m 700 -p ${dir}` };
     return { name, status: "fail", detail: `${dir}: ${st.code}`, fix: `check the permissions of ${dirname(dir)}` };
   }
-  if (!st.isDirectory()) return { name, status: "fail", detail: `${dir} is not a directory`, fix: `remove it or change ${what}` };
-  const problems: string[] = [];
-  if ((st.mode & 0o077) !== 0) problems.push(`mode ${mode(st.mode)} (want 0700)`);
-  if (typeof process.getuid === "function" && st.uid !== process.getuid()) problems.push(`owned by uid ${st.uid}, not you (${process.getuid()})`);
-  if (problems.length) return { name, status: "fail", detail: `${dir}: ${problems.join(", ")}`, fix: `chmod 700 ${dir}${problems.some((p) => p.startsWith("owned")) ? ` && chown $(id -u) ${dir}` : ""}` };
-  return { name, status: "ok", detail: `${dir} (0700)` };
+  return { name, status: "ok", detail: `${dir} (${octalMode(st.mode)})` };
 }
 
 async function runChecks(config: RecallConfig, ctx: CommandContext): Promise<Check[]> {
@@ -55,11 +57,11 @@ async function runChecks(config: RecallConfig, ctx: CommandContext): Promise<Che
   if (sockBytes > SOCKET_PATH_MAX_BYTES) {
     push({ name: "socket path", status: "fail", detail: `${mem.socket_path} is ${sockBytes} bytes (max ${SOCKET_PATH_MAX_BYTES})`, fix: "set memory.socket_path to a shorter path, e.g. $XDG_RUNTIME_DIR/recall/memory.sock" });
   } else {
-    const c = await dirCheck("socket dir", dirname(mem.socket_path), "memory.socket_path", "the sidecar on its first start");
+    const c = await dirCheck("socket dir", dirname(mem.socket_path), "the sidecar on its first start");
     push({ ...c, detail: `${c.detail}; socket path ${sockBytes}/${SOCKET_PATH_MAX_BYTES} bytes` });
   }
 
-  const root = await dirCheck("bundle root", mem.bundle_root, "memory.bundle_root", "the first install or pull");
+  const root = await dirCheck("bundle root", mem.bundle_root, "the first install or pull");
   const installed = await readBundleState(mem.bundle_root).catch(() => ({ current: null, state: null }));
   const get = mem.provider === "cloud" ? "`recall pull`" : "`recall bundle install DIR`";
   if (root.status === "ok" && !installed.current) push({ name: "bundle root", status: "fail", detail: `${mem.bundle_root}: no valid current bundle`, fix: `install one: ${get}` });

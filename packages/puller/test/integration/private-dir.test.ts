@@ -1,5 +1,6 @@
-import { chmod, chown, lchown, mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import * as safeFs from "@recall/safe-fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Puller, checkBundleRoot, checkPrivateDir, recoverBundleRoot, PullerError } from "../../src/index";
 import { capture, makeBundle, removeTree, startEndpoint, tempDir } from "../helpers";
@@ -29,77 +30,18 @@ async function dir(rel: string, mode: number, owner?: number): Promise<string> {
 }
 
 describe("checkPrivateDir", () => {
-  it("accepts a private directory we own, and a missing one under safe parents", async () => {
-    const d = await dir("ok", 0o700);
-    expect(await checkPrivateDir(d)).toEqual({ ok: true, path: d });
-    expect((await checkPrivateDir(join(d, "not", "yet"))).ok).toBe(true);
-    // a readable 0755 directory is fine: nobody else can write into it
-    expect((await checkPrivateDir(await dir("ro", 0o755))).ok).toBe(true);
-  });
-
-  it.each([
-    [0o777, /writable by group or others \(mode 0777\)/],
-    [0o770, /writable by group or others \(mode 0770\)/],
-    [0o707, /mode 0707/],
-    [0o1777, /mode 01777/],
-  ])("refuses the directory itself at mode %s (even sticky), with the chmod fix", async (mode, problem) => {
-    const d = await dir("shared", mode);
-    const r = await checkPrivateDir(d);
-    expect(r).toMatchObject({ ok: false, culprit: d, problem: expect.stringMatching(problem), fix: `chmod 700 ${d}` });
-  });
-
-  it("refuses a directory owned by another uid, with the chown fix", async () => {
-    const d = await dir("theirs", 0o700, NOBODY);
-    const r = await checkPrivateDir(d);
-    expect(r).toMatchObject({ ok: false, culprit: d, problem: expect.stringContaining(`owned by uid ${NOBODY}`) });
-    if (!r.ok) expect(r.fix).toContain(`chown ${me} ${d}`);
-  });
-
-  it("refuses when a parent is group/other-writable without the sticky bit; a sticky one (like /tmp) is fine", async () => {
+  it("is @recall/safe-fs's rule (its tests live there), re-exported under the same name; checkBundleRoot builds on it", async () => {
+    expect(checkPrivateDir).toBe(safeFs.checkPrivateDir);
     const open = await dir("open", 0o777);
-    await mkdir(join(open, "mine"), { mode: 0o700 });
-    const r = await checkPrivateDir(join(open, "mine"));
-    expect(r).toMatchObject({ ok: false, culprit: open, problem: expect.stringContaining("without the sticky bit") });
-    if (!r.ok) expect(r.fix).toContain(`chmod go-w ${open}`);
-    // the directory does not exist yet: judged by the same parent
-    expect((await checkPrivateDir(join(open, "later"))).ok).toBe(false);
-    const sticky = await dir("sticky", 0o1777);
-    await mkdir(join(sticky, "mine"), { mode: 0o700 });
-    expect((await checkPrivateDir(join(sticky, "mine"))).ok).toBe(true);
-    const group = await dir("group", 0o770);
-    expect((await checkPrivateDir(join(group, "x"))).ok).toBe(false);
+    expect(await checkBundleRoot(open)).toEqual(await safeFs.checkPrivateDir(open));
+    expect(await checkBundleRoot(open)).toMatchObject({ ok: false, culprit: open, fix: `chmod 700 ${open}` });
+    const ok = await dir("ok", 0o700);
+    expect(await checkBundleRoot(ok)).toEqual({ ok: true, path: ok });
   });
 
-  it("refuses when a parent belongs to another uid (root-owned parents are fine)", async () => {
-    const theirs = await dir("their-parent", 0o755, NOBODY);
-    await mkdir(join(theirs, "mine"), { mode: 0o700 });
-    await chown(join(theirs, "mine"), me, me);
-    const r = await checkPrivateDir(join(theirs, "mine"));
-    expect(r).toMatchObject({ ok: false, culprit: theirs, problem: expect.stringContaining(`owned by uid ${NOBODY}`) });
-  });
-
-  it("refuses a symlink on the path planted by another uid, also in a sticky directory; follows our own", async () => {
-    const sticky = await dir("tmpish", 0o1777);
-    const victim = await dir("victim", 0o700);
-    const planted = join(sticky, "recall-bundles");
-    await symlink(victim, planted);
-    await lchown(planted, NOBODY, NOBODY);
-    const r = await checkPrivateDir(planted);
-    expect(r).toMatchObject({ ok: false, culprit: planted, problem: expect.stringContaining("symlink owned by uid") });
-    const ours = join(sticky, "our-link");
-    await symlink(victim, ours);
-    expect(await checkPrivateDir(ours)).toMatchObject({ ok: true });
-    // our link to an unsafe directory is judged on the target
-    const open = await dir("open-target", 0o777);
-    const link2 = join(sticky, "to-open");
-    await symlink(open, link2);
-    expect(await checkPrivateDir(link2)).toMatchObject({ ok: false, problem: expect.stringContaining("mode 0777") });
-  });
-
-  it("refuses a file where a directory should be", async () => {
-    const f = join(base, "file");
-    await writeFile(f, "x");
-    expect(await checkPrivateDir(f)).toMatchObject({ ok: false, problem: expect.stringContaining("not a directory") });
+  it.runIf(me === 0)("refuses a bundle root owned by another uid (root only: chown)", async () => {
+    const d = await dir("theirs", 0o700, NOBODY);
+    expect(await checkBundleRoot(d)).toMatchObject({ ok: false, culprit: d, problem: expect.stringContaining(`owned by uid ${NOBODY}`) });
   });
 });
 

@@ -69,7 +69,7 @@ describe("tlm serve refuses unsafe directories (exit 2, the fix in the message)"
     await chown(parent, OTHER_UID, OTHER_UID);
     const r = await serveRefused(join(parent, "run", "tlm.sock"), join(d, "root"));
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${parent} is owned by uid ${OTHER_UID}`);
+    expect(r.stderr).toContain(`${parent} (a parent of ${join(parent, "run")}) is owned by uid ${OTHER_UID}`);
   });
 
   it.runIf(isRoot)("a socket directory owned by another user (root only: chown)", async () => {
@@ -103,25 +103,35 @@ describe("tlm serve refuses unsafe directories (exit 2, the fix in the message)"
     await symlink(theirs, run);
     const r = await serveRefused(join(run, "tlm.sock"), join(d, "root"));
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${run} is a symlink to ${theirs}, owned by uid ${OTHER_UID}`);
+    expect(r.stderr).toContain(`${run} (a symlink to ${theirs}) is owned by uid ${OTHER_UID}`);
+  });
+
+  it("a missing socket directory under a world-writable parent without the sticky bit (a fresh Kubernetes emptyDir): the parent and chmod go-w are named", async () => {
+    const d = await fresh();
+    const parent = join(d, "shared");
+    await mkdir(parent);
+    await chmod(parent, 0o777);
+    const r = await serveRefused(join(parent, "run", "tlm.sock"), join(d, "root"));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`refusing to use socket directory ${join(parent, "run")}: ${parent} (a parent of ${join(parent, "run")}) is writable by group or others (mode 0777) without the sticky bit`);
+    expect(r.stderr).toContain(`fix: chmod go-w ${parent}`);
+    await expect(lstat(join(parent, "run"))).rejects.toThrow();
   });
 });
 
 describe("tlm serve accepts safe directories", () => {
-  for (const [name, mode] of [["a sticky world-writable parent (like /tmp)", 0o1777], ["a world-writable parent (like a Kubernetes emptyDir)", 0o777]] as const) {
-    it(`creates a missing socket directory 0700 under ${name}, socket 0600`, async () => {
-      const d = await fresh();
-      const parent = join(d, "shared");
-      await mkdir(parent);
-      await chmod(parent, mode);
-      const sock = join(parent, "run", "tlm.sock");
-      const t = spawnTlm(["serve", "--socket", sock, "--bundle-root", join(d, "root"), "--poll-interval", "0"]);
-      children.push(t);
-      await waitHealthy(t, sock);
-      expect((await stat(join(parent, "run"))).mode & 0o777).toBe(0o700);
-      expect((await lstat(sock)).mode & 0o777).toBe(0o600);
-    });
-  }
+  it("creates a missing socket directory 0700 under a sticky world-writable parent (like /tmp), socket 0600", async () => {
+    const d = await fresh();
+    const parent = join(d, "shared");
+    await mkdir(parent);
+    await chmod(parent, 0o1777);
+    const sock = join(parent, "run", "tlm.sock");
+    const t = spawnTlm(["serve", "--socket", sock, "--bundle-root", join(d, "root"), "--poll-interval", "0"]);
+    children.push(t);
+    await waitHealthy(t, sock);
+    expect((await stat(join(parent, "run"))).mode & 0o777).toBe(0o700);
+    expect((await lstat(sock)).mode & 0o777).toBe(0o600);
+  });
 
   it("an existing socket directory 0755 it owns, and a symlinked socket directory it owns", async () => {
     const d = await fresh();
