@@ -89,25 +89,7 @@ export async function expectGroupDead(pgid: number, pids: number[] = [pgid]): Pr
   for (const pid of pids) expect(running(pid), `pid ${pid} still running`).toBe(false);
   // the leader is our own child: Node must have reaped it (no zombie)
   expect(procState(pgid)).toBeNull();
-  await eventually(() => groupGone(pgid), 20_000);
-}
-
-/** Polls `cond` every 20 ms until true; throws after `ms`. */
-export async function eventually(cond: () => boolean, ms = 20_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Polls the async `cond` until true; throws after `ms`. */
-export async function eventuallyAsync(cond: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await expect.poll(() => groupGone(pgid), { timeout: 20_000, interval: 20, message: `process group ${pgid} gone` }).toBe(true);
 }
 
 export function readPid(file: string): number {

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { eventually, fixtureSidecar, recordingLogger, tempEnv } from "./helpers";
+import { fixtureSidecar, recordingLogger, tempEnv } from "./helpers";
 
 const LONG = 600_000;
 const MARKER = "… [truncated]";
@@ -56,7 +56,7 @@ describe("Sidecar output stays bounded, whatever the child prints", () => {
     await sc.spawn();
     expect((await sc.waitReady(undefined, LONG)).ok).toBe(true);
     // every line is read: the last ones may still be in the pipe when the child listens
-    await eventually(() => logged === 30000, 30_000);
+    await expect.poll(() => logged, { timeout: 30_000, interval: 20 }).toBe(30000);
     const growth = rss.stop();
     expect(longest).toBe(MAX_LINE + Buffer.byteLength(MARKER));
     const ring = sc.recentOutput();

@@ -5,8 +5,6 @@ import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { attachPolicy, Sidecar, SidecarError, type ReadyResult } from "@recall/sidecar";
 import {
-  eventually,
-  eventuallyAsync,
   existsSync,
   expectGroupDead,
   fixture,
@@ -22,10 +20,15 @@ const LONG = 600_000; // a ceiling no test may wait out: returning early is the 
 
 /** Waits until something answers on the socket (any answer), so a short ceiling tests the answer, not the start-up time. */
 const listening = (socketPath: string) =>
-  eventuallyAsync(async () => {
-    const r = await attachPolicy(socketPath, 1000);
-    return r.ok || r.class !== "unavailable";
-  });
+  expect
+    .poll(
+      async () => {
+        const r = await attachPolicy(socketPath, 1000);
+        return r.ok || r.class !== "unavailable";
+      },
+      { timeout: 20_000, interval: 20, message: `something answering on ${socketPath}` },
+    )
+    .toBe(true);
 
 describe("Sidecar lifecycle with fixture sidecars", () => {
   it("spawns in its own process group, gets ready, and shuts down leaving nothing behind", async () => {
@@ -157,7 +160,7 @@ describe("Sidecar lifecycle with fixture sidecars", () => {
     expect(existsSync(env.socketPath)).toBe(false);
     await expectGroupDead(pid);
     expect(log.entries.some((e) => e.msg?.includes("ignored SIGTERM"))).toBe(true);
-    await eventually(() => sc.recentOutput().includes("ignoring SIGTERM"), 5000);
+    await expect.poll(() => sc.recentOutput(), { timeout: 5000, interval: 20 }).toContain("ignoring SIGTERM");
   });
 
   it.each([
@@ -276,7 +279,7 @@ describe("Sidecar socket handling", () => {
       reject: false,
     });
     onCleanup(() => stray.kill("SIGKILL"));
-    await eventuallyAsync(async () => (await attachPolicy(env.socketPath)).ok);
+    await expect.poll(async () => (await attachPolicy(env.socketPath)).ok, { timeout: 20_000, interval: 20 }).toBe(true);
     stray.kill("SIGKILL");
     await new Promise((r) => stray.once("exit", r));
     expect(existsSync(env.socketPath)).toBe(true);
@@ -371,7 +374,7 @@ describe("Sidecar binary, environment and output", () => {
     await sc.spawn();
     expect((await sc.waitReady(undefined, LONG)).ok).toBe(true);
     const out = () => log.entries.filter((e) => e.msg === "sidecar output");
-    await eventually(() => out().length === 100, 10_000);
+    await expect.poll(() => out().length, { timeout: 10_000, interval: 20 }).toBe(100);
     // stdout and stderr interleave in arrival order; the ring holds the last 64 of that order
     expect(sc.recentOutput()).toEqual(out().slice(-64).map((e) => e.obj.line));
     expect(new Set(out().map((e) => e.obj.line))).toEqual(new Set(Array.from({ length: 100 }, (_, i) => `line ${i}`)));

@@ -6,7 +6,7 @@ import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { Supervisor, type DegradedReason, type Spawner, type SupervisorOptions } from "@recall/supervisor";
 import { attachPolicy, Sidecar, type ExitInfo, type ReadyResult } from "@recall/sidecar";
-import { eventually, existsSync, expectGroupDead, fixture, onCleanup, tempEnv, type Env } from "./helpers";
+import { existsSync, expectGroupDead, fixture, onCleanup, tempEnv, type Env } from "./helpers";
 
 const TLM = fileURLToPath(new URL("../../../tlm/bin/tlm.js", import.meta.url));
 
@@ -88,7 +88,7 @@ describe("Supervisor driving a real Sidecar", () => {
       onReady: () => void readies++,
     });
     const run = s.start();
-    await eventually(() => readies >= 3, 30_000);
+    await expect.poll(() => readies, { timeout: 30_000, interval: 20 }).toBeGreaterThanOrEqual(3);
     s.ac.abort();
     expect(await run).toBe("stopped");
     expect(s.sup.snapshot()).toMatchObject({ state: "stopped", lastReason: "repeated_crash" });
@@ -145,11 +145,11 @@ describe("Supervisor + Sidecar with the reference tlm", () => {
       onReady: (info) => void healths.push(info.detail?.health),
     });
     const run = s.start();
-    await eventually(() => healths.length === 1, 30_000);
+    await expect.poll(() => healths.length, { timeout: 30_000, interval: 20 }).toBe(1);
     expect(healths[0]).toMatchObject({ ready: false, compatibility: "unknown", bundle_id: null });
     const first = s.sidecar.pid!;
     process.kill(first, "SIGKILL");
-    await eventually(() => healths.length === 2, 30_000);
+    await expect.poll(() => healths.length, { timeout: 30_000, interval: 20 }).toBe(2);
     const second = s.sidecar.pid!;
     expect(second).not.toBe(first);
     expect(healths[1]).toMatchObject({ compatibility: "unknown", pid: second });
