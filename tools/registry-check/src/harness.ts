@@ -12,6 +12,7 @@ export const WORKSPACE = resolve(fileURLToPath(new URL(".", import.meta.url)), "
 export const PUBLISHED = [
   "ports",
   "protocol",
+  "safe-fs",
   "config",
   "bundle",
   "client",

@@ -102,6 +102,7 @@ const CONSUMERS: [string, string[]][] = [
   ["tlm", ["tlm"]],
   ["ports", ["ports"]],
   ["protocol", ["protocol"]],
+  ["safe-fs", ["safe-fs"]],
   ["config", ["config"]],
   ["bundle", ["bundle"]],
   ["client", ["client"]],
@@ -241,6 +242,27 @@ describe("each package, installed alone outside the workspace, runs its README e
       env,
     );
     expect(out).toEqual({ ok: true, limit: 5, bad: { status: 400, code: "bad_request", hasIssues: true } });
+  });
+
+  it("@recall/safe-fs: judges a private and a shared directory, writes atomically 0600, refuses a removal through a symlink", async () => {
+    const dir = await consumerOf("safe-fs");
+    expect((await installedRecallPackages(dir)).map((p) => p.name)).toEqual(["@recall/safe-fs"]);
+    // The README's example, as is: it makes ./state, judges it, writes state.json and prints it.
+    const readme = readFileSync(join(WORKSPACE, "packages/safe-fs/README.md"), "utf8");
+    const example = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes("checkPrivateDir(dir)"));
+    expect(example, "the README's example").toBeDefined();
+    expect([...importedPackages(example!)]).toEqual(["@recall/safe-fs"]);
+    await writeFile(join(dir, "readme-example.mjs"), example!);
+    const r = await run(process.execPath, ["readme-example.mjs"], { cwd: dir, env, timeoutMs: 60_000 });
+    expect(JSON.parse(r.stdout.trim())).toEqual({ n: 1 });
+    // The refusals the README describes, on the same install.
+    const out = await runExample<{ ok: boolean; written: unknown; mode: number; shared: { ok: boolean; fix: string }; escape: string | null }>(
+      dir,
+      "safe-fs.mjs",
+      [],
+      env,
+    );
+    expect(out).toEqual({ ok: true, written: { n: 1 }, mode: 0o600, shared: { ok: false, fix: `chmod 700 ${join(dir, "shared")}` }, escape: "SAFE_FS_LINK_ESCAPE" });
   });
 
   it("@recall/config: loads file < env < flags, redacts the key, and names the key and line of a bad value", async () => {
