@@ -52,6 +52,29 @@ describe("recall status, doctor and pull against real sidecars and a real recall
     expect(text.stdout).toContain("fix:");
   });
 
+  it("doctor judges the socket dir and bundle root by recall's one directory rule (the one recalld and tlm refuse to start on) and prints its fix", async () => {
+    const run = join(sb.dir, "run");
+    await mkdir(run, { recursive: true });
+    await chmod(run, 0o777);
+    const shared = join(sb.dir, "shared");
+    await mkdir(shared);
+    await chmod(shared, 0o777);
+    const root = join(shared, "root");
+    const d = await recall(sb, ["doctor", "--json"], { env: { RECALL_MEMORY_PROVIDER: "local", RECALL_MEMORY_BUNDLE_ROOT: root } });
+    expect(d.code, d.stderr).toBe(1);
+    const by = Object.fromEntries((d.json as { checks: { name: string; status: string; detail: string; fix?: string }[] }).checks.map((c) => [c.name, c]));
+    expect(by["socket dir"]).toMatchObject({ status: "fail", detail: expect.stringContaining(`${run} is writable by group or others (mode 0777)`), fix: `chmod 700 ${run}` });
+    // a bundle root that does not exist yet, under a parent others can write without the sticky bit: the parent is named
+    expect(by["bundle root"]).toMatchObject({ status: "fail", detail: expect.stringContaining(`${shared} (a parent of ${root}) is writable by group or others (mode 0777) without the sticky bit`) });
+    expect(by["bundle root"]!.fix).toContain(`chmod go-w ${shared}`);
+    // a 0755 directory of ours passes (nobody else can write into it); a missing one under safe parents is a warning
+    await chmod(run, 0o755);
+    const ok = await recall(sb, ["doctor", "--json"], { env: { RECALL_MEMORY_PROVIDER: "local" } });
+    const byOk = Object.fromEntries((ok.json as { checks: { name: string; status: string; detail: string }[] }).checks.map((c) => [c.name, c]));
+    expect(byOk["socket dir"]).toMatchObject({ status: "ok", detail: expect.stringContaining(`${run} (0755)`) });
+    expect(byOk["bundle root"]).toMatchObject({ status: "fail", detail: expect.stringContaining("does not exist yet") });
+  });
+
   it("reports a sidecar without a bundle (exit 3 and the install command); pull in local mode explains install", async () => {
     await startTlm(sb);
     const q = await recall(sb, ["query", "anything"]);
