@@ -1,17 +1,16 @@
 import { join } from "node:path";
 import { installLocal } from "@recall/puller";
+import { startBundleEndpoint } from "@recall/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
 import { Service } from "../../src/index";
 import {
   API_KEY,
   buildPublishDir,
-  bundleEndpoint,
   isAlive,
   queryWithin,
   recorder,
   startTlm,
   testOptions,
-  waitFor,
   workDir,
 } from "./helpers";
 
@@ -44,7 +43,7 @@ describe("attach mode", () => {
     });
     cleanups.push(() => svc.stop());
     await svc.start();
-    await waitFor(() => svc.status === "ready", "ready");
+    await expect.poll(() => svc.status, { timeout: 20_000, interval: 10, message: "ready" }).toBe("ready");
     expect(svc.snapshot().sidecar.pid).toBe(tlm.child.pid);
     const q = await queryWithin(svc.query(intent));
     expect(q.class).toBe("ok");
@@ -53,14 +52,14 @@ describe("attach mode", () => {
     // The sidecar dies: the next query is unavailable and flips the status.
     await tlm.stop();
     expect((await queryWithin(svc.query(intent))).class).toBe("unavailable");
-    await waitFor(() => svc.status === "unavailable", "unavailable after the sidecar died");
+    await expect.poll(() => svc.status, { timeout: 20_000, interval: 10, message: "unavailable after the sidecar died" }).toBe("unavailable");
     expect(svc.snapshot().reason).toBe("sidecar_unreachable");
     expect((await queryWithin(svc.query(intent))).class).toBe("unavailable");
 
     // A new one appears: the 2 s (here 100 ms) probe finds it.
     const tlm2 = startTlm(w);
     cleanups.push(tlm2.stop);
-    await waitFor(() => svc.status === "ready", "ready again");
+    await expect.poll(() => svc.status, { timeout: 20_000, interval: 10, message: "ready again" }).toBe("ready");
     expect(svc.snapshot().sidecar.pid).toBe(tlm2.child.pid);
     await svc.stop();
     expect(isAlive(tlm2.child.pid!)).toBe(true);
@@ -72,11 +71,11 @@ describe("attach mode", () => {
     const svc = new Service(testOptions(w, { mode: "attach" }));
     cleanups.push(() => svc.stop());
     await svc.start();
-    await waitFor(() => svc.snapshot().reason === "sidecar_unreachable", "unreachable");
+    await expect.poll(() => svc.snapshot().reason, { timeout: 20_000, interval: 10, message: "unreachable" }).toBe("sidecar_unreachable");
     expect((await queryWithin(svc.query(intent))).class).toBe("unavailable");
     const tlm = startTlm(w);
     cleanups.push(tlm.stop);
-    await waitFor(() => svc.status === "ready", "ready once the sidecar appears");
+    await expect.poll(() => svc.status, { timeout: 20_000, interval: 10, message: "ready once the sidecar appears" }).toBe("ready");
     expect((await queryWithin(svc.query(intent))).class).toBe("ok");
   });
 
@@ -85,20 +84,20 @@ describe("attach mode", () => {
     cleanups.push(w.cleanup);
     const pub = join(w.dir, "pub");
     await buildPublishDir(pub, { bundleId: "20261126T080000Z" });
-    const ep = await bundleEndpoint(API_KEY, pub);
+    const ep = await startBundleEndpoint({ dir: pub, apiKey: API_KEY });
     cleanups.push(ep.close);
     const tlm = startTlm(w);
     cleanups.push(tlm.stop);
     const rec = recorder();
     const base = testOptions(w);
     const svc = new Service(
-      testOptions(w, { mode: "attach", provider: "cloud", puller: { ...base.puller, endpoint: ep.endpoint, apiKey: API_KEY } }),
+      testOptions(w, { mode: "attach", provider: "cloud", puller: { ...base.puller, endpoint: ep.url, apiKey: API_KEY } }),
       { audit: rec.audit, logger: rec.logger },
     );
     cleanups.push(() => svc.stop());
     await svc.start();
     expect(rec.names()).toContain("memory_bootstrap_pull_ok");
-    await waitFor(() => svc.status === "ready", "ready on the pulled bundle");
+    await expect.poll(() => svc.status, { timeout: 20_000, interval: 10, message: "ready on the pulled bundle" }).toBe("ready");
     const q = await queryWithin(svc.query(intent));
     expect(q.envelope?.bundle_id).toBe("20261126T080000Z");
     expect(JSON.stringify([rec.events, rec.lines, svc.snapshot()])).not.toContain(API_KEY);

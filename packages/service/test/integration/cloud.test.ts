@@ -1,17 +1,16 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { startBundleEndpoint } from "@recall/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
 import { Service, type PullOutcome, type StatusSnapshot } from "../../src/index";
 import {
   API_KEY,
   buildPublishDir,
-  bundleEndpoint,
   isAlive,
   queriesInEveryState,
   queryWithin,
   recorder,
   testOptions,
-  waitFor,
   workDir,
 } from "./helpers";
 
@@ -31,7 +30,7 @@ async function cloudSetup(bundles: { id: string; schema?: string }[]) {
     await buildPublishDir(d, { bundleId: b.id, ...(b.schema ? { schemaVersion: b.schema } : {}) });
     dirs.push(d);
   }
-  const ep = await bundleEndpoint(API_KEY, dirs[0]!);
+  const ep = await startBundleEndpoint({ dir: dirs[0]!, apiKey: API_KEY });
   cleanups.push(ep.close);
   return { w, ep, dirs };
 }
@@ -51,7 +50,7 @@ describe("cloud mode", () => {
     const svc = new Service(
       testOptions(w, {
         provider: "cloud",
-        puller: { ...base.puller, endpoint: ep.endpoint, apiKey: API_KEY, startupDelayMs: 300 },
+        puller: { ...base.puller, endpoint: ep.url, apiKey: API_KEY, startupDelayMs: 300 },
         sidecarEnv: { ...process.env, RECALL_MEMORY_API_KEY: API_KEY, UPSTREAM_TOKEN: API_KEY },
       }),
       {
@@ -78,17 +77,17 @@ describe("cloud mode", () => {
     expect(pulls[0]).toMatchObject({ o: { outcome: "installed" } });
     expect(pulls[0]!.bytes).toBeGreaterThan(0);
     // the schedule (started on first ready) picks this one up after its startup delay
-    ep.publish(dirs[1]!);
+    ep.serve(dirs[1]!);
 
-    await waitFor(() => svc.status === "ready", "ready");
+    await expect.poll(() => svc.status, { timeout: 20_000, interval: 10, message: "ready" }).toBe("ready");
     const pid = svc.snapshot().sidecar.pid!;
     const env = readFileSync(`/proc/${pid}/environ`, "utf8");
     expect(env).not.toContain(API_KEY);
 
-    await waitFor(() => svc.snapshot().bundle.bundle_id === "20261126T090000Z", "scheduled pull");
-    await waitFor(async () => (await svc.query(intent)).envelope?.bundle_id === "20261126T090000Z", "reload");
+    await expect.poll(() => svc.snapshot().bundle.bundle_id, { timeout: 20_000, interval: 10, message: "scheduled pull" }).toBe("20261126T090000Z");
+    await expect.poll(async () => (await svc.query(intent)).envelope?.bundle_id, { timeout: 20_000, interval: 10, message: "reload" }).toBe("20261126T090000Z");
 
-    ep.publish(dirs[2]!);
+    ep.serve(dirs[2]!);
     const r = await svc.pullNow();
     expect(r).toMatchObject({ outcome: "installed", bundle_id: "20261126T100000Z" });
     const snap = svc.snapshot();
@@ -104,7 +103,7 @@ describe("cloud mode", () => {
     await svc.stop();
     expect(isAlive(pid)).toBe(false);
     expect(existsSync(w.socketPath)).toBe(false);
-    expect(ep.requests.every((x) => x.key === API_KEY)).toBe(true);
+    expect(ep.requests.every((x) => x.keyOk)).toBe(true);
     const everything = JSON.stringify([rec.events, rec.lines, statuses, svc.snapshot(), pulls]);
     expect(rec.lines.length).toBeGreaterThan(5);
     expect(everything).not.toContain(API_KEY);
@@ -123,16 +122,16 @@ describe("cloud mode", () => {
       testOptions(w, {
         provider: "cloud",
         readyTimeoutMs: 3000,
-        puller: { ...base.puller, endpoint: ep.endpoint, apiKey: API_KEY, schemaRange: ">=1.0.0" },
+        puller: { ...base.puller, endpoint: ep.url, apiKey: API_KEY, schemaRange: ">=1.0.0" },
       }),
       { audit: rec.audit, logger: rec.logger },
     );
     cleanups.push(() => svc.stop());
     await svc.start();
     expect(rec.names()).toContain("memory_bootstrap_pull_ok");
-    await waitFor(() => rec.names().includes("memory_self_heal_attempt"), "self-heal attempt");
+    await expect.poll(() => rec.names().includes("memory_self_heal_attempt"), { timeout: 20_000, interval: 10, message: "self-heal attempt" }).toBe(true);
     expect((await queryWithin(svc.query(intent))).class).toBe("unavailable");
-    await waitFor(() => svc.status === "degraded", "degraded");
+    await expect.poll(() => svc.status, { timeout: 20_000, interval: 10, message: "degraded" }).toBe("degraded");
     expect(svc.snapshot().reason).toBe("binary_too_old");
     const names = rec.names();
     const i = names.indexOf("memory_self_heal_attempt");
@@ -146,9 +145,9 @@ describe("cloud mode", () => {
     expect(q.class).toBe("unavailable");
 
     // Publishing a bundle this sidecar can serve brings memory back without a daemon restart.
-    ep.publish(dirs[1]!);
+    ep.serve(dirs[1]!);
     expect(await svc.pullNow()).toMatchObject({ outcome: "installed", bundle_id: "20261126T090000Z" });
-    await waitFor(() => svc.status === "ready", "ready with the compatible bundle");
+    await expect.poll(() => svc.status, { timeout: 20_000, interval: 10, message: "ready with the compatible bundle" }).toBe("ready");
     expect((await queryWithin(svc.query(intent))).envelope?.bundle_id).toBe("20261126T090000Z");
     expect(JSON.stringify([rec.events, rec.lines])).not.toContain(API_KEY);
   });
@@ -162,7 +161,7 @@ describe("cloud mode", () => {
     const audit = {
       log(event: string, fields: Record<string, unknown>) {
         // what the endpoint has to offer changes exactly when the service asks for help
-        if (event === "memory_self_heal_attempt") ep.publish(dirs[1]!);
+        if (event === "memory_self_heal_attempt") ep.serve(dirs[1]!);
         rec.audit.log(event, fields);
       },
     };
@@ -171,13 +170,13 @@ describe("cloud mode", () => {
       testOptions(w, {
         provider: "cloud",
         readyTimeoutMs: 3000,
-        puller: { ...base.puller, endpoint: ep.endpoint, apiKey: API_KEY, schemaRange: ">=1.0.0" },
+        puller: { ...base.puller, endpoint: ep.url, apiKey: API_KEY, schemaRange: ">=1.0.0" },
       }),
       { audit, logger: rec.logger },
     );
     cleanups.push(() => svc.stop());
     await svc.start();
-    await waitFor(() => svc.status === "ready", "ready after self-heal");
+    await expect.poll(() => svc.status, { timeout: 20_000, interval: 10, message: "ready after self-heal" }).toBe("ready");
     expect(rec.names()).toContain("memory_self_heal_ok");
     expect(svc.snapshot().bundle.bundle_id).toBe("20261126T090000Z");
     expect((await queryWithin(svc.query(intent))).class).toBe("ok");

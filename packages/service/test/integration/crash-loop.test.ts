@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Service, type StatusSnapshot } from "../../src/index";
-import { EXIT_AT_ONCE, HANG, isAlive, queriesInEveryState, queryWithin, recorder, testOptions, waitFor, workDir } from "./helpers";
+import { EXIT_AT_ONCE, HANG, isAlive, queriesInEveryState, queryWithin, recorder, testOptions, workDir } from "./helpers";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -29,7 +29,7 @@ describe("crash loop", () => {
     probe.bind(svc);
     cleanups.push(() => svc.stop());
     await svc.start();
-    await waitFor(() => svc.status === "degraded", "degraded");
+    await expect.poll(() => svc.status, { timeout: 20_000, interval: 10, message: "degraded" }).toBe("degraded");
     const snap = svc.snapshot();
     expect(snap.reason).toBe("repeated_crash");
     expect(snap.detail).toMatchObject({ attempts: 3, exit_code: 3 });
@@ -63,7 +63,7 @@ describe("crash loop", () => {
     );
     cleanups.push(() => svc.stop());
     await svc.start();
-    await waitFor(() => svc.status === "degraded", "degraded");
+    await expect.poll(() => svc.status, { timeout: 20_000, interval: 10, message: "degraded" }).toBe("degraded");
     expect(svc.snapshot().reason).toBe("startup_timeout");
     expect(statuses.some((s) => s.detail.restarting === true && s.detail.last_failure === "startup_timeout")).toBe(true);
     expect(rec.events.filter((e) => e.event === "memory_sidecar_degraded")[0]?.fields).toMatchObject({

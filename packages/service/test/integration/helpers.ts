@@ -1,11 +1,7 @@
 import type { ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { makeTempDir } from "@recall/test-utils";
 import { execa } from "execa";
 import type { QueryOutcome, ServiceOptions } from "../../src/index";
 
@@ -24,12 +20,12 @@ const run = (file: string, args: string[], opts: { timeout: number }) => execa(f
 
 /** A short temp dir (socket paths must stay < 107 bytes) with the paths a service needs. */
 export async function workDir(): Promise<{ dir: string; socketPath: string; bundleRoot: string; cleanup(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), "rsv-"));
+  const tmp = await makeTempDir("rsv-");
   return {
-    dir,
-    socketPath: join(dir, "run", "memory.sock"),
-    bundleRoot: join(dir, "bundles"),
-    cleanup: () => rm(dir, { recursive: true, force: true }),
+    dir: tmp.path,
+    socketPath: tmp.join("run", "memory.sock"),
+    bundleRoot: tmp.join("bundles"),
+    cleanup: tmp.remove,
   };
 }
 
@@ -42,67 +38,6 @@ export async function buildPublishDir(
   if (o.schemaVersion) args.push("--schema-version", o.schemaVersion);
   await run(process.execPath, args, { timeout: 30_000 });
   return { manifestPath: join(outDir, "manifest.json") };
-}
-
-/**
- * A docs/endpoint.md endpoint on 127.0.0.1: `manifest` from the current publish dir
- * (ETag = sha256 of the body, 304 on If-None-Match), the archive beside it.
- * Requires `X-API-Key`. `publish(dir)` switches what it serves.
- */
-export async function bundleEndpoint(apiKey: string, initialDir: string) {
-  let current = initialDir;
-  const requests: { path: string; key: string | undefined }[] = [];
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? "/", "http://x");
-      const key = req.headers["x-api-key"] as string | undefined;
-      requests.push({ path: url.pathname, key });
-      if (key !== apiKey) {
-        res.writeHead(401).end();
-        return;
-      }
-      const prefix = "/api/v1/memory/bundle/";
-      if (!url.pathname.startsWith(prefix)) {
-        res.writeHead(404).end();
-        return;
-      }
-      const name = url.pathname.slice(prefix.length);
-      if (name === "manifest") {
-        const body = await readFile(join(current, "manifest.json"));
-        const etag = `"${createHash("sha256").update(body).digest("hex").slice(0, 16)}"`;
-        if (req.headers["if-none-match"] === etag) {
-          res.writeHead(304, { etag }).end();
-          return;
-        }
-        res.writeHead(200, { "content-type": "application/json", etag }).end(body);
-        return;
-      }
-      const file = join(current, name);
-      if (name.includes("/") || !existsSync(file)) {
-        res.writeHead(404).end();
-        return;
-      }
-      const data = await readFile(file);
-      res.writeHead(200, { "content-type": "application/gzip", "content-length": (await stat(file)).size }).end(data);
-    })().catch(() => {
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    requests,
-    publish(dir: string) {
-      current = dir;
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
 }
 
 /** Service options for a test, with fast backoff and a short attach probe interval. */
@@ -139,16 +74,6 @@ export function testOptions(
     },
     ...over,
   };
-}
-
-/** Polls `cond` every 10 ms until true; throws naming `what` after `ms`. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** True while a process with this pid exists. */

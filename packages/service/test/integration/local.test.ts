@@ -10,7 +10,6 @@ import {
   queryWithin,
   recorder,
   testOptions,
-  waitFor,
   workDir,
 } from "./helpers";
 
@@ -65,7 +64,7 @@ describe("local mode, spawn", () => {
     expect((await queryWithin(svc.query(intent))).class).toBe("unavailable");
     await svc.start();
     expect(existsSync(join(w.bundleRoot, "staging", "20261126T070000Z"))).toBe(false);
-    await waitFor(() => svc.status === "ready", "ready");
+    await expect.poll(() => svc.status, { timeout: 20_000, interval: 10, message: "ready" }).toBe("ready");
 
     const q = await queryWithin(svc.query(intent));
     expect(q.class).toBe("ok");
@@ -90,8 +89,8 @@ describe("local mode, spawn", () => {
 
     // Crash: the supervisor restarts it; meanwhile queries are unavailable at once.
     process.kill(pid, "SIGKILL");
-    await waitFor(() => svc.status !== "ready" || svc.snapshot().sidecar.pid !== pid, "the crash to be noticed");
-    await waitFor(() => svc.status === "ready" && svc.snapshot().sidecar.pid !== pid, "ready again");
+    await expect.poll(() => svc.status !== "ready" || svc.snapshot().sidecar.pid !== pid, { timeout: 20_000, interval: 10, message: "the crash to be noticed" }).toBe(true);
+    await expect.poll(() => svc.status === "ready" && svc.snapshot().sidecar.pid !== pid, { timeout: 20_000, interval: 10, message: "ready again" }).toBe(true);
     expect(statuses.some((s) => s.status === "initializing" && s.detail.restarting === true)).toBe(true);
     expect(restarts).toBe(1);
     expect(svc.snapshot().sidecar.restarts).toBe(1);
@@ -117,7 +116,7 @@ describe("local mode, spawn", () => {
     const w = await setup();
     const svc = track(new Service(testOptions(w, { fallback: () => [] })));
     await svc.start();
-    await waitFor(() => svc.snapshot().reason === "no_bundle", "no_bundle");
+    await expect.poll(() => svc.snapshot().reason, { timeout: 20_000, interval: 10, message: "no_bundle" }).toBe("no_bundle");
     expect(svc.status).toBe("unavailable");
     const fb = await queryWithin(svc.query(intent));
     expect(fb.class).toBe("unavailable");
@@ -131,8 +130,8 @@ describe("local mode, spawn", () => {
     });
     const r = await svc.pullNow();
     expect(r).toMatchObject({ outcome: "reloaded", bundle_id: "20261126T090000Z" });
-    await waitFor(() => svc.status === "ready", "ready after install");
-    await waitFor(() => svc.snapshot().bundle.bundle_id === "20261126T090000Z", "bundle info");
+    await expect.poll(() => svc.status, { timeout: 20_000, interval: 10, message: "ready after install" }).toBe("ready");
+    await expect.poll(() => svc.snapshot().bundle.bundle_id, { timeout: 20_000, interval: 10, message: "bundle info" }).toBe("20261126T090000Z");
     expect((await queryWithin(svc.query(intent))).class).toBe("ok");
   });
 });
