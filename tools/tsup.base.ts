@@ -22,6 +22,15 @@ export function tsupConfig(overrides: Partial<Options> = {}) {
 /** Native modules (and the packages shipping a binary resolved at run time) stay outside app bundles. */
 export const NATIVE_EXTERNALS = ["better-sqlite3", "@recall/tlm"];
 
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+/**
+ * What a bundled executable inlines: every bare import except {@link NATIVE_EXTERNALS}.
+ * (tsup's `noExternal` wins over `external`, so the natives are excluded here, not only listed there.)
+ */
+export const INLINE_ALL_BUT_NATIVE: RegExp[] = [
+  new RegExp(`^(?!(${NATIVE_EXTERNALS.map(escapeRe).join("|")})(/|$))[^./]`),
+];
+
 /**
  * An app (`recall`, `recalld`) as a self-contained bundle: workspace
  * packages and pure-JS dependencies are inlined, only native modules stay
@@ -30,7 +39,7 @@ export const NATIVE_EXTERNALS = ["better-sqlite3", "@recall/tlm"];
  * inlined: a bin can `require()` it without starting Node's ESM loader.
  */
 export function appConfig(opts: { entry: string[]; fastEntry?: Record<string, string> }) {
-  const inline: Options["noExternal"] = [/^@recall\//, /^[^./]/];
+  const inline: Options["noExternal"] = INLINE_ALL_BUT_NATIVE;
   const external = [...NATIVE_EXTERNALS];
   const configs: Options[] = [
     {

@@ -229,13 +229,26 @@ function splitGlobals(argv: string[]): { globals: string[]; rest: string[] } {
   return { globals, rest: argv.slice(i) };
 }
 
+// This package's version: the nearest package.json named @recall/tlm up from this module (dist/ for the
+// ESM build, dist/bin/ for the bundled executable, src/ in tests).
+async function ownVersion(): Promise<string> {
+  for (const rel of ["../package.json", "../../package.json", "../../../package.json"]) {
+    try {
+      const pkg = JSON.parse(await readFile(new URL(rel, import.meta.url), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "@recall/tlm" && typeof pkg.version === "string") return pkg.version;
+    } catch {
+      // not here: one level up
+    }
+  }
+  return "unknown";
+}
+
 async function main(argv: string[]): Promise<void> {
   const { globals, rest: afterGlobals } = splitGlobals(argv);
   const [cmd, ...rest] = afterGlobals;
   if (cmd === undefined || cmd === "--help" || cmd === "-h" || cmd === "help") { process.stdout.write(MAIN_HELP); return; }
   if (cmd === "--version") {
-    const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
-    process.stdout.write(`${pkg.version}\n`);
+    process.stdout.write(`${await ownVersion()}\n`);
     return;
   }
   if (cmd === "serve") return serve([...globals, ...rest]);
