@@ -135,31 +135,25 @@ export function hybridQuery(
     return { ...lexical, retrieval: "lexical", ...(skipped ? { vectorSkippedReason: skipped } : {}) };
   }
   const depth = fusionDepth(limit);
-  const lexical = db.query({ ...intent, limit: depth }, deadline);
+  // Both lists are fused on rowids (one `memories` table); only the final `limit` rows are read.
+  const lexical = db.lexicalCandidates({ ...intent, limit: depth }, { deadline });
   const hits = index.search(vector, depth);
-  const rows = side.rows(hits.map((h) => h.rowid), intent);
-  const byId = new Map<string, MemoryResult>();
-  for (const r of lexical.results) byId.set(r.id, r);
-  const vectorList: Scored<string>[] = [];
-  for (const h of hits) {
-    const r = rows.get(h.rowid);
+  // The lexical engine applies the intent's filters itself; vector hits are checked here, and only when there are filters.
+  const passing = hasFilters(intent) ? side.rows(hits.map((h) => h.rowid), intent) : null;
+  const vectorList: Scored<number>[] = [];
+  for (const h of hits) if (!passing || passing.has(h.rowid)) vectorList.push({ key: h.rowid, score: h.similarity });
+  const fused = fuseScores(lexical.ranked.map((r) => ({ key: r.rowid, score: r.score })), vectorList).slice(0, limit);
+  const results: MemoryResult[] = [];
+  for (const f of fused) {
+    const [r] = db.materialize([{ rowid: f.key, score: f.score }]);
     if (!r) continue;
-    vectorList.push({ key: r.id, score: h.similarity });
-    if (!byId.has(r.id)) {
-      byId.set(r.id, {
-        id: r.id, text: r.text, kind: r.kind, entities: JSON.parse(r.entities) as string[], created_at: r.created_at,
-        ...(r.source_ref === null ? {} : { source_ref: r.source_ref }), score: 0,
-      });
-    }
+    results.push({ ...r, matched: { ...(f.lexicalRank ? { lexical_rank: f.lexicalRank } : {}), ...(f.vectorRank ? { vector_rank: f.vectorRank } : {}) } });
   }
-  const fused = fuseScores(lexical.results.map((r) => ({ key: r.id, score: r.score })), vectorList).slice(0, limit);
-  const results = fused.map((f) => ({
-    ...byId.get(f.key)!,
-    score: Math.round(f.score * 1e6) / 1e6,
-    matched: { ...(f.lexicalRank ? { lexical_rank: f.lexicalRank } : {}), ...(f.vectorRank ? { vector_rank: f.vectorRank } : {}) },
-  }));
   return { results, truncated: lexical.truncated, retrieval: "hybrid" };
 }
+
+const hasFilters = (intent: QueryIntent): boolean =>
+  Boolean(intent.kinds?.length || intent.entities?.length || intent.since || intent.until);
 
 /** Options of {@link QueryVectors}. */
 export interface QueryVectorOptions {
@@ -237,6 +231,18 @@ export class QueryVectors {
     } catch {
       return { vector: null, skipped: signal.aborted ? "embedder_timeout" : "embedder_failed" };
     }
+  }
+
+  /**
+   * Loads what the first hybrid query on `db` would otherwise pay for: its
+   * vector index and, when the index comes from the offline embedder, the word
+   * table. Never calls an embedding endpoint; never throws. The server runs it
+   * right after a bundle loads, off the request path.
+   */
+  warm(db: MemoryDatabase): void {
+    if (db.isClosed) return;
+    const index = this.side(db).load();
+    if (index) this.embedders(index.info.embedder);
   }
 
   /** Closes every vector side. */

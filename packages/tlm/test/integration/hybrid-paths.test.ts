@@ -1,0 +1,101 @@
+import { copyFile, mkdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  MemoryDatabase, QueryVectors, StaticWordEmbedder, buildBundle, startServer, type MemoryRecord,
+} from "../../dist/index.js";
+import { activate, exampleRecords, query, tempDir } from "./harness";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+const words = new StaticWordEmbedder();
+let records: MemoryRecord[];
+let dir: string;
+let dbPath: string;
+beforeAll(async () => {
+  records = await exampleRecords();
+  dir = await tempDir();
+  const built = await buildBundle({ records, outDir: join(dir, "pub"), bundleId: "v1", embedder: words });
+  const bundle = join(dir, "root", "bundles", "v1");
+  await mkdir(bundle, { recursive: true, mode: 0o700 });
+  await execa("tar", ["-xzf", built.archivePath, "-C", bundle]);
+  await copyFile(built.manifestPath, join(bundle, "manifest.json"));
+  await activate(join(dir, "root"), "v1");
+  dbPath = join(bundle, "memories.db");
+  return () => rm(dir, { recursive: true, force: true });
+});
+
+// No word in common with mem-155 ("Annual plans get a 15 percent discount…", kind decision): the vectors find it.
+const PARAPHRASE = "yearly subscription price reduction";
+
+describe("hybrid query paths", () => {
+  it("filters hold on both lists: every hybrid result passes kinds/entities/since, and the vector-only match appears only when it passes", async () => {
+    const sock = join(dir, "f.sock");
+    const server = await startServer({ socketPath: sock, bundleRoot: join(dir, "root"), pollIntervalMs: 0 });
+    cleanups.push(() => server.close());
+    const byId = new Map(records.map((r) => [r.id, r]));
+
+    const unfiltered = (await query(sock, { text: PARAPHRASE, limit: 10 })).json();
+    expect(unfiltered.retrieval).toBe("hybrid");
+    expect(unfiltered.results.map((r: { id: string }) => r.id)).toContain("mem-155");
+
+    for (const intent of [
+      { kinds: ["decision"] },
+      { kinds: ["fact", "note"] },
+      { entities: ["billing-api"] },
+      { since: "2026-06-21" },
+      { until: "2026-06-20" },
+    ]) {
+      const a = (await query(sock, { text: PARAPHRASE, limit: 10, ...intent })).json();
+      expect(a.retrieval).toBe("hybrid");
+      for (const r of a.results as { id: string; kind: string; entities: string[]; created_at: string }[]) {
+        const src = byId.get(r.id)!;
+        expect(r.kind).toBe(src.kind);
+        if ("kinds" in intent) expect(intent.kinds).toContain(r.kind);
+        if ("entities" in intent) expect(r.entities).toContain("billing-api");
+        if ("since" in intent) expect(Date.parse(r.created_at)).toBeGreaterThanOrEqual(Date.parse(intent.since!));
+        if ("until" in intent) expect(Date.parse(r.created_at)).toBeLessThan(Date.parse(intent.until!) + 86_400_000);
+      }
+      const mem155 = byId.get("mem-155")!;
+      const passes =
+        (!("kinds" in intent) || intent.kinds!.includes(mem155.kind)) &&
+        (!("entities" in intent) || mem155.entities!.includes("billing-api")) &&
+        (!("since" in intent) || Date.parse(mem155.created_at) >= Date.parse(intent.since!)) &&
+        (!("until" in intent) || Date.parse(mem155.created_at) < Date.parse(intent.until!) + 86_400_000);
+      expect(a.results.some((r: { id: string }) => r.id === "mem-155")).toBe(passes);
+    }
+  });
+
+  it("warm() loads the vector index and the offline embedder before any query, and never throws on a closed database", async () => {
+    let made = 0;
+    const vectors = new QueryVectors({ staticEmbedder: () => { made++; return words; } });
+    cleanups.push(() => vectors.closeAll());
+    const opened = MemoryDatabase.open(dbPath);
+    if (!opened.ok) throw new Error(opened.message);
+    const db = opened.db;
+    cleanups.push(() => db.retire());
+
+    vectors.warm(db);
+    expect(made).toBe(1);
+    // The warmed side holds its own open connection and index: moving the file away now changes nothing for it.
+    const moved = `${dbPath}.moved`;
+    await rename(dbPath, moved);
+    cleanups.push(() => rename(moved, dbPath));
+    expect(vectors.side(db).load()).not.toBeNull();
+    const resolved = await vectors.resolve({ text: PARAPHRASE, limit: 5 }, vectors.side(db), Number.POSITIVE_INFINITY);
+    expect(resolved.vector).not.toBeNull();
+    expect(made).toBe(1);
+
+    // A cold QueryVectors on the same (now missing) path cannot load it: what warm() saved is real.
+    const cold = new QueryVectors({ staticEmbedder: () => words });
+    cleanups.push(() => cold.closeAll());
+    expect(cold.side(db).load()).toBeNull();
+
+    db.retire();
+    expect(() => vectors.warm(db)).not.toThrow();
+  });
+});
