@@ -6,7 +6,12 @@ import { defineConfig, type Options } from "tsup";
  * (in maintenance) touches this file only.
  */
 export function tsupConfig(overrides: Partial<Options> = {}) {
-  return defineConfig({
+  return defineConfig(libraryOptions(overrides));
+}
+
+/** {@link tsupConfig}'s options, for a package that builds more than one output (e.g. `tlm`'s executable). */
+export function libraryOptions(overrides: Partial<Options> = {}): Options {
+  return {
     entry: ["src/index.ts"],
     format: ["esm"],
     target: "node20",
@@ -16,7 +21,7 @@ export function tsupConfig(overrides: Partial<Options> = {}) {
     clean: true,
     splitting: false,
     ...overrides,
-  });
+  };
 }
 
 /** Native modules (and the packages shipping a binary resolved at run time) stay outside app bundles. */

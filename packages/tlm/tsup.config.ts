@@ -1,12 +1,12 @@
 import { defineConfig } from "tsup";
-import { INLINE_ALL_BUT_NATIVE, NATIVE_EXTERNALS, tsupConfig } from "../../tools/tsup.base";
+import { INLINE_ALL_BUT_NATIVE, NATIVE_EXTERNALS, libraryOptions } from "../../tools/tsup.base";
 
 // The library (dist/index.js) and the ESM CLI module (dist/cli.js) as every package builds them, plus the
 // `tlm` executable as one CommonJS file (dist/bin/tlm.cjs) with its pure-JS dependencies inlined: bin/tlm.js
 // require()s it, so a cold `tlm serve` neither starts Node's ESM loader nor resolves a dozen modules
 // (docs/BENCHMARKS.md, cold start). better-sqlite3 is native and stays outside.
 export default defineConfig([
-  tsupConfig({ entry: ["src/index.ts", "src/cli.ts"], clean: ["!bin/**"] }),
+  libraryOptions({ entry: ["src/index.ts", "src/cli.ts"], clean: ["!bin/**"] }),
   {
     entry: { tlm: "src/cli.ts" },
     outDir: "dist/bin",
