@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, renameSync } from "node:fs";
+import { createReadStream, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm, readFile, readdir, stat } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { waitFor } from "@recall/test-utils";
 import { execa, type ResultPromise } from "execa";
 import { onTestFailed } from "vitest";
 import type { PullNowOutcome, StatusSnapshot } from "@recall/service";
@@ -41,22 +42,6 @@ export function seededRandom(): { seed: number; next: () => number; int: (maxExc
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
   return { seed, next, int: (n) => Math.floor(next() * n) };
-}
-
-/** Polls `probe` until it returns a truthy value or the deadline passes (then throws naming `what`). */
-export async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 30_000, intervalMs = 25): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 /** A JSON HTTP call over a Unix socket with a deadline; never hangs. */
@@ -277,7 +262,7 @@ export class Sandbox {
     }
     await Promise.all(this.procs.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(r, 5000))])));
     // A SIGKILLed daemon's sidecar exits by itself (parent-pid watch); wait for that, then insist.
-    const leftovers = await waitFor(() => processesMatching(this.dir).length === 0, "sidecars of the sandbox to exit", 10_000).catch(() => false);
+    const leftovers = await waitFor(() => processesMatching(this.dir).length === 0, { what: "sidecars of the sandbox to exit", timeout: 10_000 }).catch(() => false);
     if (!leftovers) for (const pid of processesMatching(this.dir)) process.kill(pid, "SIGKILL");
     await rm(this.dir, { recursive: true, force: true });
   }
@@ -335,7 +320,7 @@ export class Daemon {
       if (this.proc.child.exitCode !== null) throw new Error(`recalld exited (${this.proc.child.exitCode}):\n${this.proc.output().slice(-3000)}`);
       const s = await this.status();
       return pred(s) ? s : null;
-    }, what, timeoutMs, 50);
+    }, { what, timeout: timeoutMs, interval: 50 });
   }
 
   /** `POST /pull`: the outcome, loosely typed (tests read `outcome`, `reason`, `bundle_id`). */
@@ -358,92 +343,6 @@ export function auditEvents(proc: Proc): { event: string; [k: string]: unknown }
     .split("\n")
     .filter((l) => l.startsWith("{") && l.includes('"audit":true'))
     .map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
-}
-
-/**
- * A static bundle endpoint (docs/endpoint.md) over a publish directory, like nginx or
- * a CDN would serve it: strong ETag on the manifest, 304, 404 before the first
- * publish, an optional throttle and a pause switch to hold archives mid-stream.
- */
-export class BundleHost {
-  readonly requests: { method: string; url: string; status: number; apiKey: boolean }[] = [];
-  throttleBytesPerSec = 0;
-  private server!: http.Server;
-  url = "";
-  constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
-  }
-
-  async start(): Promise<this> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", r));
-    const addr = this.server.address() as { port: number };
-    this.url = `http://127.0.0.1:${addr.port}`;
-    return this;
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse) {
-    const prefix = "/api/v1/memory/bundle/";
-    const log = (status: number) => this.requests.push({ method: req.method ?? "", url: req.url ?? "", status, apiKey: req.headers["x-api-key"] === API_KEY });
-    if (!req.url?.startsWith(prefix) || req.method !== "GET") {
-      log(404);
-      res.writeHead(404).end();
-      return;
-    }
-    const name = req.url.slice(prefix.length);
-    const file = name === "manifest" ? path.join(this.dir, "manifest.json") : path.join(this.dir, path.basename(name));
-    if (!existsSync(file)) {
-      log(404);
-      res.writeHead(404).end();
-      return;
-    }
-    const body = readFileSync(file);
-    if (name === "manifest") {
-      const etag = `"${createHash("sha256").update(body).digest("hex")}"`;
-      if (req.headers["if-none-match"] === etag) {
-        log(304);
-        res.writeHead(304, { etag }).end();
-        return;
-      }
-      log(200);
-      res.writeHead(200, { "content-type": "application/json", etag, "content-length": body.length }).end(body);
-      return;
-    }
-    log(200);
-    res.writeHead(200, { "content-type": "application/gzip", "content-length": body.length });
-    if (!this.throttleBytesPerSec) {
-      res.end(body);
-      return;
-    }
-    // Throttled: 20 slices a second, so a kill lands mid-download.
-    const slice = Math.max(1, Math.floor(this.throttleBytesPerSec / 20));
-    let off = 0;
-    const timer = setInterval(() => {
-      if (res.destroyed) return clearInterval(timer);
-      res.write(body.subarray(off, off + slice));
-      off += slice;
-      if (off >= body.length) {
-        clearInterval(timer);
-        res.end();
-      }
-    }, 50);
-    res.on("close", () => clearInterval(timer));
-  }
-
-  /** Publishes the bundle in `publishDir`: the archive first, the manifest last (atomically renamed). */
-  publish(publishDir: string): void {
-    const manifest = JSON.parse(readFileSync(path.join(publishDir, "manifest.json"), "utf8")) as { archive: { path: string } };
-    const archive = manifest.archive.path;
-    writeFileSync(path.join(this.dir, `.${archive}.tmp`), readFileSync(path.join(publishDir, archive)));
-    renameSync(path.join(this.dir, `.${archive}.tmp`), path.join(this.dir, archive));
-    writeFileSync(path.join(this.dir, ".manifest.tmp"), readFileSync(path.join(publishDir, "manifest.json")));
-    renameSync(path.join(this.dir, ".manifest.tmp"), path.join(this.dir, "manifest.json"));
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server.close(() => r()));
-  }
 }
 
 /** Bundle ids that sort in publication order: `20261126T080000Z`-style plus a counter. */

@@ -1,6 +1,7 @@
 import { readdirSync, existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_KEY, BundleHost, Daemon, SOAK, Sandbox, alive, bundleId, filesContaining, processesMatching, seededRandom, verifyCurrentWhole, waitFor, writeConfig } from "../src/harness";
+import { startBundleEndpoint, type BundleEndpoint } from "@recall/test-utils";
+import { API_KEY, Daemon, SOAK, Sandbox, alive, bundleId, filesContaining, processesMatching, seededRandom, verifyCurrentWhole, writeConfig } from "../src/harness";
 import { buildMarkedBundle, filler } from "../src/bundles";
 
 // Daemon death: SIGKILL recalld at random points of a pull (mid-download,
@@ -11,12 +12,12 @@ const DEATHS = SOAK ? 50 : 5;
 
 describe("daemon death mid-pull", () => {
   let sb: Sandbox;
-  let host: BundleHost;
+  let host: BundleEndpoint;
   let daemon: Daemon | undefined;
 
   beforeAll(async () => {
     sb = await Sandbox.create("dd");
-    host = await new BundleHost(sb.path("www")).start();
+    host = await startBundleEndpoint({ dir: sb.path("www"), apiKey: API_KEY });
   });
   afterAll(async () => {
     await daemon?.stop();
@@ -36,7 +37,7 @@ describe("daemon death mid-pull", () => {
     const outcomes: string[] = [];
 
     for (let i = 1; i <= DEATHS; i++) {
-      host.throttleBytesPerSec = 0;
+      host.faults.archiveMode = "normal";
       daemon = Daemon.start(sb, cfg, `recalld-${i}`);
       const st = await daemon.waitStatus((s) => s.status === "ready", `recalld ${i} ready`);
       // The previous death's leftovers are gone at start.
@@ -47,7 +48,8 @@ describe("daemon death mid-pull", () => {
 
       const next = await buildMarkedBundle(sb.path("pub"), bundleId(i), { extra: big });
       host.publish(next.dir);
-      host.throttleBytesPerSec = 2 * 1024 * 1024;
+      host.faults.archiveMode = "trickle";
+      host.faults.trickleBytesPerSec = 2 * 1024 * 1024;
       const sidecarPid = st.sidecar.pid as number;
       daemon.proc.child.kill("SIGHUP");
       // Somewhere between the manifest fetch and well after the install.
@@ -56,7 +58,7 @@ describe("daemon death mid-pull", () => {
       await daemon.proc.exited;
 
       // The orphaned sidecar notices its parent is gone and exits by itself.
-      await waitFor(() => !alive(sidecarPid), `sidecar ${sidecarPid} to exit after its daemon died`, 15_000);
+      await expect.poll(() => alive(sidecarPid), { timeout: 15_000, interval: 25, message: `sidecar ${sidecarPid} to exit after its daemon died` }).toBe(false);
       const current = await verifyCurrentWhole(sb.path("bundles"));
       expect(current).not.toBeNull();
       expect([bundleId(i - 1), bundleId(i), ...installedIds]).toContain(current);
@@ -66,7 +68,7 @@ describe("daemon death mid-pull", () => {
     }
 
     // A last daemon starts clean and installs the newest bundle.
-    host.throttleBytesPerSec = 0;
+    host.faults.archiveMode = "normal";
     daemon = Daemon.start(sb, cfg, "recalld-final");
     await daemon.waitStatus((s) => s.status === "ready", "final recalld ready");
     const pulled = await daemon.pull();

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SidecarClient } from "@recall/client";
 import { file, gz, manifestFor, rawTar, sha256, type RawEntry } from "../../packages/bundle/test/helpers/raw-tar";
 import { execaSync } from "execa";
-import { API_KEY, BundleHost, Daemon, RECALLD, Sandbox, auditEvents, bundleId, filesContaining, verifyCurrentWhole, writeConfig } from "../src/harness";
+import { startBundleEndpoint, type BundleEndpoint } from "@recall/test-utils";
+import { API_KEY, Daemon, RECALLD, Sandbox, auditEvents, bundleId, filesContaining, verifyCurrentWhole, writeConfig } from "../src/harness";
 import { buildMarkedBundle, filler } from "../src/bundles";
 
 // Hostile bundles over the wire: the extractor's corpus served by a real HTTP
@@ -67,14 +68,14 @@ const CASES: HostileCase[] = [
 
 describe("hostile bundles over the wire", () => {
   let sb: Sandbox;
-  let host: BundleHost;
+  let host: BundleEndpoint;
   let daemon: Daemon;
   let client: SidecarClient;
   let cfg: ReturnType<typeof writeConfig>;
 
   beforeAll(async () => {
     sb = await Sandbox.create("hw");
-    host = await new BundleHost(sb.path("www")).start();
+    host = await startBundleEndpoint({ dir: sb.path("www"), apiKey: API_KEY });
     host.publish((await buildMarkedBundle(sb.path("pub"), bundleId(0))).dir);
     cfg = writeConfig(sb, {
       provider: "cloud", endpoint: host.url, api_key: API_KEY, bundle_pull_startup_delay: "1h",
@@ -102,8 +103,8 @@ describe("hostile bundles over the wire", () => {
       const files = c.files ?? { "memories.db": DB };
       const manifest = manifestFor(manifestArchive, files, { bundle_id: id, archive: { path: `bundle-${id}.tar.gz`, size: manifestArchive.length, sha256: sha256(manifestArchive) } });
       if (c.tamper === "archive_hash") manifest.archive.sha256 = sha256("something else");
-      writeFileSync(path.join(host.dir, `bundle-${id}.tar.gz`), archive);
-      writeFileSync(path.join(host.dir, "manifest.json"), JSON.stringify(manifest));
+      writeFileSync(sb.path("www", `bundle-${id}.tar.gz`), archive);
+      writeFileSync(sb.path("www", "manifest.json"), JSON.stringify(manifest));
 
       const r = await daemon.pull();
       expect(r.outcome.outcome, `${c.name}: ${JSON.stringify(r.outcome)}`).toBe("rejected");
@@ -131,7 +132,7 @@ describe("hostile bundles over the wire", () => {
     const mnt = sb.path("smalldisk");
     mkdirSync(mnt);
     let d2: Daemon | undefined;
-    const host2 = await new BundleHost(sb.path("www2")).start();
+    const host2 = await startBundleEndpoint({ dir: sb.path("www2"), apiKey: API_KEY });
     try {
       host2.publish((await buildMarkedBundle(sb.path("pub2"), bundleId(0))).dir);
       const cfg2 = writeConfig(sb, { provider: "cloud", endpoint: host2.url, api_key: API_KEY, bundle_pull_startup_delay: "1h", bundle_root: path.join(mnt, "root"), socket_path: sb.path("run2", "memory.sock") }, "config2.yaml");

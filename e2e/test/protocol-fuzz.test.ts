@@ -1,9 +1,9 @@
 import net from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import fc from "fast-check";
 import { SidecarClient } from "@recall/client";
 import { installLocal } from "@recall/puller";
-import { SOAK, Sandbox, TLM, alive, bundleId, seededRandom, waitFor } from "../src/harness";
+import { SOAK, Sandbox, TLM, alive, bundleId, seededRandom } from "../src/harness";
 import { buildMarkedBundle } from "../src/bundles";
 
 // Protocol fuzz: random bodies, headers and half-written requests over raw
@@ -67,7 +67,7 @@ describe("protocol fuzz against tlm serve", () => {
     const p = sb.run("tlm", TLM, ["serve", "--socket", socketPath, "--bundle-root", sb.path("root")]);
     pid = p.pid;
     client = new SidecarClient({ socketPath, requestTimeoutMs: 2000 });
-    await waitFor(async () => (await client.health()).class === "ok", "tlm ready", 30_000);
+    await vi.waitFor(async () => expect((await client.health()).class, "tlm ready").toBe("ok"), { timeout: 30_000, interval: 25 });
   });
   afterAll(async () => {
     await client?.close();

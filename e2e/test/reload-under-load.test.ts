@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { SidecarClient, type ClientResult, type ResponseEnvelope } from "@recall/client";
-import { API_KEY, BundleHost, Daemon, SOAK, Sandbox, bundleId, filesContaining, waitFor, writeConfig } from "../src/harness";
+import { startBundleEndpoint, type BundleEndpoint } from "@recall/test-utils";
+import { API_KEY, Daemon, SOAK, Sandbox, bundleId, filesContaining, writeConfig } from "../src/harness";
 import { buildMarkedBundle } from "../src/bundles";
 
 // Reload under load: a steady query load through SidecarClient while a
@@ -18,13 +19,13 @@ function pct(xs: number[], p: number): number {
 
 describe("reload under load", () => {
   let sb: Sandbox;
-  let host: BundleHost;
+  let host: BundleEndpoint;
   let daemon: Daemon;
   let client: SidecarClient;
 
   beforeAll(async () => {
     sb = await Sandbox.create("rl");
-    host = await new BundleHost(sb.path("www")).start();
+    host = await startBundleEndpoint({ dir: sb.path("www"), apiKey: API_KEY });
   });
   afterAll(async () => {
     await client?.close();
@@ -80,10 +81,10 @@ describe("reload under load", () => {
       daemon.proc.child.kill("SIGHUP");
       await daemon.waitStatus((s) => s.bundle.bundle_id === bundleId(g), `bundle ${bundleId(g)} installed`, 30_000);
       // The sidecar reloads right after the install; count it as part of the swap window.
-      await waitFor(async () => {
+      await vi.waitFor(async () => {
         const h = await client.health();
-        return h.class === "ok" && h.value.bundle_id === bundleId(g);
-      }, `sidecar serving ${bundleId(g)}`, 30_000);
+        expect(h.class === "ok" && h.value.bundle_id, `sidecar serving ${bundleId(g)}`).toBe(bundleId(g));
+      }, { timeout: 30_000, interval: 25 });
       swaps.push({ from, to: performance.now() });
     }
     stop = true;

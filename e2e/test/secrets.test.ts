@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_KEY, BundleHost, Daemon, RECALL, RECALLD, Sandbox, bundleId, filesContaining, unixRequest, writeConfig } from "../src/harness";
+import { startBundleEndpoint, type BundleEndpoint } from "@recall/test-utils";
+import { API_KEY, Daemon, RECALL, RECALLD, Sandbox, bundleId, filesContaining, unixRequest, writeConfig } from "../src/harness";
 import { buildMarkedBundle } from "../src/bundles";
 
 // Secrets: the API key, given the way operators give it (environment), must
@@ -8,12 +9,12 @@ import { buildMarkedBundle } from "../src/bundles";
 // than the config, error message, or the sidecar's environment.
 describe("the API key stays secret", () => {
   let sb: Sandbox;
-  let host: BundleHost;
+  let host: BundleEndpoint;
   let daemon: Daemon;
 
   beforeAll(async () => {
     sb = await Sandbox.create("sk");
-    host = await new BundleHost(sb.path("www")).start();
+    host = await startBundleEndpoint({ dir: sb.path("www"), apiKey: API_KEY });
   });
   afterAll(async () => {
     await daemon?.stop();
@@ -34,7 +35,7 @@ describe("the API key stays secret", () => {
 
     // Every request the endpoint saw carried the key (same origin), so it was really used.
     expect(host.requests.length).toBeGreaterThan(0);
-    expect(host.requests.every((r) => r.apiKey)).toBe(true);
+    expect(host.requests.every((r) => r.keyOk)).toBe(true);
 
     const outputs: string[] = [JSON.stringify(status)];
     outputs.push((await unixRequest(cfg.controlSocket, "GET", "/metrics")).body);

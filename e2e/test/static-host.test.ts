@@ -1,9 +1,10 @@
 import { accessSync, constants, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { SidecarClient } from "@recall/client";
-import { API_KEY, BundleHost, Daemon, Sandbox, bundleId, filesContaining, killGroup, waitFor, writeConfig, type Proc } from "../src/harness";
+import { publishBundle } from "@recall/test-utils";
+import { API_KEY, Daemon, Sandbox, bundleId, filesContaining, killGroup, writeConfig, type Proc } from "../src/harness";
 import { buildMarkedBundle } from "../src/bundles";
 
 // Real static host: a stock nginx from Debian's packages serves a publish
@@ -66,8 +67,8 @@ describe("a stock nginx as the bundle endpoint", () => {
     }
     const www = sb.path("www");
     // The publisher's side: the same two files any static host would get.
-    const upload = new BundleHost(www); // used only for its atomic publish(): archive first, manifest last
-    upload.publish((await buildMarkedBundle(sb.path("pub"), bundleId(0))).dir);
+    // publishBundle: an atomic upload, archive first, manifest last
+    publishBundle((await buildMarkedBundle(sb.path("pub"), bundleId(0))).dir, www);
 
     const port = await freePort();
     const conf = sb.path("nginx.conf");
@@ -97,7 +98,7 @@ http {
     mkdirSync(sb.path("logs"), { recursive: true });
     // its own process group: the master forks a worker, and cleanup must reach both
     nginx = sb.start("nginx", nginxBin, ["-c", conf, "-p", sb.dir], {}, { detached: true });
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/api/v1/memory/bundle/manifest`)).status === 200, "nginx serving the manifest", 20_000);
+    await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${port}/api/v1/memory/bundle/manifest`)).status, "nginx serving the manifest").toBe(200), { timeout: 20_000, interval: 25 });
 
     const cfg = writeConfig(sb, { provider: "cloud", endpoint: `http://127.0.0.1:${port}`, api_key: API_KEY, bundle_pull_startup_delay: "1h" });
     daemon = Daemon.start(sb, cfg);
@@ -106,9 +107,9 @@ http {
     const again = await daemon.pull();
     expect(again.outcome.outcome).toBe("unchanged");
     const access = () => readFileSync(sb.path("logs", "nginx-access.log"), "utf8");
-    await waitFor(() => /GET \/api\/v1\/memory\/bundle\/manifest HTTP\/1\.1" 304/.test(access()), "a 304 in nginx's access log", 10_000);
+    await expect.poll(access, { timeout: 10_000, interval: 25, message: "a 304 in nginx's access log" }).toMatch(/GET \/api\/v1\/memory\/bundle\/manifest HTTP\/1\.1" 304/);
 
-    upload.publish((await buildMarkedBundle(sb.path("pub"), bundleId(1))).dir);
+    publishBundle((await buildMarkedBundle(sb.path("pub"), bundleId(1))).dir, www);
     // nginx's ETag is "<mtime in seconds>-<size>": two manifests of the same size published within
     // one second share it (and get a 304). Real publishes are hours apart; say this one is a minute later.
     const later = new Date(Date.now() + 60_000);
@@ -117,10 +118,10 @@ http {
     expect(next.outcome).toMatchObject({ outcome: "installed", bundle_id: bundleId(1) });
     await daemon.waitStatus((s) => s.bundle.bundle_id === bundleId(1), "next bundle installed");
     client = new SidecarClient({ socketPath: cfg.socketPath, requestTimeoutMs: 2000 });
-    await waitFor(async () => {
+    await vi.waitFor(async () => {
       const q = await client!.query({ text: "zebracorn marker", limit: 1 });
-      return q.class === "ok" && q.value.results[0]?.id === `marker-${bundleId(1)}`;
-    }, "the sidecar answering from the new bundle", 20_000);
+      expect(q.class === "ok" && q.value.results[0]?.id, "the sidecar answering from the new bundle").toBe(`marker-${bundleId(1)}`);
+    }, { timeout: 20_000, interval: 25 });
 
     expect(access()).toMatch(/GET \/api\/v1\/memory\/bundle\/bundle-20261126T080001Z\.tar\.gz HTTP\/1\.1" 200/);
     expect((await daemon.stop()).code).toBe(0);
