@@ -1,10 +1,10 @@
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import http from "node:http";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { makeTempDir, removeTree } from "@recall/test-utils";
 import { execa } from "execa";
 
 /** The repository root. */
@@ -14,9 +14,9 @@ export const TLM = join(REPO, "packages/tlm/bin/tlm.js");
 export const EXAMPLES = join(REPO, "examples/memories.jsonl");
 
 
-/** A short temp dir (socket paths must stay < 107 bytes). */
-export function shortTmp(prefix = "rdi-"): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+/** A short temp dir (socket paths must stay < 107 bytes): test-utils `makeTempDir`. */
+export async function shortTmp(prefix = "rdi-"): Promise<string> {
+  return (await makeTempDir(prefix)).path;
 }
 
 /** Builds a publish dir (manifest.json + archive) from the examples with the real `tlm bundle build`. */
@@ -161,9 +161,9 @@ export async function killAll(extraPids: number[] = []): Promise<void> {
   }
 }
 
-/** Removes a temp dir, ignoring errors. */
+/** Removes a temp dir, ignoring errors (test-utils `removeTree`). */
 export function removeTmp(dir: string | undefined): Promise<void> {
-  return dir ? rm(dir, { recursive: true, force: true }) : Promise.resolve();
+  return dir ? removeTree(dir) : Promise.resolve();
 }
 
 /** Parses the JSON log lines of a daemon, skipping anything else. */
