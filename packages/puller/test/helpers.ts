@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import { lstat, mkdir, readFile, readdir, readlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { makeTempDir, removeTree, startBundleEndpoint, type BundleEndpoint, type EndpointRequest } from "@recall/test-utils";
+import { makeTempDir, removeTree, startBundleEndpoint, type BundleEndpoint } from "@recall/test-utils";
 import { generateKeyPair, pack, signManifest, type Manifest } from "@recall/bundle";
 import type { AuditSink, Logger } from "../src/index";
 
@@ -114,15 +114,11 @@ export function sha256(b: Buffer | string): string {
  * `faults` injects statuses, redirects and slow/cut/held archive bodies,
  * `files` serves archives at other paths, `requests` records every request.
  */
-export type Endpoint = BundleEndpoint & {
-  /** @deprecated the same array as `requests` (kept for private-dir.test.ts). */
-  readonly seen: EndpointRequest[];
-};
+export type Endpoint = BundleEndpoint;
 
 /** Starts the test endpoint serving `published` (null: 404s until `serve`). */
 export async function startEndpoint(published: Published | null = null): Promise<Endpoint> {
-  const ep = await startBundleEndpoint({ bundle: published });
-  return Object.assign(ep, { seen: ep.requests });
+  return startBundleEndpoint({ bundle: published });
 }
 
 /** Captures every log line and audit event (to scan for secrets). */

@@ -83,7 +83,7 @@ describe("a planted staging/ or bundles/ symlink is never followed", () => {
     const cap = capture();
     const o = await new Puller({ endpoint: ep.url, apiKey: "k-0123456789", bundleRoot: root, audit: cap.audit, logger: cap.logger }).tick();
     expect(o).toMatchObject({ outcome: "failed", reason: "unsafe_dir" });
-    expect(ep.seen).toEqual([]);
+    expect(ep.requests).toEqual([]);
     expect(cap.events).toContainEqual({ event: "memory_bundle_install_failed", fields: { reason: "unsafe_dir" } });
     await survived(canaryDir, canary);
   });
