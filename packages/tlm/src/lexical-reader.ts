@@ -19,8 +19,11 @@ export class QueryTokenizer {
   private readonly read: Database.Statement;
   private readonly clear: Database.Statement;
   private readonly cache = new Map<string, readonly string[]>();
+  private readonly cacheSize: number;
 
-  constructor() {
+  /** `cacheSize`: most words remembered (tests use a small one). */
+  constructor(cacheSize: number = TOKEN_CACHE_SIZE) {
+    this.cacheSize = Math.max(1, cacheSize);
     this.db = new Database(":memory:");
     this.db.exec(`CREATE VIRTUAL TABLE words USING fts5(w, tokenize='porter unicode61');
       CREATE VIRTUAL TABLE temp.word_tokens USING fts5vocab(main, words, instance);`);
@@ -31,12 +34,19 @@ export class QueryTokenizer {
 
   /** The FTS5 tokens of each word (usually exactly one each), unknown words tokenized in one batch. */
   tokensOf(words: readonly string[]): (readonly string[])[] {
-    const missing = [...new Set(words.filter((w) => !this.cache.has(w)))];
-    if (missing.length > 0) {
-      if (this.cache.size + missing.length > TOKEN_CACHE_SIZE) this.cache.clear();
-      this.tokenize(missing).forEach((tokens, i) => this.cache.set(missing[i]!, tokens));
+    let missing = [...new Set(words.filter((w) => !this.cache.has(w)))];
+    if (missing.length === 0) return words.map((w) => this.cache.get(w)!);
+    if (this.cache.size + missing.length > this.cacheSize) {
+      // Full: start over. Every word of this query is then missing, the ones cached a moment ago included.
+      this.cache.clear();
+      missing = [...new Set(words)];
     }
-    return words.map((w) => this.cache.get(w)!);
+    const tokens = this.tokenize(missing);
+    const fresh = new Map<string, readonly string[]>();
+    missing.forEach((w, i) => fresh.set(w, tokens[i]!));
+    // A query with more distinct words than the cache holds is answered from `fresh`, and only what fits is kept.
+    for (const [w, t] of fresh) { if (this.cache.size >= this.cacheSize) break; this.cache.set(w, t); }
+    return words.map((w) => fresh.get(w) ?? this.cache.get(w)!);
   }
 
   private readonly tokenize = (words: string[]): string[][] => {
