@@ -8,6 +8,7 @@ import { connect } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { socketClient, socketFloor } from "./socket-floor.mjs";
 import Database from "better-sqlite3";
 import {
   buildBundle, corpusVocabulary, DEFAULT_ZIPF_S, generateCorpus, MemoryDatabase, seededRandom, tokenize, zipfSampler,
@@ -54,12 +55,6 @@ function baselineStatement(db) {
     ORDER BY bm25(memories_fts, 1, 2), rowid LIMIT ${LIMIT}`);
 }
 const matchOf = (text) => tokenize(text).map((w) => `"${w}"`).join(" OR ");
-
-const CLIENT = fileURLToPath(new URL("./socket-client.mjs", import.meta.url));
-async function socketClient(socket, rounds) {
-  const { stdout } = await execa(process.execPath, [CLIENT], { input: JSON.stringify({ socket, rounds }) });
-  return JSON.parse(stdout);
-}
 
 function healthOnce(sock) {
   return new Promise((resolve) => {
@@ -205,9 +200,17 @@ for (const n of SIZES) {
     for (const cls of Object.keys(texts)) socketLatency[cls] = measured[cls].latencies_ms;
     rss = peakRssMb(child.pid);
     await stop(child);
+    // The same rounds against a canned server answering each class's first real envelope: the machine's own floor.
+    const floor = {};
+    for (const cls of Object.keys(texts)) {
+      const round = rounds.find((r) => r.name === cls);
+      floor[cls] = (await socketFloor(join(work, `floor${n}.sock`), [round], measured[cls].first_body))[cls].latencies_ms;
+    }
     for (const row of engineRows.filter((r) => r.memories === n)) {
       row.socket_p50_ms = fmt(pct(socketLatency[row.class], 50), 3);
       row.socket_p99_ms = fmt(pct(socketLatency[row.class], 99), 3);
+      row.floor_p99_ms = fmt(pct(floor[row.class], 99), 3);
+      row.socket_minus_floor_p99 = fmt(pct(socketLatency[row.class], 99) - pct(floor[row.class], 99), 3);
     }
     const cold = [];
     const bare = [];
@@ -230,7 +233,8 @@ process.stdout.write(`tlm lexical query bench — ${QUERIES} queries per class (
 process.stdout.write("cpu_ms: mean CPU time per query (user+system of this process: what the engine costs, whatever the load);\n" +
   "p50/p99: one in-process run per query (lexicalCandidates + materialize); best3_p99: p99 of each query's best of 3 runs;\n" +
   "fts_bm25: FTS5's full bm25 ranking (the engine before the lexical index) on the same database; speedup = fts_bm25 / engine;\n" +
-  "exact: proven equal to the exact top 10; recall_at_10: share of FTS5's exact top 10 the engine returns; socket: POST /query to a real tlm serve.\n");
+  "exact: proven equal to the exact top 10; recall_at_10: share of FTS5's exact top 10 the engine returns; socket: POST /query to a real tlm serve,\n" +
+  "timed from a separate client process; floor: the same client and requests against a canned node:http server answering the same envelope.\n");
 console.table(engineRows);
 console.table(sizeRows);
 process.stdout.write(`bench process peak RSS: ${fmt(process.resourceUsage().maxRSS / 1024, 0)} MB\n`);

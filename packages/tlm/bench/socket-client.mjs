@@ -6,7 +6,7 @@
 // agent's client) is a small process, so this is what the socket figures mean.
 //
 // Input (stdin, JSON): { socket, warmup, rounds: [{ name, bodies: [string] }] }
-// Output (stdout, JSON): { [name]: { latencies_ms: number[], first_ms: number, first_retrieval: string } }
+// Output (stdout, JSON): { [name]: { latencies_ms: number[], first_ms: number, first_retrieval: string, first_body: string } }
 // Each round sends its bodies one at a time over one keep-alive connection;
 // the first `warmup` requests of a round are sent but not timed.
 import { Agent, request } from "node:http";
@@ -37,16 +37,17 @@ for (const round of input.rounds) {
   const latencies = [];
   let first = NaN;
   let firstRetrieval;
+  let firstBody;
   const warmup = round.warmup ?? input.warmup ?? 0;
   for (let i = 0; i < round.bodies.length + warmup; i++) {
     const body = round.bodies[i % round.bodies.length];
     const t = performance.now();
     const answer = await post(agent, input.socket, body);
     const ms = performance.now() - t;
-    if (i === 0) { first = ms; firstRetrieval = JSON.parse(answer.toString("utf8")).retrieval; }
+    if (i === 0) { first = ms; firstBody = answer.toString("utf8"); firstRetrieval = JSON.parse(firstBody).retrieval; }
     if (i >= warmup) latencies.push(ms);
   }
-  out[round.name] = { latencies_ms: latencies, first_ms: first, first_retrieval: firstRetrieval };
+  out[round.name] = { latencies_ms: latencies, first_ms: first, first_retrieval: firstRetrieval, first_body: firstBody };
 }
 agent.destroy();
 process.stdout.write(JSON.stringify(out));
