@@ -7,6 +7,8 @@
  * index loads, so a search copies nothing but the query.
  */
 
+import { dotAt } from "./embed/embedder";
+
 const INT8_DOT_WASM =
   "AGFzbQEAAAABCgFgBn9/f39/fwADAgEABQMBAAEHEQIGbWVtb3J5AgAEZG90cwAACrEBAa4BAgN/AnsCQANAIAYgAk8NAf0MAAAAAAAAAAAAAAAAAAAAACEJQQAhBwNAIAggASAHamr9AAQAIQogCSAK/YcBIAAgB0EBdGr9AAQA/boBIAr9iAEgACAHQQF0av0ABBD9ugH9rgH9rgEhCSAHQRBqIQcgByAESQ0ACyAFIAZBAnRqIAn9GwAgCf0bAWogCf0bAiAJ/RsDamo2AgAgCCADaiEIIAZBAWohBgwACwsL";
 
@@ -115,21 +117,7 @@ export class Int8Rows {
     const { dims } = this;
     if (!this.fn) {
       const out = this.scalar.subarray(0, n);
-      const { rows } = this;
-      const tail = dims - (dims % 4);
-      for (let j = 0; j < n; j++) {
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        const base = (start + j) * dims;
-        let d = 0;
-        for (; d < tail; d += 4) {
-          s0 += query[d]! * rows[base + d]!;
-          s1 += query[d + 1]! * rows[base + d + 1]!;
-          s2 += query[d + 2]! * rows[base + d + 2]!;
-          s3 += query[d + 3]! * rows[base + d + 3]!;
-        }
-        for (; d < dims; d++) s0 += query[d]! * rows[base + d]!;
-        out[j] = s0 + s1 + s2 + s3;
-      }
+      for (let j = 0; j < n; j++) out[j] = dotAt(query, this.rows, (start + j) * dims);
       return { scores: out, scale: 1 };
     }
     let max = 0;

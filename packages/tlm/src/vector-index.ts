@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { dot, normalise } from "./embed/embedder";
+import { dot, dotAt, normalise } from "./embed/embedder";
 import { Int8Rows } from "./int8-dot";
 
 /**
@@ -74,20 +74,9 @@ function rng(seed: number): () => number {
 function nearest(v: Float32Array, centroids: Float32Array, lists: number, dims: number): number {
   let best = 0;
   let bestScore = -Infinity;
-  const tail = dims - (dims % 4);
   for (let c = 0; c < lists; c++) {
-    // Four partial sums: the hot loop of a build (every vector against every centroid).
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    const base = c * dims;
-    let d = 0;
-    for (; d < tail; d += 4) {
-      s0 += v[d]! * centroids[base + d]!;
-      s1 += v[d + 1]! * centroids[base + d + 1]!;
-      s2 += v[d + 2]! * centroids[base + d + 2]!;
-      s3 += v[d + 3]! * centroids[base + d + 3]!;
-    }
-    for (; d < dims; d++) s0 += v[d]! * centroids[base + d]!;
-    const s = s0 + s1 + s2 + s3;
+    // The hot loop of a build: every vector against every centroid.
+    const s = dotAt(v, centroids, c * dims);
     if (s > bestScore) { bestScore = s; best = c; }
   }
   return best;
