@@ -12,7 +12,7 @@ export {
   type ServedBundle,
 } from "./bundle-endpoint";
 export { FC_SEED, assertProperty, fcParams, fuzzRuns, seededFailureMessage } from "./fc";
-export { makeTempDir, removeTempDirs, removeTree, type TempDir } from "./temp-dir";
+export { makeDir, makeTempDir, removeTempDirs, removeTree, type TempDir } from "./temp-dir";
 export { readmeErrorRows } from "./errors-table";
 export { describeErrorCatalogue, type ErrorCatalogueOptions } from "./errors-catalogue";
 export { waitFor, type WaitForOptions } from "./wait";

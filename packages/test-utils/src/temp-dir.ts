@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -42,4 +42,17 @@ export async function removeTempDirs(): Promise<void> {
 /** Removes a directory tree, ignoring a missing one (retries briefly on EBUSY/ENOTEMPTY). */
 export async function removeTree(path: string): Promise<void> {
   await rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }).catch(() => undefined);
+}
+
+/**
+ * Makes `base/rel` (and missing parents), sets its mode exactly (no umask) and,
+ * when given, its owner and group to `owner`: the directory shapes the
+ * directory-safety tests judge.
+ */
+export async function makeDir(base: string, rel: string, mode: number, owner?: number): Promise<string> {
+  const p = join(base, rel);
+  await mkdir(p, { recursive: true });
+  await chmod(p, mode);
+  if (owner !== undefined) await chown(p, owner, owner);
+  return p;
 }

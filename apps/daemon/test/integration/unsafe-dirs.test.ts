@@ -1,5 +1,6 @@
-import { chmod, chown, lstat, mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { makeDir } from "@recall/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { killAll, removeTmp, shortTmp, startDaemon, writeConfig } from "./helpers";
 
@@ -15,13 +16,7 @@ afterEach(async () => {
   await removeTmp(dir);
 });
 
-async function mk(rel: string, mode: number, owner?: number): Promise<string> {
-  const p = join(dir, rel);
-  await mkdir(p, { recursive: true });
-  await chmod(p, mode);
-  if (owner !== undefined) await chown(p, owner, owner);
-  return p;
-}
+const mk = (rel: string, mode: number, owner?: number): Promise<string> => makeDir(dir, rel, mode, owner);
 
 /** Runs recalld on a local-mode config and expects the refusal: exit 2, the problem and the fix on stderr, no socket. */
 async function refused(memory: { socket_path: string; bundle_root: string }, expected: RegExp[]): Promise<void> {

@@ -1,6 +1,7 @@
-import { chmod, chown, mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as safeFs from "@recall/safe-fs";
+import { makeDir } from "@recall/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Puller, checkBundleRoot, checkPrivateDir, recoverBundleRoot, PullerError } from "../../src/index";
 import { capture, makeBundle, removeTree, startEndpoint, tempDir } from "../helpers";
@@ -21,13 +22,7 @@ afterEach(async () => {
   await removeTree(base);
 });
 
-async function dir(rel: string, mode: number, owner?: number): Promise<string> {
-  const p = join(base, rel);
-  await mkdir(p, { recursive: true });
-  await chmod(p, mode);
-  if (owner !== undefined) await chown(p, owner, owner);
-  return p;
-}
+const dir = (rel: string, mode: number, owner?: number): Promise<string> => makeDir(base, rel, mode, owner);
 
 describe("checkPrivateDir", () => {
   it("is @recall/safe-fs's rule (its tests live there), re-exported under the same name; checkBundleRoot builds on it", async () => {

@@ -1,6 +1,7 @@
-import { chmod, chown, lchown, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, lchown, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeDir } from "@recall/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { checkPrivateDir } from "../../src/index";
 
@@ -19,13 +20,7 @@ afterEach(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-async function dir(rel: string, mode: number, owner?: number): Promise<string> {
-  const p = join(base, rel);
-  await mkdir(p, { recursive: true });
-  await chmod(p, mode);
-  if (owner !== undefined) await chown(p, owner, owner);
-  return p;
-}
+const dir = (rel: string, mode: number, owner?: number): Promise<string> => makeDir(base, rel, mode, owner);
 
 describe("checkPrivateDir", () => {
   it("accepts a private directory we own, and a missing one under safe parents", async () => {
