@@ -50,8 +50,14 @@ export function fcParams<T = unknown>(extra: Omit<fc.Parameters<T>, "seed" | "re
   };
 }
 
-/** Checks a sync or async property with {@link fcParams}; a failure throws naming `FC_SEED`. */
+/**
+ * Checks a sync or async property with {@link fcParams}; a failure throws naming `FC_SEED`, with
+ * fast-check's counterexample and the failing assertion's message (also as `cause`).
+ */
 export async function assertProperty<T>(property: fc.IAsyncProperty<T> | fc.IProperty<T>, numRuns: number): Promise<void> {
   const details = await fc.check(property as fc.IAsyncProperty<T>, { seed: FC_SEED, numRuns: fuzzRuns(numRuns) });
-  if (details.failed) throw new Error(seededFailureMessage(details as fc.RunDetails<unknown>));
+  if (!details.failed) return;
+  const cause: unknown = details.errorInstance;
+  const why = cause instanceof Error ? cause.message : String(cause);
+  throw new Error(`${seededFailureMessage(details as fc.RunDetails<unknown>)}\n${why}`, { cause });
 }

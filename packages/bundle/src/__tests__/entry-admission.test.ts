@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { admitEntry, type AdmissionState } from "../entry-admission";
 import { ancestorsOf, checkEntryPath, MAX_PATH_BYTES, MAX_PATH_DEPTH, MAX_SEGMENT_BYTES } from "../path-rules";
-import { assertProperty, FC_SEED, fuzzRuns } from "../../test/helpers/fuzz";
+import { assertProperty, FC_SEED, fuzzRuns } from "@recall/test-utils";
 
 const files = [
   { path: "memories.db", size: 10, sha256: "a".repeat(64) },

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { completionVerdict, pipelineFailureVerdict } from "../extraction-verdict";
-import { assertProperty } from "../../test/helpers/fuzz";
+import { assertProperty } from "@recall/test-utils";
 
 const hex = fc.constantFrom("a".repeat(64), "b".repeat(64));
 

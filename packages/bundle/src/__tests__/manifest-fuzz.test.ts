@@ -1,11 +1,11 @@
 import { performance } from "node:perf_hooks";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { assertProperty } from "../../test/helpers/fuzz";
+import { assertProperty } from "@recall/test-utils";
 import { validManifest } from "../../test/helpers/manifests";
 import { canonicalManifest, parseManifest, parseManifestJson, type Manifest } from "../index";
 
-// Seeded by FC_SEED, run count from FUZZ_RUNS (RECALL_SOAK=1 for the long run): see test/helpers/fuzz.ts.
+// Seeded by FC_SEED, run count from FUZZ_RUNS (RECALL_SOAK=1 for the long run): see @recall/test-utils (fc.ts).
 
 const valid: Manifest = validManifest;
 const validText = JSON.stringify(valid, null, 2);

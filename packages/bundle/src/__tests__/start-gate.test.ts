@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Manifest } from "../manifest";
 import { startGate } from "../start-gate";
-import { assertProperty } from "../../test/helpers/fuzz";
+import { assertProperty } from "@recall/test-utils";
 
 function manifestOf(sizes: readonly number[], archiveSize: number): Manifest {
   return {

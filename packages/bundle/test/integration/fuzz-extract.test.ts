@@ -7,10 +7,10 @@ import { Readable } from "node:stream";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REJECT_REASONS, safeExtract, type Manifest } from "../../src/index";
-import { assertProperty } from "../helpers/fuzz";
+import { assertProperty } from "@recall/test-utils";
 import { file, gz, manifestFor, paxEntry, rawTar, sha256, type RawEntry } from "../helpers/raw-tar";
 
-// Seeded by FC_SEED, run count from FUZZ_RUNS (RECALL_SOAK=1 for the long run): see test/helpers/fuzz.ts.
+// Seeded by FC_SEED, run count from FUZZ_RUNS (RECALL_SOAK=1 for the long run): see @recall/test-utils (fc.ts).
 
 const files = {
   "memories.db": Buffer.from("SQLite format 3\0".padEnd(3000, "m")),

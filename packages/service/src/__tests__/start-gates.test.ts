@@ -4,7 +4,7 @@ import { ServiceCore } from "../service-core";
 import { decideStart, needsBinary, type BinaryProbe, type StartDecision, type StartGateOptions } from "../start-gates";
 import type { Provider, ServiceMode, StatusSnapshot } from "../types";
 import { ManualClock, fakeParts, options, recorder } from "./fakes";
-import { assertProperty } from "./property";
+import { assertProperty } from "@recall/test-utils";
 
 // The start gates of docs/status.md, driven directly: every provider (the empty one too) × mode ×
 // binary found/missing × tlm_path set/empty × endpoint set/empty × key set/empty.
