@@ -15,6 +15,17 @@ function writePublishDir(dir: string, id: string, archive = archiveBytes): Buffe
   return manifest;
 }
 
+/** The body of `r` as the slices it arrived in. */
+async function readChunks(r: Response): Promise<Uint8Array[]> {
+  const reader = r.body!.getReader();
+  const chunks: Uint8Array[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return chunks;
+    chunks.push(value);
+  }
+}
+
 describe("startBundleEndpoint", () => {
   let tmp: TempDir;
   let ep: BundleEndpoint | undefined;
@@ -108,13 +119,7 @@ describe("startBundleEndpoint", () => {
     ep.faults.archiveMode = "trickle";
     ep.faults.trickleBytesPerSec = 20 * 512; // 512-byte slices: 8 of them
     const r = await fetch(`${ep.url}${BUNDLE_PREFIX}${ARCHIVE}`);
-    const reader = r.body!.getReader();
-    const chunks: Uint8Array[] = [];
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-    }
+    const chunks = await readChunks(r);
     expect(Buffer.concat(chunks).equals(archiveBytes)).toBe(true);
     expect(chunks.length).toBeGreaterThan(1);
   });
@@ -180,13 +185,7 @@ describe("startBundleEndpoint", () => {
     ep.faults.archiveMode = "trickle";
     ep.faults.trickleBytesPerSec = 10;
     const r = await fetch(`${ep.url}${BUNDLE_PREFIX}${ARCHIVE}`);
-    const reader = r.body!.getReader();
-    const chunks: Uint8Array[] = [];
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-    }
+    const chunks = await readChunks(r);
     expect(chunks.map((c) => Buffer.from(c).toString())).toEqual(["a", "b", "c"]);
   });
 
