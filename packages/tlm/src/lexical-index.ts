@@ -131,14 +131,26 @@ export function encodeDocChunk(blobs: readonly (Buffer | undefined)[]): Buffer {
 
 /** The terms of memory `rowid` from its chunk ({@link encodeDocChunk}); undefined when it has none or the chunk is malformed. */
 export function docTermsInChunk(chunk: Buffer, rowid: number): DocTerms | undefined {
+  const doc: DocTerms = { length: 0, bytes: chunk, from: 0, to: 0 };
+  return docTermsInto(chunk, rowid, doc) ? doc : undefined;
+}
+
+/**
+ * {@link docTermsInChunk} without allocating: points `into` at memory
+ * `rowid`'s terms and returns true, or returns false (no terms, malformed
+ * chunk). The query's hot loop reads hundreds of memories this way.
+ */
+export function docTermsInto(chunk: Buffer, rowid: number, into: DocTerms): boolean {
   const i = rowid & ((1 << DOC_CHUNK_BITS) - 1);
-  if (chunk.length < 4) return undefined;
+  if (chunk.length < 4) return false;
   const n = chunk.readUInt32LE(0);
   const base = (n + 2) * 4;
-  if (i >= n || chunk.length < base) return undefined;
+  if (i >= n || chunk.length < base) return false;
   const from = base + chunk.readUInt32LE((i + 1) * 4);
   const to = base + chunk.readUInt32LE((i + 2) * 4);
-  return to > from && to <= chunk.length ? decodeDocTerms(chunk, from, to) : undefined;
+  if (!(to > from && to <= chunk.length)) return false;
+  splitDocTerms(chunk, from, to, into);
+  return true;
 }
 
 /** A memory's stored terms: its length and where its (token id delta, weighted frequency) varint pairs lie in `bytes`, undecoded. */
@@ -159,8 +171,31 @@ function readVarint(buf: Buffer, pos: number, end = buf.length): [number, number
 
 /** Splits a blob written by {@link encodeDocTerms} (at `from`…`to` of `bytes`) into its length and its pairs, without copying. */
 export function decodeDocTerms(bytes: Buffer, from = 0, to = bytes.length): DocTerms {
-  const head = readVarint(bytes, from, Math.min(to, bytes.length));
-  return head ? { length: head[0], bytes, from: head[1], to } : { length: 0, bytes, from: to, to };
+  const doc: DocTerms = { length: 0, bytes, from: to, to };
+  splitDocTerms(bytes, from, to, doc);
+  return doc;
+}
+
+/** Fills `into` with the blob's length varint and the span of its pairs (a truncated length: length 0, no pairs). */
+function splitDocTerms(bytes: Buffer, from: number, to: number, into: DocTerms): void {
+  const end = Math.min(to, bytes.length);
+  let v = 0;
+  let scale = 1;
+  let pos = from;
+  into.bytes = bytes;
+  into.to = to;
+  while (pos < end) {
+    const byte = bytes[pos++]!;
+    v += (byte & 0x7f) * scale;
+    if (byte < 0x80) {
+      into.length = v;
+      into.from = pos;
+      return;
+    }
+    scale *= 128;
+  }
+  into.length = 0;
+  into.from = to;
 }
 
 /** Calls `visit(token id, weighted frequency)` for each pair, ascending ids; a truncated pair ends the walk. */

@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
-import { DOC_CHUNK_BITS, type DocTerms, type LexicalStats, decodeChampions, docTermsInChunk } from "./lexical-index";
-import type { LexicalIndexReader, LexicalTerm } from "./lexical-search";
+import { DOC_CHUNK_BITS, type LexicalStats, decodeChampions, docTermsInto } from "./lexical-index";
+import { type LexicalIndexReader, type LexicalTerm, lexicalTerm } from "./lexical-search";
 
 /** Most tokens whose decoded champion lists a reader keeps. */
 const TERM_CACHE_SIZE = 4096;
@@ -34,19 +34,26 @@ export class QueryTokenizer {
 
   /** The FTS5 tokens of each word (usually exactly one each), unknown words tokenized in one batch. */
   tokensOf(words: readonly string[]): (readonly string[])[] {
-    let missing = [...new Set(words.filter((w) => !this.cache.has(w)))];
-    if (missing.length === 0) return words.map((w) => this.cache.get(w)!);
-    if (this.cache.size + missing.length > this.cacheSize) {
-      // Full: start over. Every word of this query is then missing, the ones cached a moment ago included.
-      this.cache.clear();
-      missing = [...new Set(words)];
-    }
+    const out: (readonly string[] | undefined)[] = words.map((w) => {
+      const hit = this.cache.get(w);
+      if (hit !== undefined) {
+        // Least recently used goes first when full: a hit moves to the end (Map keeps insertion order).
+        this.cache.delete(w);
+        this.cache.set(w, hit);
+      }
+      return hit;
+    });
+    const missing = [...new Set(words.filter((_, i) => out[i] === undefined))];
+    if (missing.length === 0) return out as (readonly string[])[];
     const tokens = this.tokenize(missing);
     const fresh = new Map<string, readonly string[]>();
     missing.forEach((w, i) => fresh.set(w, tokens[i]!));
-    // A query with more distinct words than the cache holds is answered from `fresh`, and only what fits is kept.
-    for (const [w, t] of fresh) { if (this.cache.size >= this.cacheSize) break; this.cache.set(w, t); }
-    return words.map((w) => fresh.get(w) ?? this.cache.get(w)!);
+    // This query's answer comes from `out` and `fresh`, never from the cache, so evicting below cannot lose a word of it.
+    for (const [w, t] of fresh) {
+      if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(w, t);
+    }
+    return words.map((w, i) => out[i] ?? fresh.get(w)!);
   }
 
   private readonly tokenize = (words: string[]): string[][] => {
@@ -102,7 +109,8 @@ export function openLexicalReader(db: Database.Database, meta: Readonly<Record<s
     for (let i = 0; i < n; i++) lengths[i] = blob!.readUInt32LE(i * 4);
     return lengths;
   };
-  // Zipf queries repeat their common words: their decoded lists stay (≤ TERM_CACHE_SIZE × 4 KB).
+  // Zipf queries repeat their common words: their decoded lists stay (least recently used out; ≤ TERM_CACHE_SIZE × 4 KB).
+  // Clearing the whole cache when full made every common word's next query decode its list again.
   const termCache = new Map<string, LexicalTerm | undefined>();
   let scratch: { lower: Float64Array; covered: Float64Array } | undefined;
   return {
@@ -110,21 +118,22 @@ export function openLexicalReader(db: Database.Database, meta: Readonly<Record<s
     docLengths,
     scratch: () => (scratch ??= { lower: new Float64Array(docLengths().length + 1), covered: new Float64Array(docLengths().length + 1) }),
     term(token): LexicalTerm | undefined {
-      if (termCache.has(token)) return termCache.get(token);
+      if (termCache.has(token)) {
+        // Least recently used goes first: a hit moves to the end (Map keeps insertion order).
+        const hit = termCache.get(token);
+        termCache.delete(token);
+        termCache.set(token, hit);
+        return hit;
+      }
       const r = termStmt.get(token) as { id: number; df: number; idf: number; champions: Buffer } | undefined;
-      const term = r ? { id: r.id, df: r.df, idf: r.idf, champions: decodeChampions(r.champions) } : undefined;
-      if (termCache.size >= TERM_CACHE_SIZE) termCache.clear();
+      const term = r ? lexicalTerm(r.id, r.df, r.idf, decodeChampions(r.champions)) : undefined;
+      if (termCache.size >= TERM_CACHE_SIZE) termCache.delete(termCache.keys().next().value!);
       termCache.set(token, term);
       return term;
     },
-    docTerms(rowids): Map<number, DocTerms> {
-      const out = new Map<number, DocTerms>();
-      for (const rowid of rowids) {
-        const chunk = chunkOf(rowid);
-        const terms = chunk ? docTermsInChunk(chunk, rowid) : undefined;
-        if (terms) out.set(rowid, terms);
-      }
-      return out;
+    docTerms(rowid, into): boolean {
+      const chunk = chunkOf(rowid);
+      return chunk !== null && docTermsInto(chunk, rowid, into);
     },
   };
 }

@@ -3,6 +3,11 @@ import { type ChampionList, type DocTerms, type LexicalStats, contribution } fro
 /** One FTS5 token of the lexical index, as a query reads it. */
 export interface LexicalTerm { id: number; df: number; idf: number; champions: ChampionList }
 
+/** A {@link LexicalTerm}, always built here: one object shape keeps the ranking's hot loops monomorphic. */
+export function lexicalTerm(id: number, df: number, idf: number, champions: ChampionList): LexicalTerm {
+  return { id, df, idf, champions };
+}
+
 /** What the ranking reads from a lexical index (lexical-reader.ts reads it from SQLite). */
 export interface LexicalIndexReader {
   readonly stats: LexicalStats;
@@ -11,8 +16,8 @@ export interface LexicalIndexReader {
   term(token: string): LexicalTerm | undefined;
   /** Two zeroed accumulators indexed by row id, reused by every query (the ranking zeroes what it touched). */
   scratch(): { lower: Float64Array; covered: Float64Array };
-  /** The stored terms of several memories at once (one read per batch); absent ones are left out. */
-  docTerms(rowids: readonly number[]): Map<number, DocTerms>;
+  /** Points `into` at memory `rowid`'s stored terms (no allocation); false when it has none. */
+  docTerms(rowid: number, into: DocTerms): boolean;
 }
 
 /** Candidates read per batch when scoring exactly. */
@@ -35,7 +40,7 @@ export interface LexicalRanking {
 export interface RankOptions {
   /** How many results (the top-k). */
   k: number;
-  /** A filter on memories (kinds, entities, dates): the accepted subset of a batch; absent = every memory. */
+  /** A filter on memories (kinds, entities, dates): the accepted subset of a batch (an array reused after the call); absent = every memory. */
   accept?: (rowids: readonly number[]) => Set<number>;
   /** Most candidates scored exactly; the ranking stops there, not exact. */
   maxProbes: number;
@@ -117,7 +122,9 @@ export function selectRank(values: Float64Array, rank: number): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     // Median of three as the pivot keeps sorted and flat inputs linear.
-    const [a, b, c] = [values[lo]!, values[mid]!, values[hi]!];
+    const a = values[lo]!;
+    const b = values[mid]!;
+    const c = values[hi]!;
     const pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
     let i = lo;
     let j = hi;
@@ -139,13 +146,59 @@ export function selectRank(values: Float64Array, rank: number): number {
   return values[rank]!;
 }
 
+/**
+ * Sorts candidate slots by upper bound descending, then row id ascending, in
+ * place: a quicksort on the typed array itself (a comparator passed to
+ * `.sort()` boxes every double it returns, and that garbage is what makes
+ * the collector pause queries).
+ */
+export function sortByBound(order: Uint32Array, upper: Float64Array, rowids: Uint32Array): void {
+  const before = (a: number, b: number) => upper[a]! > upper[b]! || (upper[a] === upper[b] && rowids[a]! < rowids[b]!);
+  const sort = (lo: number, hi: number): void => {
+    while (hi - lo > 16) {
+      // Median of three as the pivot; recurse into the smaller side, loop on the larger (stack depth ≤ log n).
+      const mid = (lo + hi) >>> 1;
+      let a = order[lo]!, b = order[mid]!, c = order[hi]!;
+      if (before(b, a)) [a, b] = [b, a];
+      if (before(c, b)) { [b, c] = [c, b]; if (before(b, a)) [a, b] = [b, a]; }
+      const pivot = b;
+      let i = lo;
+      let j = hi;
+      while (i <= j) {
+        while (before(order[i]!, pivot)) i++;
+        while (before(pivot, order[j]!)) j--;
+        if (i <= j) {
+          const t = order[i]!;
+          order[i] = order[j]!;
+          order[j] = t;
+          i++;
+          j--;
+        }
+      }
+      if (j - lo < hi - i) { sort(lo, j); lo = i; } else { sort(i, hi); hi = j; }
+    }
+    for (let i = lo + 1; i <= hi; i++) {
+      const x = order[i]!;
+      let j = i - 1;
+      while (j >= lo && before(x, order[j]!)) { order[j + 1] = order[j]!; j--; }
+      order[j + 1] = x;
+    }
+  };
+  if (order.length > 1) sort(0, order.length - 1);
+}
+
 /** Keeps the best `k` rows, best first, by insertion (k ≤ 100). */
-function insertTop(top: ScoredRow[], row: ScoredRow, k: number): void {
+function insertTop(top: ScoredRow[], rowid: number, score: number, k: number): void {
   let i = top.length;
-  while (i > 0 && (top[i - 1]!.score < row.score || (top[i - 1]!.score === row.score && top[i - 1]!.rowid > row.rowid))) i--;
+  while (i > 0 && (top[i - 1]!.score < score || (top[i - 1]!.score === score && top[i - 1]!.rowid > rowid))) i--;
   if (i >= k) return;
-  top.splice(i, 0, row);
-  if (top.length > k) top.pop();
+  // Shift by hand (splice allocates its result array); when full, the row falling off is reused.
+  const row = top.length === k ? top.pop()! : { rowid: 0, score: 0 };
+  row.rowid = rowid;
+  row.score = score;
+  top.push(row);
+  for (let j = top.length - 1; j > i; j--) top[j] = top[j - 1]!;
+  top[i] = row;
 }
 
 /** The fewest champion entries a token keeps when a many-word query shares the budget. */
@@ -177,7 +230,7 @@ function shareBudget(terms: readonly (LexicalTerm | undefined)[], budget: number
     if (open.length === 0) break;
   }
   return terms.map((t, i) => (t && keep[i]! < len(t)
-    ? { ...t, champions: { rowids: t.champions.rowids.subarray(0, keep[i]), wtfs: t.champions.wtfs.subarray(0, keep[i]) } }
+    ? lexicalTerm(t.id, t.df, t.idf, { rowids: t.champions.rowids.subarray(0, keep[i]), wtfs: t.champions.wtfs.subarray(0, keep[i]) })
     : t));
 }
 
@@ -213,23 +266,24 @@ export function rankLexical(terms: readonly (LexicalTerm | undefined)[], reader:
   const outsideBound = bounds.reduce((a, b) => a + b, 0);
 
   // Scatter into per-memory accumulators (reused across queries, zeroed again below): no hashing per posting.
+  // Per-candidate arrays are reused too: a query allocates next to nothing, so the collector seldom pauses a query.
   const { lower, covered } = reader.scratch();
-  const touched: number[] = [];
-  terms.forEach((t, i) => {
-    if (!t) return;
-    const { rowids, wtfs } = t.champions;
+  const buf = candidateBuffers(terms.reduce((a, t) => a + (t?.champions.rowids.length ?? 0), 0), opts.maxProbes);
+  const { rowids, upper, lowers } = buf;
+  let n = 0;
+  for (let i = 0; i < terms.length; i++) {
+    const t = terms[i];
+    if (!t) continue;
+    const list = t.champions.rowids;
+    const wtfs = t.champions.wtfs;
     const b = bounds[i]!;
-    for (let j = 0; j < rowids.length; j++) {
-      const d = rowids[j]!;
-      if (lower[d] === 0) touched.push(d);
+    for (let j = 0; j < list.length; j++) {
+      const d = list[j]!;
+      if (lower[d] === 0) rowids[n++] = d;
       lower[d]! += contribution(t.idf, wtfs[j]!, lengths[d] ?? 0, avgdl);
       covered[d]! += b;
     }
-  });
-  const n = touched.length;
-  const rowids = Uint32Array.from(touched);
-  const upper = new Float64Array(n);
-  const lowers = new Float64Array(n);
+  }
   for (let c = 0; c < n; c++) {
     const d = rowids[c]!;
     lowers[c] = lower[d]!;
@@ -240,67 +294,114 @@ export function rankLexical(terms: readonly (LexicalTerm | undefined)[], reader:
   if (opts.now() > opts.deadline) return { ranked: [], truncated: true, exact: false };
   // Without a filter, the k best lower bounds are reachable: whatever cannot reach the k-th is out.
   let floor = 0;
-  if (!opts.accept && n > k) floor = selectRank(lowers, n - k) * (1 - SLACK);
+  if (!opts.accept && n > k) floor = selectRank(lowers.subarray(0, n), n - k) * (1 - SLACK);
   // At most maxProbes candidates are ever read: only the best upper bounds need sorting.
   // Those left out are below capBound, which the k-th result must then beat too.
-  const capBound = n > opts.maxProbes ? selectRank(upper.slice(), n - opts.maxProbes) : 0;
+  let capBound = 0;
+  if (n > opts.maxProbes) {
+    buf.select.set(upper.subarray(0, n));
+    capBound = selectRank(buf.select.subarray(0, n), n - opts.maxProbes);
+  }
   floor = Math.max(floor, capBound);
-  const order: number[] = [];
   let ties = opts.maxProbes;
   for (let i = 0; i < n; i++) if (upper[i]! > floor) ties--;
   // Candidates tied at the floor fill the remaining places only (a flat score distribution has thousands).
   let tiedOut = false;
+  let m = 0;
+  const slots = buf.order;
   for (let i = 0; i < n; i++) {
-    if (upper[i]! > floor) order.push(i);
+    if (upper[i]! > floor) slots[m++] = i;
     else if (above(upper[i]!) >= floor) {
-      if (ties-- > 0) order.push(i);
+      if (ties-- > 0) slots[m++] = i;
       else tiedOut = true;
     }
   }
-  order.sort((a, b) => upper[b]! - upper[a]! || rowids[a]! - rowids[b]!);
+  const order = slots.subarray(0, m);
+  sortByBound(order, upper, rowids);
 
   const top: ScoredRow[] = [];
   let truncated = false;
   let exhausted = false;
   let probes = 0;
   // Seeds first: a memory holding several strong words often sits in none of their champion lists, and once scored it
-  // raises the k-th score, which prunes (and may prove) the rest.
-  const seeded = new Set(opts.seeds ?? []);
-  const seeds = [...seeded].slice(0, opts.maxProbes);
-  const score = (batch: number[]) => {
+  // raises the k-th score, which prunes (and may prove) the rest. Marked in `covered` (zeroed again at the end).
+  const seeds = opts.seeds ?? [];
+  let seedCount = 0;
+  for (let i = 0; i < seeds.length && seedCount < opts.maxProbes; i++) {
+    const d = seeds[i]!;
+    if (covered[d] === 0) { covered[d] = 1; buf.seeds[seedCount++] = d; }
+  }
+  const batch = buf.batch;
+  batch.length = 0;
+  const doc = buf.doc;
+  const score = () => {
     probes += batch.length;
     const accepted = opts.accept ? opts.accept(batch) : undefined;
-    const docs = reader.docTerms(accepted ? batch.filter((d) => accepted.has(d)) : batch);
-    for (const d of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const d = batch[i]!;
       if (accepted && !accepted.has(d)) continue;
-      const exact = scorer.score(docs.get(d));
-      if (exact > 0) insertTop(top, { rowid: d, score: exact }, k);
+      const exact = reader.docTerms(d, doc) ? scorer.score(doc) : 0;
+      if (exact > 0) insertTop(top, d, exact, k);
     }
+    batch.length = 0;
   };
-  for (let at = 0; at < seeds.length && !truncated; at += PROBE_BATCH) {
-    if (opts.now() > opts.deadline) truncated = true;
-    else score(seeds.slice(at, at + PROBE_BATCH));
-  }
-  for (let at = 0; at < order.length && !truncated;) {
-    const batch: number[] = [];
-    let reachedBound = false;
-    while (at < order.length && batch.length < PROBE_BATCH) {
-      const i = order[at]!;
-      if (top.length === k && above(upper[i]!) < top[k - 1]!.score) { reachedBound = true; break; }
-      if (!seeded.has(rowids[i]!)) batch.push(rowids[i]!);
-      at++;
+  try {
+    for (let at = 0; at < seedCount && !truncated; at += PROBE_BATCH) {
+      if (opts.now() > opts.deadline) truncated = true;
+      else {
+        for (let i = at; i < Math.min(seedCount, at + PROBE_BATCH); i++) batch.push(buf.seeds[i]!);
+        score();
+      }
     }
-    if (batch.length === 0) {
-      if (reachedBound) break;
-      continue;
+    for (let at = 0; at < order.length && !truncated;) {
+      let reachedBound = false;
+      while (at < order.length && batch.length < PROBE_BATCH) {
+        const i = order[at]!;
+        if (top.length === k && above(upper[i]!) < top[k - 1]!.score) { reachedBound = true; break; }
+        if (seedCount === 0 || covered[rowids[i]!] === 0) batch.push(rowids[i]!);
+        at++;
+      }
+      if (batch.length === 0) {
+        if (reachedBound) break;
+        continue;
+      }
+      if (probes >= opts.maxProbes) { exhausted = true; break; }
+      if (opts.now() > opts.deadline) { truncated = true; break; }
+      score();
     }
-    if (probes >= opts.maxProbes) { exhausted = true; break; }
-    if (opts.now() > opts.deadline) { truncated = true; break; }
-    score(batch);
+  } finally {
+    for (let i = 0; i < seedCount; i++) covered[buf.seeds[i]!] = 0;
+    batch.length = 0;
   }
   const bestLeftOut = Math.max(outsideBound, capBound, tiedOut ? floor : 0);
   const provenBest = bestLeftOut === 0 || (top.length === k && top[k - 1]!.score > above(bestLeftOut));
   return { ranked: top, truncated, exact: !truncated && !exhausted && provenBest };
+}
+
+/** Per-candidate working arrays of {@link rankLexical}, grown on demand and reused (ranking is synchronous, never reentrant). */
+interface CandidateBuffers {
+  rowids: Uint32Array;
+  upper: Float64Array;
+  lowers: Float64Array;
+  select: Float64Array;
+  order: Uint32Array;
+  seeds: Uint32Array;
+  batch: number[];
+  doc: DocTerms;
+}
+
+let buffers: CandidateBuffers | undefined;
+
+function candidateBuffers(postings: number, maxSeeds: number): CandidateBuffers {
+  const need = Math.max(postings, 1);
+  if (!buffers || buffers.rowids.length < need || buffers.seeds.length < maxSeeds) {
+    const size = Math.max(need, 4096);
+    buffers = {
+      rowids: new Uint32Array(size), upper: new Float64Array(size), lowers: new Float64Array(size), select: new Float64Array(size),
+      order: new Uint32Array(size), seeds: new Uint32Array(Math.max(maxSeeds, 1024)), batch: [], doc: { length: 0, bytes: Buffer.alloc(0), from: 0, to: 0 },
+    };
+  }
+  return buffers;
 }
 
 /**
@@ -312,15 +413,12 @@ export function rankGiven(terms: readonly (LexicalTerm | undefined)[], reader: L
   opts: Pick<RankOptions, "k" | "deadline" | "now">): { ranked: ScoredRow[]; truncated: boolean } {
   const top: ScoredRow[] = [];
   const scorer = new QueryScorer(terms, reader.stats.avgdl);
-  const all = [...candidates];
-  for (let at = 0; at < all.length; at += PROBE_BATCH) {
-    if (opts.now() > opts.deadline) return { ranked: top, truncated: true };
-    const batch = all.slice(at, at + PROBE_BATCH);
-    const docs = reader.docTerms(batch);
-    for (const d of batch) {
-      const score = scorer.score(docs.get(d));
-      if (score > 0) insertTop(top, { rowid: d, score }, opts.k);
-    }
+  const doc: DocTerms = { length: 0, bytes: Buffer.alloc(0), from: 0, to: 0 };
+  let seen = 0;
+  for (const d of candidates) {
+    if (seen++ % PROBE_BATCH === 0 && opts.now() > opts.deadline) return { ranked: top, truncated: true };
+    const score = reader.docTerms(d, doc) ? scorer.score(doc) : 0;
+    if (score > 0) insertTop(top, d, score, opts.k);
   }
   return { ranked: top, truncated: false };
 }

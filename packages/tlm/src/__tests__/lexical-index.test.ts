@@ -1,16 +1,13 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { fcParams } from "@recall/test-utils";
 import {
-  contribution, decodeChampions, decodeDocTerms, docTermsInChunk, encodeChampions, encodeDocChunk, encodeDocTerms, forEachDocTerm, idf,
+  type DocTerms, contribution, decodeChampions, decodeDocTerms, docTermsInChunk, docTermsInto, encodeChampions, encodeDocChunk, encodeDocTerms, forEachDocTerm, idf,
 } from "../lexical-index";
-import { QueryScorer, selectRank } from "../lexical-search";
+import { QueryScorer, selectRank, sortByBound } from "../lexical-search";
 
-const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : Date.now() ^ (Math.random() * 0x7fffffff);
-/** Runs a property; the seed is in the failure message (rerun with FC_SEED=<seed>). */
-function check<T>(prop: fc.IProperty<T>, numRuns = 300): void {
-  const r = fc.check(prop, { seed: SEED, numRuns });
-  if (r.failed) throw new Error(`property failed (FC_SEED=${SEED}): ${fc.defaultReportMessage(r)}`);
-}
+/** Runs a property with the suite's seed (test-utils: FC_SEED replays a failure, FUZZ_RUNS/soak scale the runs). */
+const check = <T,>(prop: fc.IProperty<T>, numRuns = 300): void => fc.assert(prop, fcParams({ numRuns }));
 
 describe("selectRank", () => {
   it("is the value a full sort puts at that rank, for any input (duplicates, flat, sorted)", () => {
@@ -20,6 +17,22 @@ describe("selectRank", () => {
         const sorted = [...xs].sort((a, b) => a - b);
         expect(selectRank(Float64Array.from(xs), rank) === sorted[rank]).toBe(true); // === : -0 and 0 rank alike
       }));
+  });
+});
+
+describe("sortByBound", () => {
+  it("orders candidate slots exactly as a comparator sort would: bound descending, then row id ascending (ties, flat, sorted inputs)", () => {
+    const bound = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }), fc.constantFrom(0, 1, 1, 2, 2.5));
+    check(fc.property(fc.array(fc.tuple(bound, fc.nat({ max: 50 })), { maxLength: 400 }), fc.boolean(), (cands, presorted) => {
+      if (presorted) cands.sort((a, b) => b[0] - a[0]);
+      const upper = Float64Array.from(cands, (c) => c[0]);
+      const rowids = Uint32Array.from(cands, (c) => c[1]);
+      const order = Uint32Array.from(cands.keys());
+      sortByBound(order, upper, rowids);
+      const want = [...cands.keys()].sort((a, b) => upper[b]! - upper[a]! || rowids[a]! - rowids[b]!);
+      expect([...order].map((i) => [upper[i], rowids[i]])).toEqual(want.map((i) => [upper[i], rowids[i]]));
+      expect([...order].sort((a, b) => a - b)).toEqual([...cands.keys()]);
+    }));
   });
 });
 
@@ -46,8 +59,12 @@ describe("codecs", () => {
         return encodeDocTerms(d.length, ids, ids.map((_, i) => d.f + i + 1), 0, ids.length);
       });
       const chunk = encodeDocChunk(blobs);
+      // One reused target, as the ranking reads them: a memory read after another must not keep any of its fields.
+      const into: DocTerms = { length: 0, bytes: Buffer.alloc(0), from: 0, to: 0 };
       docs.forEach((d, i) => {
         const got = docTermsInChunk(chunk, i);
+        expect(docTermsInto(chunk, i, into)).toBe(got !== undefined);
+        if (got) expect(into).toEqual(got);
         if (!d || d.terms.length === 0) {
           if (got) expect(got.to - got.from).toBe(0);
           return;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { fcParams } from "@recall/test-utils";
 import Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,12 +14,8 @@ import { tokenize } from "../fts-query";
 import { filterSql } from "../filters";
 import type { MemoryRecord } from "../records";
 
-const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : Date.now() ^ (Math.random() * 0x7fffffff);
-/** Runs a property; the seed is in the failure message (rerun with FC_SEED=<seed>). */
-function check<T>(prop: fc.IProperty<T>, numRuns: number): void {
-  const r = fc.check(prop, { seed: SEED, numRuns });
-  if (r.failed) throw new Error(`property failed (FC_SEED=${SEED}): ${fc.defaultReportMessage(r)}`);
-}
+/** Runs a property with the suite's seed (test-utils: FC_SEED replays a failure, FUZZ_RUNS/soak scale the runs). */
+const check = <T,>(prop: fc.IProperty<T>, numRuns: number): void => fc.assert(prop, fcParams({ numRuns }));
 
 // A skewed little vocabulary: the first words land in most memories, inflections share stems.
 const VOCAB = ["deploy", "deploys", "deploying", "service", "cache", "billing", "alice", "latency", "rollback", "queue", "zebra", "kofi"];
