@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { dot, dotAt, normalise } from "./embed/embedder";
+import { dotAt, normalise } from "./embed/embedder";
 import { Int8Rows } from "./int8-dot";
 
 /**
@@ -218,13 +218,17 @@ export class VectorIndex {
     const maxScanned = bounds.maxScanned ?? VECTOR_SEARCH.maxScanned;
     const { dims, lists } = this.info;
     const q = centre(query, this.mean);
-    let probe: number[];
-    if (lists === 1) probe = [0];
-    else {
-      const scored: [number, number][] = [];
-      for (let c = 0; c < lists; c++) scored.push([c, dot(q, this.centroids.subarray(c * dims, (c + 1) * dims))]);
-      scored.sort((a, b) => b[1] - a[1]);
-      probe = scored.slice(0, probes).map(([c]) => c);
+    // The nearest `probes` centroids, best first (ties: lower list first), kept by insertion: no per-centroid objects.
+    const probe: number[] = [];
+    const near: number[] = [];
+    for (let c = 0; c < lists; c++) {
+      const s = lists === 1 ? 0 : dotAt(q, this.centroids, c * dims);
+      if (probe.length >= probes && s <= near[near.length - 1]!) continue;
+      let at = probe.length;
+      while (at > 0 && near[at - 1]! < s) at--;
+      probe.splice(at, 0, c);
+      near.splice(at, 0, s);
+      if (probe.length > probes) { probe.pop(); near.pop(); }
     }
     // A bounded min-heap would do; k is small (≤ a few hundred), so a sorted insert into a short array is enough.
     const top: VectorHit[] = [];
@@ -242,8 +246,13 @@ export class VectorIndex {
         if (top.length >= k && s <= floor) continue;
         let at = top.length;
         while (at > 0 && top[at - 1]!.similarity < s) at--;
-        top.splice(at, 0, { rowid: rowids[i]!, similarity: s });
-        if (top.length > k) top.pop();
+        // Shift by hand (splice allocates its result); when full, the hit falling off is reused.
+        const hit = top.length >= k ? top.pop()! : { rowid: 0, similarity: 0 };
+        hit.rowid = rowids[i]!;
+        hit.similarity = s;
+        top.push(hit);
+        for (let m = top.length - 1; m > at; m--) top[m] = top[m - 1]!;
+        top[at] = hit;
         if (top.length >= k) floor = top[top.length - 1]!.similarity;
       }
       scanned += end - start;
