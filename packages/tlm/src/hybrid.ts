@@ -144,11 +144,11 @@ export function hybridQuery(
   for (const h of hits) if (!passing || passing.has(h.rowid)) vectorList.push({ key: h.rowid, score: h.similarity });
   const fused = fuseScores(lexical.ranked.map((r) => ({ key: r.rowid, score: r.score })), vectorList).slice(0, limit);
   const results: MemoryResult[] = [];
-  for (const f of fused) {
-    const [r] = db.materialize([{ rowid: f.key, score: f.score }]);
-    if (!r) continue;
-    results.push({ ...r, matched: { ...(f.lexicalRank ? { lexical_rank: f.lexicalRank } : {}), ...(f.vectorRank ? { vector_rank: f.vectorRank } : {}) } });
-  }
+  const rows = db.materializeEach(fused.map((f) => ({ rowid: f.key, score: f.score })));
+  fused.forEach((f, i) => {
+    const r = rows[i];
+    if (r) results.push({ ...r, matched: { ...(f.lexicalRank ? { lexical_rank: f.lexicalRank } : {}), ...(f.vectorRank ? { vector_rank: f.vectorRank } : {}) } });
+  });
   return { results, truncated: lexical.truncated, retrieval: "hybrid" };
 }
 

@@ -87,7 +87,7 @@ export class MemoryDatabase {
     this.legacy = new LegacyRanker(db, this.count);
     const reader = hasLexicalIndex(db) ? openLexicalReader(db, this.meta) : null;
     this.lexical = reader ? { reader, tokenizer: new QueryTokenizer() } : null;
-    this.rowStatement = db.prepare("SELECT id, text, kind, entities, created_at, source_ref FROM memories WHERE rowid = ?");
+    this.rowStatement = db.prepare("SELECT rowid AS r, id, text, kind, entities, created_at, source_ref FROM memories WHERE rowid IN (SELECT value FROM json_each(?))");
   }
 
   /** True when the bundle carries the lexical index (bounded queries); older bundles rank through FTS5 `bm25()`. */
@@ -269,11 +269,19 @@ export class MemoryDatabase {
 
   /** Reads the rows of ranked ids, in order, as results (a row that is gone is skipped). */
   materialize(ranked: readonly ScoredRow[]): MemoryResult[] {
-    const results: MemoryResult[] = [];
-    for (const { rowid, score } of ranked) {
-      const row = this.rowStatement.get(rowid) as Row | undefined;
-      if (!row) continue;
-      results.push({
+    return this.materializeEach(ranked).filter((r): r is MemoryResult => r !== undefined);
+  }
+
+  /** {@link materialize}, position for position: `undefined` where a row is gone. */
+  materializeEach(ranked: readonly ScoredRow[]): (MemoryResult | undefined)[] {
+    if (ranked.length === 0) return [];
+    // One statement for all of them: ten single-row reads cost about three times as much (measured at 100k memories).
+    const rows = new Map<number, Row>();
+    for (const row of this.rowStatement.all(JSON.stringify(ranked.map((r) => r.rowid))) as (Row & { r: number })[]) rows.set(row.r, row);
+    return ranked.map(({ rowid, score }) => {
+      const row = rows.get(rowid);
+      if (!row) return undefined;
+      return {
         id: row.id,
         text: row.text,
         kind: row.kind,
@@ -281,9 +289,8 @@ export class MemoryDatabase {
         created_at: row.created_at,
         ...(row.source_ref === null ? {} : { source_ref: row.source_ref }),
         score: Math.round(score * 1e6) / 1e6,
-      });
-    }
-    return results;
+      };
+    });
   }
 
   /**
