@@ -78,6 +78,8 @@ export class VectorSide {
     try {
       this.db = new Database(this.path, { readonly: true, fileMustExist: true });
       this.db.pragma("query_only = ON");
+      // As MemoryDatabase.open: the bundle never changes, so one shared lock is kept instead of one per statement.
+      this.db.pragma("locking_mode = EXCLUSIVE");
       this.index = VectorIndex.read(this.db);
     } catch {
       // A bundle whose vectors cannot be read keeps serving lexical queries.

@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createRequire } from "node:module";
 import { join } from "node:path";
+import { execa } from "execa";
 import { MemoryDatabase } from "../query-engine";
 import { writeMemoriesDb } from "../memories-db";
 import type { MemoryRecord } from "../records";
 
+const require = createRequire(import.meta.url);
 let dir: string;
 let db: MemoryDatabase;
 const records: MemoryRecord[] = [
@@ -81,6 +84,16 @@ describe("MemoryDatabase", () => {
     } finally {
       o.db.retire();
     }
+  });
+  it("keeps its shared lock between statements (the bundle never changes) without blocking another process reading the same file", async () => {
+    expect(db.query({ text: "billing" }).results.length).toBeGreaterThan(0);
+    // A separate process, as `recall bundle verify` or a second tlm would be: reading must not wait on this connection.
+    const script = `const D = require(${JSON.stringify(require.resolve("better-sqlite3"))});
+      const d = new D(${JSON.stringify(join(dir, "memories.db"))}, { readonly: true, fileMustExist: true, timeout: 0 });
+      process.stdout.write(String(d.prepare("SELECT count(*) FROM memories").pluck().get()));`;
+    const { stdout } = await execa(process.execPath, ["-e", script], { timeout: 20_000 });
+    expect(stdout).toBe("5");
+    expect(db.query({ text: "billing" }).results.length).toBeGreaterThan(0);
   });
   it("retire closes only after the last holder releases", async () => {
     const o = MemoryDatabase.open(join(dir, "memories.db"));
