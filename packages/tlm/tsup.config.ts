@@ -4,7 +4,7 @@ import { INLINE_ALL_BUT_NATIVE, NATIVE_EXTERNALS, libraryOptions } from "../../t
 // The library (dist/index.js) and the ESM CLI module (dist/cli.js) as every package builds them, plus the
 // `tlm` executable as one CommonJS file (dist/bin/tlm.cjs) with its pure-JS dependencies inlined: bin/tlm.js
 // require()s it, so a cold `tlm serve` neither starts Node's ESM loader nor resolves a dozen modules
-// (docs/BENCHMARKS.md, cold start). better-sqlite3 is native and stays outside.
+// (docs/BENCHMARKS.md, cold start). better-sqlite3 is native and stays outside. Whitespace and syntax are minified.
 export default defineConfig([
   libraryOptions({ entry: ["src/index.ts", "src/cli.ts"], clean: ["!bin/**"] }),
   {
@@ -21,5 +21,10 @@ export default defineConfig([
     shims: true,
     noExternal: INLINE_ALL_BUT_NATIVE,
     external: [...NATIVE_EXTERNALS],
+    // Less text to parse on every cold start; names are kept, so stack traces stay readable (and the source map maps them).
+    esbuildOptions(o) {
+      o.minifyWhitespace = true;
+      o.minifySyntax = true;
+    },
   },
 ]);

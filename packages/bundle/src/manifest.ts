@@ -1,5 +1,5 @@
 import semver from "semver";
-import { z } from "zod";
+import * as z from "zod";
 import { BundleRejectedError } from "./errors";
 import { quotePath } from "./quote-path";
 import { ancestorsOf, checkEntryPath } from "./path-rules";

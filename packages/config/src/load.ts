@@ -1,5 +1,5 @@
 import { dirname } from "node:path";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { RecallConfig } from "./config-types";
 import { ConfigError, type ConfigIssue } from "./errors";
 import { formatSource, type ConfigSource } from "./source";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { CloudConfig, MemoryConfig } from "./config-types";
 import { DURATION_EXPECTED, formatDuration, tryParseDuration } from "./duration";
 import { CONFIG_KEYS, type ConfigKeyInfo } from "./keys";

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { QueryIntent, type Health } from "./schemas";
 
 /** Outcome of validating untrusted input against a protocol schema. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Wire protocol version spoken by every sidecar and client of this release. */
 export const PROTOCOL_VERSION = 1 as const;

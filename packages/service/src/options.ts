@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ServiceOptionsError } from "./errors";
 import type { BackoffSettings, Fallback, Provider, PullerSettings, ServiceMode, ServiceOptions } from "./types";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { MEMORY_KINDS } from "@recall/protocol";
 import { InvalidRecordError } from "./errors";
 
