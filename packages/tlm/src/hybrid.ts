@@ -4,9 +4,11 @@ import { QUERY_LIMITS } from "@recall/protocol";
 import type { Embedder } from "./embed/embedder";
 import { HttpEmbedder, type HttpEmbedderOptions } from "./embed/http-embedder";
 import { STATIC_EMBEDDER_ID, StaticWordEmbedder } from "./embed/static-embedder";
+import { defaultWordVectorsPath, wordVectorsFromBytes } from "./embed/word-vectors";
 import { fuseScores, type Scored } from "./fusion";
 import type { MemoryDatabase, QueryOutcome } from "./query-engine";
 import { VectorIndex, type VectorIndexInfo } from "./vector-index";
+import { warmRead } from "./warm-up";
 
 /** Why a query that could have used vectors ran lexical only (the envelope's `vector_skipped_reason`). */
 export type VectorSkipReason =
@@ -76,16 +78,44 @@ export class VectorSide {
   load(): VectorIndex | null {
     if (this.index !== undefined) return this.index;
     try {
-      this.db = new Database(this.path, { readonly: true, fileMustExist: true });
-      this.db.pragma("query_only = ON");
-      // As MemoryDatabase.open: the bundle never changes, so one shared lock is kept instead of one per statement.
-      this.db.pragma("locking_mode = EXCLUSIVE");
-      this.index = VectorIndex.read(this.db);
+      this.index = VectorIndex.read(this.connect());
     } catch {
       // A bundle whose vectors cannot be read keeps serving lexical queries.
       this.index = null;
     }
     return this.index;
+  }
+
+  /**
+   * Reads the index on a worker thread (warm-up.ts) and keeps it as {@link load}
+   * would: the blobs are read on the machine's other core and only the index is
+   * assembled here. `file` is read by the same worker and its bytes returned.
+   * Reads nothing when the index is already loaded or the side closed. Rejects
+   * when the worker fails or `signal` aborts; {@link load} then reads on first use.
+   */
+  async warm(file?: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    if (this.index !== undefined) return file === undefined ? undefined : (await warmRead({ file }, signal)).file;
+    const read = await warmRead({ db: this.path, ...(file === undefined ? {} : { file }) }, signal);
+    if (this.index === undefined) {
+      try {
+        this.connect();
+        this.index = VectorIndex.fromRows(read.rows ?? []);
+      } catch {
+        this.index = null;
+      }
+    }
+    return read.file;
+  }
+
+  private connect(): Database.Database {
+    if (this.db) return this.db;
+    const db = new Database(this.path, { readonly: true, fileMustExist: true });
+    db.pragma("query_only = ON");
+    db.pragma("mmap_size = 1073741824");
+    // As MemoryDatabase.open: the bundle never changes, so one shared lock is kept instead of one per statement.
+    db.pragma("locking_mode = EXCLUSIVE");
+    this.db = db;
+    return db;
   }
 
   /** Rows of `rowids` that pass the intent's filters, keyed by rowid. */
@@ -167,6 +197,9 @@ export interface QueryVectorOptions {
   staticEmbedder?: () => Embedder;
 }
 
+/** What {@link QueryVectors.warm} did: read on a worker thread (else inline or not at all), vectors loaded, and whether the offline embedder is ready. */
+export interface WarmOutcome { worker: boolean; vectors: number; embedder: "loaded" | "none"; ms: number }
+
 /** What {@link QueryVectors.resolve} decided. */
 export interface ResolvedVector { vector: ArrayLike<number> | null; skipped?: VectorSkipReason }
 
@@ -180,6 +213,10 @@ export class QueryVectors {
   private readonly endpoint: HttpEmbedder | null;
   private readonly timeoutMs: number;
   private readonly makeStatic: () => Embedder;
+  /** The offline default is the shipped table (not one a test injected): warm-up may read it on a worker. */
+  private readonly defaultStatic: boolean;
+  /** Aborted by {@link closeAll}: warm-up workers still reading are terminated. */
+  private readonly stopping = new AbortController();
   private staticEmbedder: Embedder | null | undefined;
 
   constructor(options: QueryVectorOptions = {}) {
@@ -190,6 +227,7 @@ export class QueryVectors {
       ? new HttpEmbedder({ ...opts.endpoint, timeoutMs: opts.endpoint.timeoutMs ?? this.timeoutMs, maxResponseBytes: opts.endpoint.maxResponseBytes ?? 1024 * 1024 })
       : null;
     this.makeStatic = opts.staticEmbedder ?? (() => new StaticWordEmbedder());
+    this.defaultStatic = opts.staticEmbedder === undefined;
   }
 
   /** The vector side of `db`; sides of databases closed since are closed here. */
@@ -238,17 +276,47 @@ export class QueryVectors {
   /**
    * Loads what the first hybrid query on `db` would otherwise pay for: its
    * vector index and, when the index comes from the offline embedder, the word
-   * table. Never calls an embedding endpoint; never throws. The server runs it
-   * right after a bundle loads, off the request path.
+   * table. The slow part (reading ~10 MB of blobs at 100k memories and the 6.7 MB
+   * word table) runs on a worker thread (warm-up.ts); here the index is
+   * assembled and the word index built in chunks between turns of the event
+   * loop, so requests are answered meanwhile. Never calls an embedding
+   * endpoint; never rejects (what fails loads on first use). The server runs it
+   * right after a bundle loads.
    */
-  warm(db: MemoryDatabase): void {
-    if (db.isClosed) return;
-    const index = this.side(db).load();
-    if (index) this.embedders(index.info.embedder);
+  async warm(db: MemoryDatabase): Promise<WarmOutcome> {
+    const t0 = performance.now();
+    const outcome = (worker: boolean, index: VectorIndex | null): WarmOutcome =>
+      ({ worker, vectors: index?.info.count ?? 0, embedder: this.staticEmbedder ? "loaded" : "none", ms: Math.round(performance.now() - t0) });
+    if (db.isClosed) return outcome(false, null);
+    const side = this.side(db);
+    // The offline default's word table is read by the same worker when the bundle's vectors come from it.
+    const table = this.staticEmbedder === undefined && this.defaultStatic && db.meta.embedder === STATIC_EMBEDDER_ID ? defaultWordVectorsPath() : undefined;
+    let file: Uint8Array | undefined;
+    let worker = true;
+    try {
+      file = await side.warm(table, this.stopping.signal);
+    } catch {
+      // Whatever did not load here loads on first use (below, or in the first query).
+      worker = false;
+    }
+    if (db.isClosed || this.stopping.signal.aborted) return outcome(worker, null);
+    const index = side.load();
+    if (!index) return outcome(worker, null);
+    if (file && table && this.staticEmbedder === undefined) {
+      try {
+        const words = await wordVectorsFromBytes(file, table);
+        if (this.staticEmbedder === undefined) this.staticEmbedder = new StaticWordEmbedder(words);
+      } catch { /* loaded on first use */ }
+    }
+    this.embedders(index.info.embedder);
+    return outcome(worker, index);
   }
 
-  /** Closes every vector side. */
+
+
+  /** Closes every vector side and stops any warm-up still reading. */
   closeAll(): void {
+    this.stopping.abort();
     for (const s of this.sides.values()) s.close();
     this.sides.clear();
   }

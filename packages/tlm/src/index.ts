@@ -41,4 +41,4 @@ export type { VectorBuildResult, SyncEmbedder } from "./vector-build";
 export { fuseRankings, fuseScores, RRF_K, LEXICAL_WEIGHT } from "./fusion";
 export type { Fused, Scored } from "./fusion";
 export { hybridQuery, planQueryVector, fusionDepth, QueryVectors, VectorSide } from "./hybrid";
-export type { HybridOutcome, VectorPlan, VectorSkipReason, QueryVectorOptions, ResolvedVector } from "./hybrid";
+export type { HybridOutcome, VectorPlan, VectorSkipReason, QueryVectorOptions, ResolvedVector, WarmOutcome } from "./hybrid";

@@ -149,8 +149,13 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
     state = loaded;
     failedTarget = null;
     if (old.kind === "loaded") old.db.retire();
-    // The vector index and word table load now, off the request path, instead of inside the first hybrid query.
-    setImmediate(() => { if (!closing && state.kind === "loaded" && state.db === loaded.db) queryVectors.warm(loaded.db); });
+    // The vector index and word table load now, on a worker thread, instead of inside the first hybrid query.
+    setImmediate(() => {
+      if (closing || state.kind !== "loaded" || state.db !== loaded.db) return;
+      void queryVectors.warm(loaded.db).then((w) => {
+        if (w.vectors > 0) log.debug({ event: "vectors_warm", bundle_id: loaded.bundleId, ...w }, "vector index loaded");
+      });
+    });
     metrics.observeReload("changed");
     log.info({ event: "bundle_loaded", bundle_id: loaded.bundleId, schema_version: loaded.schemaVersion, memories: loaded.db.count }, "bundle loaded");
     return { status: 200, body: { bundle_id: loaded.bundleId, changed: true } };

@@ -195,8 +195,16 @@ export class VectorIndex {
   static read(db: Database.Database): VectorIndex | null {
     const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'memory_vectors'").get() !== undefined;
     if (!hasTable) return null;
+    return VectorIndex.fromRows(db.prepare("SELECT key, value FROM memory_vectors").all() as { key: string; value: Uint8Array }[]);
+  }
+
+  /**
+   * The index from the rows of `memory_vectors` (`key`, `value`), read
+   * elsewhere (a worker thread, warm-up.ts). Same checks as {@link read}.
+   */
+  static fromRows(rows: readonly { key: string; value: Uint8Array }[]): VectorIndex | null {
     const blobs = new Map<string, Buffer>();
-    for (const r of db.prepare("SELECT key, value FROM memory_vectors").all() as { key: string; value: Buffer }[]) blobs.set(r.key, r.value);
+    for (const r of rows) blobs.set(r.key, Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength));
     if (!blobs.has("info")) return null;
     const info = JSON.parse(blobs.get("info")!.toString("utf8")) as VectorIndexInfo;
     const { dims, count, lists } = info;

@@ -41,6 +41,31 @@ export function loadWordVectors(path: string = defaultWordVectorsPath()): WordVe
   } catch (cause) {
     throw new TlmError("TLM_EMBEDDER_UNAVAILABLE", `cannot read word vectors at ${path}: ${(cause as Error).message}`, { cause });
   }
+  const { words, build } = parseWordVectors(buf, path);
+  const index = new Map<string, number>();
+  words.forEach((w, i) => index.set(w, i));
+  return build(index);
+}
+
+/**
+ * {@link loadWordVectors} from bytes read elsewhere (warm-up.ts reads the file
+ * on a worker thread), building the word index `chunk` words at a time with a
+ * turn of the event loop between chunks, so a request arriving meanwhile waits
+ * for one chunk at most.
+ */
+export async function wordVectorsFromBytes(bytes: Uint8Array, path: string, chunk = 10_000): Promise<WordVectorTable> {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { words, build } = parseWordVectors(buf, path);
+  const index = new Map<string, number>();
+  for (let at = 0; at < words.length; at += chunk) {
+    await new Promise<void>((r) => setImmediate(r));
+    for (let i = at; i < Math.min(words.length, at + chunk); i++) index.set(words[i]!, i);
+  }
+  return build(index);
+}
+
+/** Checks the header and splits the words; `build` makes the table once the word index is filled. */
+function parseWordVectors(buf: Buffer, path: string): { words: string[]; build: (index: Map<string, number>) => WordVectorTable } {
   if (buf.length < 12 || buf.toString("latin1", 0, 4) !== "RCWV" || buf.readUInt8(4) !== 1) {
     throw new TlmError("TLM_EMBEDDER_UNAVAILABLE", `${path} is not a word-vector table (RCWV v1)`);
   }
@@ -55,7 +80,5 @@ export function loadWordVectors(path: string = defaultWordVectorsPath()): WordVe
   const rows = new Int8Array(buf.buffer, buf.byteOffset + rowsAt, count * dims);
   const words = buf.toString("utf8", wordsAt).split("\n");
   if (words.length !== count) throw new TlmError("TLM_EMBEDDER_UNAVAILABLE", `${path}: ${words.length} words for ${count} rows`);
-  const index = new Map<string, number>();
-  words.forEach((w, i) => index.set(w, i));
-  return { dims, count, index, scales, rows };
+  return { words, build: (index) => ({ dims, count, index, scales, rows }) };
 }

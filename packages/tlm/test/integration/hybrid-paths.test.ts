@@ -79,7 +79,7 @@ describe("hybrid query paths", () => {
     const db = opened.db;
     cleanups.push(() => db.retire());
 
-    vectors.warm(db);
+    expect(await vectors.warm(db)).toMatchObject({ worker: true, vectors: 199, embedder: "loaded" });
     expect(made).toBe(1);
     // The warmed side holds its own open connection and index: moving the file away now changes nothing for it.
     const moved = `${dbPath}.moved`;
@@ -96,6 +96,6 @@ describe("hybrid query paths", () => {
     expect(cold.side(db).load()).toBeNull();
 
     db.retire();
-    expect(() => vectors.warm(db)).not.toThrow();
+    await expect(vectors.warm(db)).resolves.toMatchObject({ vectors: 0 });
   });
 });

@@ -4,11 +4,12 @@ import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
 import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
-  HttpEmbedder, STATIC_EMBEDDER_ID, StaticWordEmbedder, buildBundle, startServer, type Embedder, type MemoryRecord, type TlmServer,
+  HttpEmbedder, MemoryDatabase, QueryVectors, STATIC_EMBEDDER_ID, StaticWordEmbedder, VectorSide, buildBundle, startServer,
+  type Embedder, type MemoryRecord, type TlmServer,
 } from "../../dist/index.js";
-import { activate, exampleRecords, query, runTlm, tempDir } from "./harness";
+import { activate, exampleRecords, query, runTlm, spawnTlm, stopChild, tempDir, waitHealthy } from "./harness";
 
 const run = promisify(execFile);
 const cleanups: (() => Promise<void>)[] = [];
@@ -153,6 +154,49 @@ describe("hybrid retrieval through tlm serve", () => {
     await server.reload();
     const a = (await query(server.address, { text: "kafka partitions", limit: 3 })).json();
     expect(a).toMatchObject({ retrieval: "lexical", vector_skipped_reason: "no_query_embedder" });
+  });
+
+  it("warm-up reads the vectors and the word table on a worker thread: the same index and the same answers as the inline read", async () => {
+    const { root } = await serve();
+    await install(root, "warm1", words);
+    const path = join(root, "current", "memories.db");
+    const opened = MemoryDatabase.open(path);
+    if (!opened.ok) throw new Error(opened.message);
+    const db = opened.db;
+    cleanups.push(async () => db.retire());
+    const inline = new VectorSide(path);
+    cleanups.push(async () => inline.close());
+    const vectors = new QueryVectors();
+    cleanups.push(async () => vectors.closeAll());
+    const warmed = await vectors.warm(db);
+    expect(warmed).toMatchObject({ worker: true, vectors: records.length, embedder: "loaded" });
+    const side = vectors.side(db);
+    for (const text of [PARAPHRASE, "kafka partitions", "who is on call this week", "zzz"]) {
+      const q = words.embedOne(text);
+      expect(side.load()!.search(q, 20)).toEqual(inline.load()!.search(q, 20));
+      const resolved = await vectors.resolve({ text }, side, Number.POSITIVE_INFINITY);
+      expect(resolved.vector ? [...resolved.vector] : null).toEqual([...q]);
+    }
+    // Warming again, or after the sides are closed, reads nothing and never throws.
+    expect((await vectors.warm(db)).vectors).toBe(records.length);
+    vectors.closeAll();
+    await expect(vectors.warm(db)).resolves.toMatchObject({ vectors: 0 });
+  });
+
+  it("the tlm executable warms a hybrid bundle on a worker thread after it is ready (the bundled file finds better-sqlite3)", async () => {
+    const dir = await tempDir();
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const root = join(dir, "root");
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    await install(root, "warm2", words);
+    const sock = join(dir, "s.sock");
+    const t = spawnTlm(["--log-level", "debug", "serve", "--socket", sock, "--bundle-root", root, "--poll-interval", "0"]);
+    cleanups.push(() => stopChild(t));
+    expect(await waitHealthy(t, sock)).toMatchObject({ ready: true, bundle_id: "warm2" });
+    await vi.waitFor(() => expect(t.stderr()).toMatch(/"event":"vectors_warm"/), { timeout: 20_000, interval: 25 });
+    const line = t.stderr().split("\n").find((l) => l.includes('"vectors_warm"'))!;
+    expect(JSON.parse(line)).toMatchObject({ worker: true, vectors: records.length, embedder: "loaded", bundle_id: "warm2" });
+    expect((await query(sock, { text: PARAPHRASE, limit: 5 })).json()).toMatchObject({ retrieval: "hybrid" });
   });
 
   it("tlm bundle build --embed reports the vectors; --embed-url refuses credentials in the URL", async () => {
