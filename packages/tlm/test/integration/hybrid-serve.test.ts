@@ -175,7 +175,7 @@ describe("hybrid retrieval through tlm serve", () => {
       const q = words.embedOne(text);
       expect(side.load()!.search(q, 20)).toEqual(inline.load()!.search(q, 20));
       const resolved = await vectors.resolve({ text }, side, Number.POSITIVE_INFINITY);
-      expect(resolved.vector ? [...resolved.vector] : null).toEqual([...q]);
+      expect(resolved.vector ? Array.from(resolved.vector) : null).toEqual(Array.from(q));
     }
     // Warming again, or after the sides are closed, reads nothing and never throws.
     expect((await vectors.warm(db)).vectors).toBe(records.length);
