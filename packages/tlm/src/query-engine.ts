@@ -108,7 +108,7 @@ export class MemoryDatabase {
       db.pragma("trusted_schema = OFF");
       db.pragma("cell_size_check = ON");
       db.pragma("mmap_size = 1073741824");
-      // An installed bundle never changes (docs/bundle-format.md): the first read takes a shared lock and keeps it, so a
+      // An installed bundle never changes (docs/bundle-root.md): the first read takes a shared lock and keeps it, so a
       // statement skips SQLite's per-statement lock, unlock and change check (4 fcntl, 3 fstat, 1 pread: ~12 µs each time).
       // Other readers are not blocked; nothing writes to an installed bundle.
       db.pragma("locking_mode = EXCLUSIVE");
