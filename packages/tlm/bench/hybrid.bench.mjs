@@ -167,6 +167,6 @@ process.stdout.write(`tlm hybrid bench — embedder ${embedder.id}; ${QUERIES} t
 console.table(buildRows);
 process.stdout.write(`\nIn-process latency per query class (ms): lexical = bm25 only; vector = embed + IVF search (top 30); hybrid = embed + lexical + vector + fusion\n`);
 console.table(classRows);
-process.stdout.write(`\nOver the socket (tlm serve, hybrid bundle): cold start to ready; the index and word table load right after, off the request path (first_hybrid_query_ms is the first query after ready);\ntook: tlm's own took_ms from each envelope; floor: the same bodies, interleaved with tlm's, to a canned node:http server answering the same envelope (the machine's own tail)\n`);
+process.stdout.write(`\nOver the socket (tlm serve, hybrid bundle): cold start to ready; the index and word table load right after, on a worker thread (first_hybrid_query_ms is the first query after ready);\ntook: tlm's own took_ms from each envelope; floor: the same bodies, interleaved with tlm's, to a canned node:http server answering the same envelope (the machine's own tail)\n`);
 console.table(socketRows);
 process.stdout.write(`bench process peak RSS: ${fmt(process.resourceUsage().maxRSS / 1024, 0)} MB\n`);
