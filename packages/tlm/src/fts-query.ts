@@ -7,6 +7,38 @@ const STOPWORDS = new Set(
     .split(" "),
 );
 
+/**
+ * Id of the segmentation `tlm bundle build` applies before FTS5 sees a memory, recorded as `meta.lex_segmenter`.
+ * `unicode61` splits on spaces and punctuation only, so a run of Chinese or Japanese (written without spaces) is one
+ * token, and a query for part of it matches nothing. Bundles carrying this id index those runs as characters and
+ * overlapping character pairs (as Lucene's CJK analyzer does), and queries are split the same way.
+ */
+export const CJK_SEGMENTER = "cjk-bigram@1";
+
+/**
+ * Runs of letters and digits of Han, Hiragana, Katakana (the prolonged sound mark and iteration marks included) and
+ * Hangul: the scripts written without word breaks. Their punctuation (。、「」) is not part of a run.
+ */
+const CJK_RUN = /(?:(?=[\p{L}\p{N}])[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}])+/gu;
+
+/**
+ * Splits every CJK run of `text` into separate words; the rest of the text is unchanged (a text without CJK comes back
+ * as it is). `index`: each character and each overlapping pair (数据库 → 数 据 库 数据 据库), so a query for any part
+ * of a run finds it. `query`: the pairs only (one character stays itself), so a query matches on pairs, which are far
+ * more selective than single characters. Runs are also cut from letters of other scripts they touch (数据库migration).
+ * The result is NFKC-normalised.
+ */
+export function segmentCjk(text: string, mode: "index" | "query"): string {
+  // NFKC first, as `words` does: half-width katakana and full-width forms pair up the same way on both sides.
+  return text.normalize("NFKC").replace(CJK_RUN, (run) => {
+    const chars = Array.from(run);
+    if (chars.length === 1) return ` ${run} `;
+    const pairs: string[] = [];
+    for (let i = 0; i + 1 < chars.length; i++) pairs.push(chars[i]! + chars[i + 1]!);
+    return ` ${mode === "index" ? `${chars.join(" ")} ${pairs.join(" ")}` : pairs.join(" ")} `;
+  });
+}
+
 /** Lower-cased words of a text, as FTS5's unicode61 tokenizer splits them (before stemming), stop words kept. */
 export function words(text: string): string[] {
   return text.normalize("NFKC").toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];

@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import type { MemoryRecord } from "./records";
 import { SCHEMA_SQL } from "./schema";
-import { words } from "./fts-query";
+import { CJK_SEGMENTER, segmentCjk, words } from "./fts-query";
 import { type BuildStep, defaultBuildSteps } from "./build-steps";
 
 /** What {@link writeMemoriesDb} stores in the `meta` table. */
@@ -15,7 +15,8 @@ export function normaliseTime(iso: string): { iso: string; ms: number } {
 
 /**
  * Writes a fresh `memories.db` at `path` (which must not exist): the schema,
- * every record, the FTS5 index (optimised), the `meta` table, then VACUUM.
+ * every record, the FTS5 index (optimised; CJK runs indexed as characters and
+ * pairs, `meta.lex_segmenter`), the `meta` table, then VACUUM.
  * `journal_mode=DELETE` so the result is one self-contained file.
  * Records are assumed valid (see `MemoryRecord`). `steps` (default
  * `defaultBuildSteps()`, build-steps.ts) run after the rows and FTS5 index.
@@ -41,11 +42,14 @@ export function writeMemoriesDb(path: string, records: Iterable<MemoryRecord>, m
         const entities = r.entities ?? [];
         const info = insert.run(r.id, r.text, r.kind, JSON.stringify(entities), t.iso, t.ms, r.source_ref ?? null);
         for (const e of entities) insertEntity.run(e.toLowerCase(), info.lastInsertRowid);
-        for (const w of new Set(words(`${r.text} ${entities.join(" ")}`))) df.set(w, (df.get(w) ?? 0) + 1);
+        for (const w of new Set(words(segmentCjk(`${r.text} ${entities.join(" ")}`, "index")))) df.set(w, (df.get(w) ?? 0) + 1);
         count++;
       }
       db.exec("CREATE INDEX memories_created ON memories (created_ms)");
-      db.exec("INSERT INTO memories_fts (memories_fts) VALUES ('rebuild')");
+      // Not FTS5's 'rebuild' (which indexes the stored text as it is): the index gets the text with CJK runs split into
+      // characters and pairs (fts-query.ts, recorded as meta.lex_segmenter); memories.text keeps what was written.
+      db.function("tlm_segment", { deterministic: true }, (text: unknown) => segmentCjk(String(text), "index"));
+      db.exec("INSERT INTO memories_fts (rowid, text, entities) SELECT rowid, tlm_segment(text), tlm_segment(entities) FROM memories");
       db.exec("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')");
       const insertDf = db.prepare("INSERT INTO term_df (term, df) VALUES (?, ?)");
       for (const [term, n] of df) insertDf.run(term, n);
@@ -54,6 +58,7 @@ export function writeMemoriesDb(path: string, records: Iterable<MemoryRecord>, m
       m.run("schema_version", meta.schemaVersion);
       m.run("bundle_id", meta.bundleId);
       m.run("count", String(count));
+      m.run("lex_segmenter", CJK_SEGMENTER);
     })();
     db.exec("VACUUM");
     return count;

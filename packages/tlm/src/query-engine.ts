@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import type { MemoryResult, QueryIntent } from "@recall/protocol";
 import { QUERY_LIMITS } from "@recall/protocol";
-import { toOrMatch, tokenize } from "./fts-query";
+import { CJK_SEGMENTER, segmentCjk, toOrMatch, tokenize } from "./fts-query";
 import { filterSql } from "./filters";
 import { LegacyRanker } from "./legacy-ranker";
 import { QueryTokenizer, hasLexicalIndex, openLexicalReader } from "./lexical-reader";
@@ -75,6 +75,8 @@ export class MemoryDatabase {
   private readonly legacy: LegacyRanker;
   private readonly lexical: LexicalEngine | null;
   private readonly rowStatement: Database.Statement;
+  /** The bundle indexed CJK runs as characters and pairs (`meta.lex_segmenter`): query text is split the same way. */
+  private readonly segmentsCjk: boolean;
   private refs = 0;
   private retired = false;
   private closed = false;
@@ -84,6 +86,7 @@ export class MemoryDatabase {
     this.db = db;
     this.meta = Object.freeze(meta);
     this.count = Number(meta.count ?? 0);
+    this.segmentsCjk = meta.lex_segmenter === CJK_SEGMENTER;
     this.legacy = new LegacyRanker(db, this.count);
     const reader = hasLexicalIndex(db) ? openLexicalReader(db, this.meta) : null;
     this.lexical = reader ? { reader, tokenizer: new QueryTokenizer() } : null;
@@ -178,11 +181,15 @@ export class MemoryDatabase {
     const deadline = opts.deadline ?? Number.POSITIVE_INFINITY;
     const clock = opts.clock ?? realClock;
     const now = () => clock.now();
-    const words = tokenize(intent.text);
+    // Bundles built before the segmenter indexed a CJK run as one token: their queries are not split either.
+    const text = this.segmentsCjk ? segmentCjk(intent.text, "query") : intent.text;
+    const words = tokenize(text);
     if (words.length === 0) return { ranked: [], truncated: false, exact: true };
     const tokens = this.lexical ? this.lexical.tokenizer.tokensOf(words) : [];
     // A word FTS5 splits into several tokens is a phrase: only FTS5 itself ranks phrases.
-    if (!this.lexical || tokens.some((t) => t.length > 1)) return { ...this.legacy.rank(intent, limit, deadline, now), exact: false };
+    if (!this.lexical || tokens.some((t) => t.length > 1)) {
+      return { ...this.legacy.rank(text === intent.text ? intent : { ...intent, text }, limit, deadline, now), exact: false };
+    }
     const { reader } = this.lexical;
     const byToken = new Map<string, LexicalTerm | undefined>();
     const terms = tokens.map((t) => {
