@@ -12,6 +12,8 @@ export interface EnvelopeLike {
   /** `hybrid`: words and meaning (vectors) fused; absent or `lexical`: words only. */
   retrieval?: string;
   vector_skipped_reason?: string;
+  /** Query words no memory holds, searched as the corpus word one edit away. */
+  corrections?: { word: string; to: string }[];
   results: {
     id: string; text: string; kind: string; entities: string[]; created_at: string; source_ref?: string; score: number;
     matched?: { lexical_rank?: number; vector_rank?: number };
@@ -77,6 +79,7 @@ export function renderResults(env: EnvelopeLike, out: Output, opts: { query: str
     env.source === "fallback" ? `fallback: ${safeText(env.fallback_reason ?? "?")}` : null,
     env.retrieval === "hybrid" ? "hybrid: words + meaning" : null,
     env.vector_skipped_reason ? `words only: ${safeText(env.vector_skipped_reason)}` : null,
+    env.corrections?.length ? `searched ${env.corrections.map((c) => `${safeText(c.word)} as ${safeText(c.to)}`).join(", ")}` : null,
   ].filter(Boolean);
   lines.push(s.dim(foot.join("  ·  ")));
   return lines;

@@ -26,6 +26,7 @@ export interface EnvelopeShape {
   fallback_reason?: string;
   retrieval?: "lexical" | "hybrid";
   vector_skipped_reason?: string;
+  corrections?: { word: string; to: string }[];
   warnings?: string[];
   results: {
     id: string;

@@ -149,6 +149,13 @@ export function envelopeProblem(v: unknown): string | null {
   if (e.retrieval !== undefined && e.retrieval !== "lexical" && e.retrieval !== "hybrid") return "retrieval";
   if (e.vector_skipped_reason !== undefined && typeof e.vector_skipped_reason !== "string") return "vector_skipped_reason";
   if (e.warnings !== undefined && (!Array.isArray(e.warnings) || !e.warnings.every((x) => typeof x === "string"))) return "warnings";
+  if (e.corrections !== undefined) {
+    if (!Array.isArray(e.corrections)) return "corrections";
+    for (let i = 0; i < e.corrections.length; i++) {
+      const c = e.corrections[i] as Record<string, unknown> | null;
+      if (typeof c !== "object" || c === null || Array.isArray(c) || typeof c.word !== "string" || typeof c.to !== "string") return `corrections.${i}`;
+    }
+  }
   if (!Array.isArray(e.results)) return "results";
   for (let i = 0; i < e.results.length; i++) {
     const r = e.results[i] as Record<string, unknown> | null;

@@ -77,6 +77,8 @@ export const ResponseEnvelope = z.object({
   retrieval: z.enum(["lexical", "hybrid"]).optional(),
   /** Why a query that could have been hybrid was lexical only (e.g. `embedder_mismatch`, `embedder_failed`). */
   vector_skipped_reason: z.string().optional(),
+  /** Query words no memory holds that were searched as the corpus word one edit away (a typo): `word` → `to`. */
+  corrections: z.array(z.object({ word: z.string(), to: z.string() })).optional(),
   /** Conditions the caller should know about, e.g. `"bundle_expired"` (the bundle is served past its `expires_at`). */
   warnings: z.array(z.string()).optional(),
   results: z.array(MemoryResult),

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { buildLexicalIndex, type LexicalIndexOptions } from "./lexical-index-build";
+import { buildTypoIndex } from "./typo";
 
 /** What a {@link BuildStep} is told about the database being built. */
 export interface BuildStepContext {
@@ -20,9 +21,9 @@ export interface BuildStepOptions { lexical?: LexicalIndexOptions }
 
 /**
  * The steps every build runs, in order: the lexical index (champion lists and
- * per-memory terms, lexical-index-build.ts). Further indexes (e.g. vectors)
- * append their step here.
+ * per-memory terms, lexical-index-build.ts), then the typo index (typo.ts).
+ * Further indexes (e.g. vectors) append their step here.
  */
 export function defaultBuildSteps(opts: BuildStepOptions = {}): BuildStep[] {
-  return [(db) => buildLexicalIndex(db, opts.lexical)];
+  return [(db) => buildLexicalIndex(db, opts.lexical), (db) => buildTypoIndex(db)];
 }

@@ -181,7 +181,7 @@ export function hybridQuery(
     const r = rows[i];
     if (r) results.push({ ...r, matched: { ...(f.lexicalRank ? { lexical_rank: f.lexicalRank } : {}), ...(f.vectorRank ? { vector_rank: f.vectorRank } : {}) } });
   });
-  return { results, truncated: lexical.truncated, retrieval: "hybrid" };
+  return { results, truncated: lexical.truncated, retrieval: "hybrid", ...(lexical.corrections ? { corrections: lexical.corrections } : {}) };
 }
 
 const hasFilters = (intent: QueryIntent): boolean =>

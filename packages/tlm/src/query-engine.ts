@@ -4,6 +4,7 @@ import { QUERY_LIMITS } from "@recall/protocol";
 import { CJK_SEGMENTER, segmentCjk, toOrMatch, tokenize } from "./fts-query";
 import { filterSql } from "./filters";
 import { LegacyRanker } from "./legacy-ranker";
+import { TypoCorrector, hasTypoIndex } from "./typo";
 import { QueryTokenizer, hasLexicalIndex, openLexicalReader } from "./lexical-reader";
 import { type LexicalIndexReader, type LexicalTerm, PROBE_BATCH, type ScoredRow, rankGiven, rankLexical } from "./lexical-search";
 
@@ -16,7 +17,12 @@ export interface QueryClock { now(): number }
 const realClock: QueryClock = { now: () => performance.now() };
 
 /** What {@link MemoryDatabase.query} returns. */
-export interface QueryOutcome { results: MemoryResult[]; truncated: boolean }
+export interface QueryOutcome {
+  results: MemoryResult[];
+  truncated: boolean;
+  /** Query words no memory holds that were ranked as the corpus word one edit away. Absent: none. */
+  corrections?: Correction[];
+}
 
 /** What {@link MemoryDatabase.lexicalCandidates} returns: ranked row ids, best first. */
 export interface LexicalCandidates {
@@ -25,7 +31,12 @@ export interface LexicalCandidates {
   truncated: boolean;
   /** Proven equal to the exact bm25 top-k (false: the best the bounded search found, scores still exact). */
   exact: boolean;
+  /** Query words no memory holds that were ranked as the corpus word one edit away (typo.ts). Absent: none. */
+  corrections?: Correction[];
 }
+
+/** One typo correction: the query's `word` was ranked as `to`. */
+export interface Correction { word: string; to: string }
 
 /** Options of {@link MemoryDatabase.lexicalCandidates}. */
 export interface CandidateOptions {
@@ -34,6 +45,8 @@ export interface CandidateOptions {
   /** A `clock.now()` value; default none. */
   deadline?: number;
   clock?: QueryClock;
+  /** Correct query words no memory holds (typo.ts; bundles with the typo index). Default true. */
+  correct?: boolean;
 }
 
 /** Why a database cannot be served. */
@@ -77,6 +90,7 @@ export class MemoryDatabase {
   private readonly rowStatement: Database.Statement;
   /** The bundle indexed CJK runs as characters and pairs (`meta.lex_segmenter`): query text is split the same way. */
   private readonly segmentsCjk: boolean;
+  private readonly typos: TypoCorrector | null;
   private refs = 0;
   private retired = false;
   private closed = false;
@@ -90,6 +104,7 @@ export class MemoryDatabase {
     this.legacy = new LegacyRanker(db, this.count);
     const reader = hasLexicalIndex(db) ? openLexicalReader(db, this.meta) : null;
     this.lexical = reader ? { reader, tokenizer: new QueryTokenizer() } : null;
+    this.typos = this.lexical && hasTypoIndex(db) ? new TypoCorrector(db) : null;
     this.rowStatement = db.prepare("SELECT rowid AS r, id, text, kind, entities, created_at, source_ref FROM memories WHERE rowid IN (SELECT value FROM json_each(?))");
   }
 
@@ -183,14 +198,43 @@ export class MemoryDatabase {
     const now = () => clock.now();
     // Bundles built before the segmenter indexed a CJK run as one token: their queries are not split either.
     const text = this.segmentsCjk ? segmentCjk(intent.text, "query") : intent.text;
-    const words = tokenize(text);
+    let words = tokenize(text);
     if (words.length === 0) return { ranked: [], truncated: false, exact: true };
-    const tokens = this.lexical ? this.lexical.tokenizer.tokensOf(words) : [];
+    let tokens = this.lexical ? this.lexical.tokenizer.tokensOf(words) : [];
     // A word FTS5 splits into several tokens is a phrase: only FTS5 itself ranks phrases.
     if (!this.lexical || tokens.some((t) => t.length > 1)) {
       return { ...this.legacy.rank(text === intent.text ? intent : { ...intent, text }, limit, deadline, now), exact: false };
     }
-    const { reader } = this.lexical;
+    const corrections = this.typos && opts.correct !== false ? this.correct(words, tokens) : [];
+    if (corrections.length > 0) {
+      const fixed = new Map(corrections.map((c) => [c.word, c.to]));
+      words = [...new Set(words.map((w) => fixed.get(w) ?? w))];
+      tokens = this.lexical.tokenizer.tokensOf(words);
+    }
+    const ranking = this.rankBounded(words, tokens, intent, limit, deadline, now);
+    return corrections.length > 0 ? { ...ranking, corrections } : ranking;
+  }
+
+  /**
+   * Query words no memory holds (their token is not in the index), each with
+   * the corpus word one edit away that replaces it (typo.ts); empty when none.
+   */
+  private correct(words: readonly string[], tokens: readonly (readonly string[])[]): Correction[] {
+    const out: Correction[] = [];
+    const { reader } = this.lexical!;
+    words.forEach((word, i) => {
+      const token = tokens[i]?.[0];
+      if (token === undefined || reader.term(token) !== undefined) return;
+      const to = this.typos!.correct(word);
+      if (to !== undefined) out.push({ word, to });
+    });
+    return out;
+  }
+
+  /** The bounded ranking of {@link lexicalCandidates} over words already split into single tokens. */
+  private rankBounded(words: string[], tokens: readonly (readonly string[])[], intent: QueryIntent, limit: number, deadline: number,
+    now: () => number): LexicalCandidates {
+    const { reader } = this.lexical!;
     const byToken = new Map<string, LexicalTerm | undefined>();
     const terms = tokens.map((t) => {
       const token = t[0];
@@ -313,7 +357,7 @@ export class MemoryDatabase {
    * ranked so far comes back with `truncated: true`.
    */
   query(intent: QueryIntent, deadline = Number.POSITIVE_INFINITY, clock: QueryClock = realClock): QueryOutcome {
-    const { ranked, truncated } = this.lexicalCandidates(intent, { deadline, clock });
-    return { results: this.materialize(ranked), truncated };
+    const { ranked, truncated, corrections } = this.lexicalCandidates(intent, { deadline, clock });
+    return { results: this.materialize(ranked), truncated, ...(corrections ? { corrections } : {}) };
   }
 }

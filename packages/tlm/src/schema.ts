@@ -20,7 +20,8 @@ export const MEMORIES_DB = "memories.db";
  * document frequency, idf and champion list (the memories where it weighs most),
  * `lex_doc_chunks` each memory's tokens and weighted frequencies (exact
  * re-ranking; 65 536 memories a row, read into memory as queries touch them),
- * `lex_blobs` whole-index arrays (`doc_lengths`). Older bundles may lack them.
+ * `lex_blobs` whole-index arrays (`doc_lengths`), `lex_typos` every corpus word
+ * under itself and its one-letter deletions (typo.ts). Older bundles may lack them.
  */
 export const SCHEMA_SQL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -49,6 +50,7 @@ CREATE TABLE lex_terms (
 ) WITHOUT ROWID;
 CREATE TABLE lex_doc_chunks (chunk INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE lex_blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE lex_typos (del TEXT NOT NULL, word TEXT NOT NULL, PRIMARY KEY (del, word)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE memories_fts USING fts5(
   text, entities, content='memories', content_rowid='rowid', tokenize='porter unicode61'
 );

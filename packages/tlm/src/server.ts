@@ -245,6 +245,7 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
       source: "sidecar", bundle_id: current.bundleId, took_ms: Math.round(took * 1000) / 1000,
       truncated: outcome.truncated, evidence_quality: "indexed", retrieval: outcome.retrieval,
       ...(outcome.vectorSkippedReason ? { vector_skipped_reason: outcome.vectorSkippedReason } : {}),
+      ...(outcome.corrections ? { corrections: outcome.corrections } : {}),
       ...(expired ? { warnings: [BUNDLE_EXPIRED_WARNING] } : {}),
       results: outcome.results,
     };

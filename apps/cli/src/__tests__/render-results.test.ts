@@ -64,4 +64,13 @@ describe("renderResults: how each result matched", () => {
     expect(lines[4]).toContain("words only: embedder_mismatch");
     expect(lines[4]).not.toContain("\u001b");
   });
+
+  it("typo corrections show in the footer as the words searched, escaped", () => {
+    const lines = renderResults({ ...env, corrections: [{ word: "deply", to: "deploy" }, { word: "pstgres\u001b[2J", to: "postgres" }] }, out(false),
+      { query: "deply pstgres", elapsedMs: 1 });
+    expect(lines.at(-1)).toContain("searched deply as deploy, pstgres");
+    expect(lines.at(-1)).toContain("as postgres");
+    expect(lines.at(-1)).not.toContain("\u001b");
+    expect(renderResults(env, out(false), { query: "x", elapsedMs: 1 }).at(-1)).not.toContain("searched");
+  });
 });

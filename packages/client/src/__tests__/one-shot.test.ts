@@ -79,8 +79,11 @@ describe("envelopeProblem", () => {
     fc.constantFrom("lexical", "hybrid", "indexed"),
     fc.record({ lexical_rank: fc.oneof(fc.integer({ min: -1, max: 3 }), fc.double(), fc.string()), vector_rank: fc.integer({ min: 0, max: 3 }) }, { requiredKeys: [] }),
     fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 2 }),
+    fc.array(fc.oneof(fc.record({ word: fc.oneof(fc.string(), fc.integer()), to: fc.oneof(fc.string(), fc.constant(null)) }, { requiredKeys: [] }),
+      fc.constant(null), fc.string()), { maxLength: 2 }),
   );
-  const keys = ["source", "bundle_id", "took_ms", "truncated", "evidence_quality", "fallback_reason", "retrieval", "vector_skipped_reason", "warnings", "results"];
+  const keys = ["source", "bundle_id", "took_ms", "truncated", "evidence_quality", "fallback_reason", "retrieval", "vector_skipped_reason",
+    "corrections", "warnings", "results"];
   const rkeys = ["id", "text", "kind", "entities", "created_at", "source_ref", "score", "matched"];
 
   it("agrees with the protocol's zod schema on mutated envelopes", () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { QueryIntent } from "@recall/protocol";
-import { MemoryDatabase } from "../query-engine";
+import { type Correction, MemoryDatabase } from "../query-engine";
 import { writeMemoriesDb } from "../memories-db";
 import { DEFAULT_ZIPF_S, corpusVocabulary, generateCorpus, seededRandom, zipfSampler } from "../corpus";
 import { tokenize } from "../fts-query";
@@ -44,12 +44,14 @@ const KINDS: Record<string, () => string> = {
   "rare words": () => distinct(3, () => vocab[5000 + Math.floor(rand() * 10_000)]!),
 };
 
-/** FTS5's own answer: bm25 over every match, filters in SQL. */
-function reference(intent: QueryIntent): { rowid: number; score: number }[] {
+/** FTS5's own answer: bm25 over every match, filters in SQL; the engine's typo corrections (if any) applied to the words first. */
+function reference(intent: QueryIntent, corrections: readonly Correction[] = []): { rowid: number; score: number }[] {
+  const fixed = new Map(corrections.map((c) => [c.word, c.to]));
+  const words = [...new Set(tokenize(intent.text).map((w) => fixed.get(w) ?? w))];
   const f = filterSql(intent);
   const sql = `SELECT m.rowid AS rowid, -bm25(memories_fts, 1, 2) AS score FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid
     WHERE memories_fts MATCH @match ${f.conditions.map((c) => `AND ${c}`).join(" ")} ORDER BY bm25(memories_fts, 1, 2), m.rowid LIMIT @limit`;
-  return raw.prepare(sql).all({ ...f.params, match: tokenize(intent.text).map((w) => `"${w}"`).join(" OR "), limit: intent.limit ?? 10 }) as
+  return raw.prepare(sql).all({ ...f.params, match: words.map((w) => `"${w}"`).join(" OR "), limit: intent.limit ?? 10 }) as
     { rowid: number; score: number }[];
 }
 
@@ -66,12 +68,12 @@ describe(`bounded cost at ${N} memories`, () => {
         expect(ms).toBeLessThan(2000);
         expect(process.memoryUsage().rss - rss0).toBeLessThan(300 * 1024 * 1024);
         expect(got.truncated).toBe(false);
-        const truth = reference(intent);
+        const truth = reference(intent, got.corrections);
         if (got.exact) {
           expect(got.ranked).toEqual(truth);
         } else {
           // Every answer is a true match with its exact score, in FTS5's order.
-          const all = new Map(reference({ ...intent, limit: N }).map((r) => [r.rowid, r.score]));
+          const all = new Map(reference({ ...intent, limit: N }, got.corrections).map((r) => [r.rowid, r.score]));
           for (const r of got.ranked) expect(r.score).toBe(all.get(r.rowid));
           for (let i = 1; i < got.ranked.length; i++) expect(got.ranked[i - 1]!.score).toBeGreaterThanOrEqual(got.ranked[i]!.score);
           expect(got.ranked.length).toBe(Math.min(100, truth.length));

@@ -72,6 +72,16 @@ describe("tlm serve: relevance on examples/memories.jsonl", () => {
     expect(scores.every((s) => s > 0)).toBe(true);
     expect([...scores].sort((x, y) => y - x)).toEqual(scores);
   });
+
+  it("searches a misspelt word as the corpus word one edit away and says so in the envelope; a correct query has no corrections", async () => {
+    const typo = ResponseEnvelope.parse((await query(sock, { text: "terrafrom modules", limit: 3 }, agent)).json());
+    expect(typo.corrections).toEqual([{ word: "terrafrom", to: "terraform" }]);
+    expect(typo.results.length).toBeGreaterThan(0);
+    expect(typo.results[0]!.text.toLowerCase()).toContain("terraform");
+    const right = ResponseEnvelope.parse((await query(sock, { text: "terraform modules", limit: 3 }, agent)).json());
+    expect(right).not.toHaveProperty("corrections");
+    expect(right.results.map((r) => r.id)).toEqual(typo.results.map((r) => r.id));
+  });
 });
 
 describe("tlm serve: filters", () => {

@@ -1,0 +1,114 @@
+import type Database from "better-sqlite3";
+import { type WordLookup, knownWords } from "./embed/word-vectors";
+
+/**
+ * Typo tolerance: a query word that no memory holds, and that is not a real
+ * word (one of the 60 000 English words of the shipped word table: "stale" or
+ * "clock" are left alone even when no memory says them), is replaced by the
+ * corpus word one edit away (a letter missing, extra or wrong, or two
+ * neighbours swapped), the most frequent one when several are. Candidates come from a
+ * symmetric-delete index (SymSpell, Garbe 2012) that `tlm bundle build`
+ * writes: every corpus word under itself and under each of its one-letter
+ * deletions, so a lookup is one indexed statement over the query word's own
+ * deletions, whatever the corpus size.
+ */
+
+/** Shortest query word (in letters) that is corrected: shorter words are too often other real words one edit away. */
+export const TYPO_MIN_LENGTH = 5;
+/** Longest word indexed or corrected (longer runs are identifiers, not words). */
+export const TYPO_MAX_LENGTH = 24;
+/** Most corpus words the build indexes (the most frequent first): bounds the table at ≈ 8 rows a word. */
+export const TYPO_MAX_WORDS = 262_144;
+
+/** Words made of letters only, in scripts written with spaces (CJK is segmented instead, see fts-query.ts). */
+const LETTERS = /^\p{L}+$/u;
+const CJK = /[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}]/u;
+
+/** True when `word` (lower-cased) may be corrected, or be a correction (one letter shorter allowed). */
+function eligible(word: string, min: number): boolean {
+  const n = [...word].length;
+  return n >= min && n <= TYPO_MAX_LENGTH && LETTERS.test(word) && !CJK.test(word);
+}
+
+/** `word` and each string with one of its letters removed, de-duplicated. */
+export function deletions(word: string): string[] {
+  const cs = [...word];
+  const out = new Set<string>([word]);
+  for (let i = 0; i < cs.length; i++) out.add(cs.slice(0, i).join("") + cs.slice(i + 1).join(""));
+  return [...out];
+}
+
+/**
+ * Optimal string alignment distance (Levenshtein plus adjacent swaps) between
+ * `a` and `b` in code points, or `max + 1` as soon as it must exceed `max`.
+ */
+export function editDistance(a: string, b: string, max: number): number {
+  const x = [...a];
+  const y = [...b];
+  if (Math.abs(x.length - y.length) > max) return max + 1;
+  let prev2: number[] = [];
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const cur = [i];
+    let best = i;
+    for (let j = 1; j <= y.length; j++) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      let d = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) d = Math.min(d, prev2[j - 2]! + 1);
+      cur.push(d);
+      if (d < best) best = d;
+    }
+    if (best > max) return max + 1;
+    prev2 = prev;
+    prev = cur;
+  }
+  return Math.min(prev[y.length]!, max + 1);
+}
+
+/**
+ * Build step: fills `lex_typos` (schema.ts) from `term_df`, the corpus's
+ * lower-cased words with their document frequency. Words of
+ * `TYPO_MIN_LENGTH - 1` to {@link TYPO_MAX_LENGTH} letters, at most
+ * {@link TYPO_MAX_WORDS} of them (most frequent first).
+ */
+export function buildTypoIndex(db: Database.Database): void {
+  const insert = db.prepare("INSERT OR IGNORE INTO lex_typos (del, word) VALUES (?, ?)");
+  const terms = db.prepare("SELECT term FROM term_df WHERE length(term) BETWEEN ? AND ? ORDER BY df DESC, term").pluck()
+    .all(TYPO_MIN_LENGTH - 1, TYPO_MAX_LENGTH) as string[];
+  let kept = 0;
+  for (const term of terms) {
+    if (!eligible(term, TYPO_MIN_LENGTH - 1)) continue;
+    for (const del of deletions(term)) insert.run(del, term);
+    if (++kept >= TYPO_MAX_WORDS) break;
+  }
+}
+
+/** True when the database carries the typo index (bundles built before it do not: their queries are not corrected). */
+export function hasTypoIndex(db: Database.Database): boolean {
+  return db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'lex_typos'").pluck().get() === 1;
+}
+
+/** Finds corrections in one database's `lex_typos` (see the module comment). */
+export class TypoCorrector {
+  private readonly lookup: Database.Statement;
+  private readonly known: () => Pick<WordLookup, "has">;
+
+  /** `known`: the real words never corrected (default: the shipped word table's, read on first need). */
+  constructor(db: Database.Database, known: () => Pick<WordLookup, "has"> = () => knownWords()) {
+    this.known = known;
+    this.lookup = db.prepare(
+      "SELECT DISTINCT t.word AS word, d.df AS df FROM lex_typos t JOIN term_df d ON d.term = t.word WHERE t.del IN (SELECT value FROM json_each(?))",
+    );
+  }
+
+  /** The corpus word one edit from `word` (lower-cased, as the query split it), most frequent first; undefined when none. */
+  correct(word: string): string | undefined {
+    if (!eligible(word, TYPO_MIN_LENGTH) || this.known().has(word)) return undefined;
+    let best: { word: string; df: number } | undefined;
+    for (const c of this.lookup.all(JSON.stringify(deletions(word))) as { word: string; df: number }[]) {
+      if (c.word === word || editDistance(word, c.word, 1) > 1) continue;
+      if (!best || c.df > best.df || (c.df === best.df && c.word < best.word)) best = c;
+    }
+    return best?.word;
+  }
+}
