@@ -1,7 +1,6 @@
 import Database from "better-sqlite3";
 import { DOC_CHUNK_BITS, type LexicalStats, decodeChampions, docTermsInto } from "./lexical-index";
 import { type LexicalIndexReader, type LexicalTerm, lexicalTerm } from "./lexical-search";
-import { GenerationalCache, MISS } from "./gen-cache";
 
 /** Most tokens whose decoded champion lists a reader keeps. */
 const TERM_CACHE_SIZE = 4096;
@@ -19,11 +18,12 @@ export class QueryTokenizer {
   private readonly insert: Database.Statement;
   private readonly read: Database.Statement;
   private readonly clear: Database.Statement;
-  private readonly cache: GenerationalCache<string, readonly string[]>;
+  private readonly cache = new Map<string, readonly string[]>();
+  private readonly cacheSize: number;
 
   /** `cacheSize`: most words remembered (tests use a small one). */
   constructor(cacheSize: number = TOKEN_CACHE_SIZE) {
-    this.cache = new GenerationalCache(cacheSize);
+    this.cacheSize = Math.max(1, cacheSize);
     this.db = new Database(":memory:");
     this.db.exec(`CREATE VIRTUAL TABLE words USING fts5(w, tokenize='porter unicode61');
       CREATE VIRTUAL TABLE temp.word_tokens USING fts5vocab(main, words, instance);`);
@@ -36,7 +36,12 @@ export class QueryTokenizer {
   tokensOf(words: readonly string[]): (readonly string[])[] {
     const out: (readonly string[] | undefined)[] = words.map((w) => {
       const hit = this.cache.get(w);
-      return hit === MISS ? undefined : hit;
+      if (hit !== undefined) {
+        // Least recently used goes first when full: a hit moves to the end (Map keeps insertion order).
+        this.cache.delete(w);
+        this.cache.set(w, hit);
+      }
+      return hit;
     });
     const missing = [...new Set(words.filter((_, i) => out[i] === undefined))];
     if (missing.length === 0) return out as (readonly string[])[];
@@ -44,7 +49,10 @@ export class QueryTokenizer {
     const fresh = new Map<string, readonly string[]>();
     missing.forEach((w, i) => fresh.set(w, tokens[i]!));
     // This query's answer comes from `out` and `fresh`, never from the cache, so evicting below cannot lose a word of it.
-    for (const [w, t] of fresh) this.cache.set(w, t);
+    for (const [w, t] of fresh) {
+      if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(w, t);
+    }
     return words.map((w, i) => out[i] ?? fresh.get(w)!);
   }
 
@@ -101,19 +109,25 @@ export function openLexicalReader(db: Database.Database, meta: Readonly<Record<s
     for (let i = 0; i < n; i++) lengths[i] = blob!.readUInt32LE(i * 4);
     return lengths;
   };
-  // Zipf queries repeat their common words: their decoded lists stay (≈ least recently used out, gen-cache.ts;
-  // ≤ TERM_CACHE_SIZE × 4 KB). Clearing the whole cache when full made every common word's next query decode its list again.
-  const termCache = new GenerationalCache<string, LexicalTerm | undefined>(TERM_CACHE_SIZE);
+  // Zipf queries repeat their common words: their decoded lists stay (least recently used out; ≤ TERM_CACHE_SIZE × 4 KB).
+  // Clearing the whole cache when full made every common word's next query decode its list again.
+  const termCache = new Map<string, LexicalTerm | undefined>();
   let scratch: { lower: Float64Array; covered: Float64Array } | undefined;
   return {
     stats,
     docLengths,
     scratch: () => (scratch ??= { lower: new Float64Array(docLengths().length + 1), covered: new Float64Array(docLengths().length + 1) }),
     term(token): LexicalTerm | undefined {
-      const hit = termCache.get(token);
-      if (hit !== MISS) return hit;
+      if (termCache.has(token)) {
+        // Least recently used goes first: a hit moves to the end (Map keeps insertion order).
+        const hit = termCache.get(token);
+        termCache.delete(token);
+        termCache.set(token, hit);
+        return hit;
+      }
       const r = termStmt.get(token) as { id: number; df: number; idf: number; champions: Buffer } | undefined;
       const term = r ? lexicalTerm(r.id, r.df, r.idf, decodeChampions(r.champions)) : undefined;
+      if (termCache.size >= TERM_CACHE_SIZE) termCache.delete(termCache.keys().next().value!);
       termCache.set(token, term);
       return term;
     },
