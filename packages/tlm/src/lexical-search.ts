@@ -40,7 +40,7 @@ export interface LexicalRanking {
 export interface RankOptions {
   /** How many results (the top-k). */
   k: number;
-  /** A filter on memories (kinds, entities, dates): the accepted subset of a batch of row ids; absent = every memory. */
+  /** A filter on memories (kinds, entities, dates): the accepted subset of a batch (an array reused after the call); absent = every memory. */
   accept?: (rowids: readonly number[]) => Set<number>;
   /** Most candidates scored exactly; the ranking stops there, not exact. */
   maxProbes: number;
@@ -74,19 +74,9 @@ export class QueryScorer {
     this.wtf = new Float64Array(this.ids.length);
   }
 
-  /** The last {@link scoreInto} result: read from here, a score costs no allocation (a returned double is boxed). */
-  readonly result = new Float64Array(1);
-
   /** The memory's exact score (0 when it holds none of the tokens). */
   score(doc: DocTerms | undefined): number {
-    this.scoreInto(doc);
-    return this.result[0]!;
-  }
-
-  /** {@link score} into `result[0]`. */
-  scoreInto(doc: DocTerms | undefined): void {
-    this.result[0] = 0;
-    if (!doc) return;
+    if (!doc) return 0;
     const wtf = this.wtf;
     const ids = this.ids;
     wtf.fill(0);
@@ -117,7 +107,7 @@ export class QueryScorer {
       const f = slot < 0 ? 0 : this.wtf[slot]!;
       if (f) score += contribution(this.terms[i]!.idf, f, doc.length, this.avgdl);
     }
-    this.result[0] = score;
+    return score;
   }
 }
 
@@ -215,16 +205,15 @@ function insertTop(top: ScoredRow[], rowid: number, score: number, k: number): v
 const MIN_SHARE = 32;
 
 /**
- * Fits the query's champion lists into `budget` entries: how many entries of
- * each list the query reads (a prefix: a shorter champion list, its last
- * entry its bound). Lists that fit keep everything, and the rest share what
- * is left in proportion to their idf — the words that can move a score get
- * the longer lists. Lengths only: no list is copied or viewed.
+ * Fits the query's champion lists into `budget` entries: each keeps a prefix
+ * (a shorter champion list, its last entry its bound), lists that fit keep
+ * everything, and the rest share what is left in proportion to their idf —
+ * the words that can move a score get the longer lists.
  */
-function shareBudget(terms: readonly (LexicalTerm | undefined)[], budget: number): number[] {
+function shareBudget(terms: readonly (LexicalTerm | undefined)[], budget: number): (LexicalTerm | undefined)[] {
   const len = (t: LexicalTerm | undefined) => t?.champions.rowids.length ?? 0;
+  if (terms.reduce((a, t) => a + len(t), 0) <= budget) return [...terms];
   const keep = terms.map(len);
-  if (keep.reduce((a, n) => a + n, 0) <= budget) return keep;
   let open = terms.map((t, i) => (t ? i : -1)).filter((i) => i >= 0);
   let left = budget;
   // Water-filling: lists shorter than their share keep everything and free the rest for the others.
@@ -240,7 +229,9 @@ function shareBudget(terms: readonly (LexicalTerm | undefined)[], budget: number
     open = open.filter((i) => !fits.includes(i));
     if (open.length === 0) break;
   }
-  return keep;
+  return terms.map((t, i) => (t && keep[i]! < len(t)
+    ? lexicalTerm(t.id, t.df, t.idf, { rowids: t.champions.rowids.subarray(0, keep[i]), wtfs: t.champions.wtfs.subarray(0, keep[i]) })
+    : t));
 }
 
 /**
@@ -264,11 +255,11 @@ export function rankLexical(terms: readonly (LexicalTerm | undefined)[], reader:
   const { avgdl } = reader.stats;
   const lengths = reader.docLengths();
   const k = opts.k;
-  const keep = shareBudget(terms, opts.maxPostings);
+  terms = shareBudget(terms, opts.maxPostings);
   const scorer = new QueryScorer(terms, avgdl);
-  // A partial list (df > the entries read) bounds the memories it leaves out by its last (smallest) contribution read.
-  const bounds = terms.map((t, i) => {
-    const n = keep[i]!;
+  // A partial list (df > its length) bounds the memories it leaves out by its last (smallest) contribution.
+  const bounds = terms.map((t) => {
+    const n = t?.champions.rowids.length ?? 0;
     if (!t || n === 0 || t.df <= n) return 0;
     return contribution(t.idf, t.champions.wtfs[n - 1]!, lengths[t.champions.rowids[n - 1]!] ?? 0, avgdl);
   });
@@ -277,7 +268,7 @@ export function rankLexical(terms: readonly (LexicalTerm | undefined)[], reader:
   // Scatter into per-memory accumulators (reused across queries, zeroed again below): no hashing per posting.
   // Per-candidate arrays are reused too: a query allocates next to nothing, so the collector seldom pauses a query.
   const { lower, covered } = reader.scratch();
-  const buf = candidateBuffers(keep.reduce((a, n) => a + n, 0), opts.maxProbes);
+  const buf = candidateBuffers(terms.reduce((a, t) => a + (t?.champions.rowids.length ?? 0), 0), opts.maxProbes);
   const { rowids, upper, lowers } = buf;
   let n = 0;
   for (let i = 0; i < terms.length; i++) {
@@ -286,8 +277,7 @@ export function rankLexical(terms: readonly (LexicalTerm | undefined)[], reader:
     const list = t.champions.rowids;
     const wtfs = t.champions.wtfs;
     const b = bounds[i]!;
-    const read = keep[i]!;
-    for (let j = 0; j < read; j++) {
+    for (let j = 0; j < list.length; j++) {
       const d = list[j]!;
       if (lower[d] === 0) rowids[n++] = d;
       lower[d]! += contribution(t.idf, wtfs[j]!, lengths[d] ?? 0, avgdl);
@@ -341,40 +331,37 @@ export function rankLexical(terms: readonly (LexicalTerm | undefined)[], reader:
     const d = seeds[i]!;
     if (covered[d] === 0) { covered[d] = 1; buf.seeds[seedCount++] = d; }
   }
-  // The batch array keeps its capacity across batches and queries: `length = 0` would drop its backing store.
   const batch = buf.batch;
-  let batchLen = 0;
+  batch.length = 0;
   const doc = buf.doc;
-  const result = scorer.result;
   const score = () => {
-    probes += batchLen;
-    const accepted = opts.accept ? opts.accept(batch.slice(0, batchLen)) : undefined;
-    for (let i = 0; i < batchLen; i++) {
+    probes += batch.length;
+    const accepted = opts.accept ? opts.accept(batch) : undefined;
+    for (let i = 0; i < batch.length; i++) {
       const d = batch[i]!;
       if (accepted && !accepted.has(d)) continue;
-      if (!reader.docTerms(d, doc)) continue;
-      scorer.scoreInto(doc);
-      if (result[0]! > 0) insertTop(top, d, result[0]!, k);
+      const exact = reader.docTerms(d, doc) ? scorer.score(doc) : 0;
+      if (exact > 0) insertTop(top, d, exact, k);
     }
-    batchLen = 0;
+    batch.length = 0;
   };
   try {
     for (let at = 0; at < seedCount && !truncated; at += PROBE_BATCH) {
       if (opts.now() > opts.deadline) truncated = true;
       else {
-        for (let i = at; i < Math.min(seedCount, at + PROBE_BATCH); i++) batch[batchLen++] = buf.seeds[i]!;
+        for (let i = at; i < Math.min(seedCount, at + PROBE_BATCH); i++) batch.push(buf.seeds[i]!);
         score();
       }
     }
     for (let at = 0; at < order.length && !truncated;) {
       let reachedBound = false;
-      while (at < order.length && batchLen < PROBE_BATCH) {
+      while (at < order.length && batch.length < PROBE_BATCH) {
         const i = order[at]!;
         if (top.length === k && above(upper[i]!) < top[k - 1]!.score) { reachedBound = true; break; }
-        if (seedCount === 0 || covered[rowids[i]!] === 0) batch[batchLen++] = rowids[i]!;
+        if (seedCount === 0 || covered[rowids[i]!] === 0) batch.push(rowids[i]!);
         at++;
       }
-      if (batchLen === 0) {
+      if (batch.length === 0) {
         if (reachedBound) break;
         continue;
       }
@@ -384,6 +371,7 @@ export function rankLexical(terms: readonly (LexicalTerm | undefined)[], reader:
     }
   } finally {
     for (let i = 0; i < seedCount; i++) covered[buf.seeds[i]!] = 0;
+    batch.length = 0;
   }
   const bestLeftOut = Math.max(outsideBound, capBound, tiedOut ? floor : 0);
   const provenBest = bestLeftOut === 0 || (top.length === k && top[k - 1]!.score > above(bestLeftOut));
