@@ -5,6 +5,7 @@ import { CJK_SEGMENTER, segmentCjk, toOrMatch, tokenize } from "./fts-query";
 import { filterSql } from "./filters";
 import { LegacyRanker } from "./legacy-ranker";
 import { TypoCorrector, hasTypoIndex } from "./typo";
+import { knownWords } from "./embed/word-vectors";
 import { QueryTokenizer, hasLexicalIndex, openLexicalReader } from "./lexical-reader";
 import { type LexicalIndexReader, type LexicalTerm, PROBE_BATCH, type ScoredRow, rankGiven, rankLexical } from "./lexical-search";
 
@@ -110,6 +111,17 @@ export class MemoryDatabase {
 
   /** True when the bundle carries the lexical index (bounded queries); older bundles rank through FTS5 `bm25()`. */
   get bounded(): boolean { return this.lexical !== null; }
+
+  /**
+   * Reads the word list typo correction checks (typo.ts) now, so the first
+   * misspelt query does not pay for it (≈ 20–40 ms once per process). True
+   * when this bundle corrects typos at all.
+   */
+  warmTypos(): boolean {
+    if (!this.typos) return false;
+    knownWords();
+    return true;
+  }
 
   /**
    * Opens `path` read-only and checks it is a memories database (meta table

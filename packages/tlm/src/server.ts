@@ -149,9 +149,11 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
     state = loaded;
     failedTarget = null;
     if (old.kind === "loaded") old.db.retire();
-    // The vector index and word table load now, on a worker thread, instead of inside the first hybrid query.
+    // The vector index and word table load now, on a worker thread, instead of inside the first hybrid query;
+    // the typo word list (a few ms) right here, instead of inside the first misspelt query.
     setImmediate(() => {
       if (closing || state.kind !== "loaded" || state.db !== loaded.db) return;
+      loaded.db.warmTypos();
       void queryVectors.warm(loaded.db).then((w) => {
         if (w.vectors > 0) log.debug({ event: "vectors_warm", bundle_id: loaded.bundleId, ...w }, "vector index loaded");
       });

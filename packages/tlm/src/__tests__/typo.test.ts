@@ -112,6 +112,7 @@ describe("typo correction over a built database", () => {
     ], { bundleId: "q", schemaVersion: "1.0.0" });
     const db = open(path);
     try {
+      expect(db.warmTypos()).toBe(true);
       const q = (text: string) => db.query({ text, limit: 5 });
       expect(q("deply billing")).toMatchObject({ corrections: [{ word: "deply", to: "deploy" }] });
       expect(q("deply billing").results.map((r) => r.id)).toEqual(["deploy"]);
@@ -133,6 +134,7 @@ describe("typo correction over a built database", () => {
     w.close();
     const before = open(old);
     try {
+      expect(before.warmTypos()).toBe(false);
       expect(before.query({ text: "deply billing" }).corrections).toBeUndefined();
     } finally {
       before.retire();
