@@ -169,7 +169,7 @@ export function envelopeProblem(v: unknown): string | null {
       if (typeof m !== "object" || m === null || Array.isArray(m)) return `results.${i}.matched`;
       for (const k of ["lexical_rank", "vector_rank"]) {
         const n = m[k];
-        if (n !== undefined && !(typeof n === "number" && Number.isInteger(n) && n > 0)) return `results.${i}.matched.${k}`;
+        if (n !== undefined && !(typeof n === "number" && Number.isSafeInteger(n) && n > 0)) return `results.${i}.matched.${k}`;
       }
     }
   }
