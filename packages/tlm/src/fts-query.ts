@@ -15,11 +15,17 @@ const STOPWORDS = new Set(
  */
 export const CJK_SEGMENTER = "cjk-bigram@1";
 
-/**
- * Runs of letters and digits of Han, Hiragana, Katakana (the prolonged sound mark and iteration marks included) and
- * Hangul: the scripts written without word breaks. Their punctuation (。、「」) is not part of a run.
- */
-const CJK_RUN = /(?:(?=[\p{L}\p{N}])[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}])+/gu;
+/** A character of Han, Hiragana, Katakana (the prolonged sound mark and iteration marks included) or Hangul. */
+const CJK_CHAR = "[\\p{scx=Han}\\p{scx=Hiragana}\\p{scx=Katakana}\\p{scx=Hangul}]";
+
+/** Runs of letters and digits of those scripts, written without word breaks. Their punctuation (。、「」) is not part of a run. */
+const CJK_RUN = new RegExp(`(?:(?=[\\p{L}\\p{N}])${CJK_CHAR})+`, "gu");
+const CJK_ANY = new RegExp(CJK_CHAR, "u");
+
+/** True when `text` holds a CJK character (such words are segmented, never typo-corrected). */
+export function hasCjk(text: string): boolean {
+  return CJK_ANY.test(text);
+}
 
 /**
  * Splits every CJK run of `text` into separate words; the rest of the text is unchanged (a text without CJK comes back

@@ -14,7 +14,7 @@ export { DEFAULT_CHAMPION_SIZE } from "./lexical-index";
 export { defaultBuildSteps } from "./build-steps";
 export type { BuildStep, BuildStepContext, BuildStepOptions } from "./build-steps";
 export type { LexicalIndexOptions } from "./lexical-index-build";
-export { tokenize, words, toMatchExpression, planMatch, commonThreshold, segmentCjk, CJK_SEGMENTER, MAX_QUERY_TERMS } from "./fts-query";
+export { tokenize, words, toMatchExpression, planMatch, commonThreshold, segmentCjk, hasCjk, CJK_SEGMENTER, MAX_QUERY_TERMS } from "./fts-query";
 export { loadBundle, resolveCurrent } from "./bundle-loader";
 export type { LoadOutcome } from "./bundle-loader";
 export { prepareSocketPath, socketAnswers, MAX_SOCKET_PATH_BYTES } from "./socket-path";

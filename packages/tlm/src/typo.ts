@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { type WordLookup, knownWords } from "./embed/word-vectors";
+import { hasCjk } from "./fts-query";
 
 /**
  * Typo tolerance: a query word that no memory holds, and that is not a real
@@ -22,12 +23,11 @@ export const TYPO_MAX_WORDS = 262_144;
 
 /** Words made of letters only, in scripts written with spaces (CJK is segmented instead, see fts-query.ts). */
 const LETTERS = /^\p{L}+$/u;
-const CJK = /[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}]/u;
 
 /** True when `word` (lower-cased) may be corrected, or be a correction (one letter shorter allowed). */
 function eligible(word: string, min: number): boolean {
   const n = [...word].length;
-  return n >= min && n <= TYPO_MAX_LENGTH && LETTERS.test(word) && !CJK.test(word);
+  return n >= min && n <= TYPO_MAX_LENGTH && LETTERS.test(word) && !hasCjk(word);
 }
 
 /** `word` and each string with one of its letters removed, de-duplicated. */
