@@ -64,17 +64,29 @@ export async function wordVectorsFromBytes(bytes: Uint8Array, path: string, chun
   return build(index);
 }
 
-/** Checks the header and splits the words; `build` makes the table once the word index is filled. */
-function parseWordVectors(buf: Buffer, path: string): { words: string[]; build: (index: Map<string, number>) => WordVectorTable } {
-  if (buf.length < 12 || buf.toString("latin1", 0, 4) !== "RCWV" || buf.readUInt8(4) !== 1) {
+/** Size of the `RCWV` v1 header: magic, version, a spare byte, dims (u16), count (u32). */
+const HEADER_BYTES = 12;
+
+/**
+ * The layout an `RCWV` v1 header announces for a file of `size` bytes: scales at 12, rows after them, the words last.
+ * Throws `TlmError` `TLM_EMBEDDER_UNAVAILABLE` when the header is not one or the file is shorter than it says.
+ */
+function readHeader(head: Buffer, size: number, path: string): { dims: number; count: number; rowsAt: number; wordsAt: number } {
+  if (head.length < HEADER_BYTES || head.toString("latin1", 0, 4) !== "RCWV" || head.readUInt8(4) !== 1) {
     throw new TlmError("TLM_EMBEDDER_UNAVAILABLE", `${path} is not a word-vector table (RCWV v1)`);
   }
-  const dims = buf.readUInt16LE(6);
-  const count = buf.readUInt32LE(8);
-  const scalesAt = 12;
-  const rowsAt = scalesAt + count * 4;
+  const dims = head.readUInt16LE(6);
+  const count = head.readUInt32LE(8);
+  const rowsAt = HEADER_BYTES + count * 4;
   const wordsAt = rowsAt + count * dims;
-  if (dims === 0 || wordsAt > buf.length) throw new TlmError("TLM_EMBEDDER_UNAVAILABLE", `${path} is truncated`);
+  if (dims === 0 || wordsAt > size) throw new TlmError("TLM_EMBEDDER_UNAVAILABLE", `${path} is truncated`);
+  return { dims, count, rowsAt, wordsAt };
+}
+
+/** Checks the header and splits the words; `build` makes the table once the word index is filled. */
+function parseWordVectors(buf: Buffer, path: string): { words: string[]; build: (index: Map<string, number>) => WordVectorTable } {
+  const { dims, count, rowsAt, wordsAt } = readHeader(buf, buf.length, path);
+  const scalesAt = HEADER_BYTES;
   const scales = new Float32Array(count);
   for (let i = 0; i < count; i++) scales[i] = buf.readFloatLE(scalesAt + i * 4);
   const rows = new Int8Array(buf.buffer, buf.byteOffset + rowsAt, count * dims);
@@ -157,13 +169,9 @@ export function knownWords(path: string = defaultWordVectorsPath()): WordLookup 
   let fd: number | undefined;
   try {
     fd = openSync(path, "r");
-    const head = Buffer.alloc(12);
-    if (readSync(fd, head, 0, 12, 0) !== 12 || head.toString("latin1", 0, 4) !== "RCWV" || head.readUInt8(4) !== 1) throw new Error("not RCWV v1");
-    const dims = head.readUInt16LE(6);
-    const count = head.readUInt32LE(8);
-    const wordsAt = 12 + count * 4 + count * dims;
+    const head = Buffer.alloc(HEADER_BYTES);
     const size = fstatSync(fd).size;
-    if (wordsAt > size) throw new Error("truncated");
+    const { wordsAt } = readHeader(head.subarray(0, readSync(fd, head, 0, HEADER_BYTES, 0)), size, path);
     const tail = Buffer.alloc(size - wordsAt);
     if (readSync(fd, tail, 0, tail.length, wordsAt) !== tail.length) throw new Error("short read");
     known = wordLookupFromLines(tail);
