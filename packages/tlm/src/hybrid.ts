@@ -18,7 +18,8 @@ export type VectorSkipReason =
   | "no_query_embedder"
   | "embedder_failed"
   | "embedder_timeout"
-  | "budget_exhausted";
+  | "budget_exhausted"
+  | "query_vector_empty";
 
 /** How the query vector is obtained: given by the caller, to embed with a sidecar embedder, or none. */
 export type VectorPlan =
@@ -157,10 +158,14 @@ export class VectorSide {
  * the caller holds the database (acquire/release) around it.
  */
 export function hybridQuery(
-  db: MemoryDatabase, side: VectorSide, intent: QueryIntent, vector: ArrayLike<number> | null,
-  deadline: number, skipped?: VectorSkipReason,
+  db: MemoryDatabase, side: VectorSide, intent: QueryIntent, queryVector: ArrayLike<number> | null,
+  deadline: number, skipReason?: VectorSkipReason,
 ): HybridOutcome {
   const limit = intent.limit ?? QUERY_LIMITS.limitDefault;
+  // A zero (or non-finite) vector has no direction: its "nearest" memories would be arbitrary, yet fusion would rank them.
+  const empty = queryVector !== null && !hasDirection(queryVector);
+  const vector = empty ? null : queryVector;
+  const skipped = empty ? "query_vector_empty" : skipReason;
   const index = vector ? side.load() : null;
   if (!vector || !index) {
     const lexical = db.query({ ...intent, limit }, deadline);
@@ -182,6 +187,17 @@ export function hybridQuery(
     if (r) results.push({ ...r, matched: { ...(f.lexicalRank ? { lexical_rank: f.lexicalRank } : {}), ...(f.vectorRank ? { vector_rank: f.vectorRank } : {}) } });
   });
   return { results, truncated: lexical.truncated, retrieval: "hybrid", ...(lexical.corrections ? { corrections: lexical.corrections } : {}) };
+}
+
+/** True when `v` is finite and not all zeros: a direction a similarity can be measured against. */
+export function hasDirection(v: ArrayLike<number>): boolean {
+  let nonZero = false;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (!Number.isFinite(x)) return false;
+    if (x !== 0) nonZero = true;
+  }
+  return nonZero;
 }
 
 const hasFilters = (intent: QueryIntent): boolean =>
@@ -259,7 +275,7 @@ export class QueryVectors {
     const plan = planQueryVector(intent, index?.info ?? null, index ? this.embedders(index.info.embedder) : []);
     if (plan.kind === "lexical") return { vector: null, ...(plan.reason ? { skipped: plan.reason } : {}) };
     if (plan.kind === "vector") return { vector: plan.values };
-    if (plan.embedder instanceof StaticWordEmbedder) return { vector: plan.embedder.embedOne(intent.text) };
+    if (plan.embedder instanceof StaticWordEmbedder) return { vector: plan.embedder.embedQuery(intent.text) };
     const left = deadline - now();
     const wait = Math.min(this.timeoutMs, Number.isFinite(left) ? left / 2 : this.timeoutMs);
     if (wait < 1) return { vector: null, skipped: "budget_exhausted" };

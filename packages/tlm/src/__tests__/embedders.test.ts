@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { dot } from "../embed/embedder";
 import { embeddingsUrl, parseEmbeddings } from "../embed/http-embedder";
-import { SIF_RANK, STATIC_EMBEDDER_ID, StaticWordEmbedder, embedTokens } from "../embed/static-embedder";
+import { FUNCTION_WORDS, SIF_RANK, STATIC_EMBEDDER_ID, StaticWordEmbedder, embedTokens } from "../embed/static-embedder";
 import { loadWordVectors } from "../embed/word-vectors";
-import { planQueryVector } from "../hybrid";
+import { hasDirection, planQueryVector } from "../hybrid";
 import type { VectorIndexInfo } from "../vector-index";
 
 describe("offline word-vector embedder", () => {
@@ -38,6 +39,37 @@ describe("offline word-vector embedder", () => {
     expect([...e.embedOne("zzqxv qqzzv")].every((x) => x === 0)).toBe(true);
     expect(embedTokens("Billing-API uses PostgreSQL 16!")).toEqual(["billing", "api", "uses", "postgresql", "16"]);
     expect(e.id).toBe(STATIC_EMBEDDER_ID);
+  });
+
+  it("a query vector needs a content word: texts of only function words or unknown tokens get none, any other text its embedOne", () => {
+    const t = loadWordVectors();
+    const contentWords = [...t.index.keys()].filter((w) => !FUNCTION_WORDS.has(w));
+    const common = fc.constantFrom(...FUNCTION_WORDS);
+    const content = fc.constantFrom(...contentWords);
+    const unknown = fc.constantFrom("x", "k8s", "zzqxv", "😀", "?", "getuserbyid", "", "—", "c++");
+    const filler = fc.array(fc.oneof(common, unknown), { maxLength: 12 });
+    const zero = (v: Float32Array) => v.every((x) => x === 0);
+    fc.assert(fc.property(filler, (ws) => zero(e.embedQuery(ws.join(" "))) && !hasDirection(e.embedQuery(ws.join(" ")))), { numRuns: 300 });
+    fc.assert(fc.property(filler, content, fc.nat(), (ws, w, at) => {
+      const text = [...ws.slice(0, at % (ws.length + 1)), w, ...ws.slice(at % (ws.length + 1))].join(" ");
+      const q = e.embedQuery(text);
+      expect(hasDirection(q)).toBe(true);
+      expect(q).toEqual(e.embedOne(text));
+    }), { numRuns: 300 });
+    // Most function words are frequent, and the most frequent words of the table are nearly all function words.
+    expect([...FUNCTION_WORDS].filter((w) => t.index.has(w)).length).toBeGreaterThan(FUNCTION_WORDS.size * 0.9);
+    expect(zero(e.embedQuery("What is it? How do we…"))).toBe(true);
+    expect(zero(e.embedQuery("And why is that so?"))).toBe(true);
+    expect(zero(e.embedQuery("Who should I ask, and why?"))).toBe(false);
+    expect(zero(e.embedQuery("what is our email vendor"))).toBe(false);
+  });
+
+  it("hasDirection: finite and not all zeros", () => {
+    expect(hasDirection([0, 0, 0])).toBe(false);
+    expect(hasDirection([])).toBe(false);
+    expect(hasDirection([0, -0, 1e-30])).toBe(true);
+    expect(hasDirection([1, Number.NaN])).toBe(false);
+    expect(hasDirection([Number.POSITIVE_INFINITY, 0])).toBe(false);
   });
 
   it("a missing or malformed table is TLM_EMBEDDER_UNAVAILABLE", () => {

@@ -12,6 +12,25 @@ export const STATIC_EMBEDDER_ID = "recall-glove100-sif@1";
  */
 export const SIF_RANK = 200;
 
+/**
+ * English function words: pronouns, determiners, auxiliaries, prepositions,
+ * conjunctions, question words and the commonest adverbs. A SIF mean
+ * down-weights most of them, but once normalised a query made only of them
+ * ("what is it", "how do we") points wherever those words point, and its
+ * nearest memories are arbitrary. Such a query gets no vector
+ * ({@link StaticWordEmbedder.embedQuery}); memories are embedded as before.
+ */
+export const FUNCTION_WORDS: ReadonlySet<string> = new Set(
+  ("a about above after again against all am an and any are as at be because been before being below between both but by can " +
+    "could did do does doing done down during each either else ever few for from further had has have having he her here hers " +
+    "herself him himself his how i if in into is it its itself just let like may me might mine more most much must my myself " +
+    "neither no nor not now of off often on once only or other ought our ours ourselves out over own perhaps please quite rather " +
+    "really same shall she should so some such than that the their theirs them themselves then there these they this those " +
+    "though through thus to too under until up upon us very was we were what whatever when whenever where wherever whether " +
+    "which while who whoever whom whose why will with within without would yes yet you your yours yourself yourselves " +
+    "s t d ll m re ve don doesn didn isn aren wasn weren hasn haven hadn won wouldn shouldn couldn can't").split(" "),
+);
+
 /** Lower-cased letter/digit runs; hyphenated names (billing-api) become their parts. */
 export function embedTokens(text: string): string[] {
   return text.normalize("NFKC").toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((t) => t.length > 0);
@@ -45,6 +64,20 @@ export class StaticWordEmbedder implements Embedder {
       for (let d = 0; d < dims; d++) out[d]! += w * rows[base + d]!;
     }
     return normalise(out);
+  }
+
+  /**
+   * A query text's vector: {@link embedOne}, or the zero vector when the text
+   * has no word of the table other than {@link FUNCTION_WORDS} (or no known
+   * word at all), so the query runs on words alone. Memories are embedded by
+   * {@link embedOne} unchanged.
+   */
+  embedQuery(text: string): Float32Array {
+    const { index } = this.table;
+    for (const tok of embedTokens(text)) {
+      if (!FUNCTION_WORDS.has(tok) && index.has(tok)) return this.embedOne(text);
+    }
+    return new Float32Array(this.dims);
   }
 
   /** Embeds every text (never rejects). */

@@ -104,6 +104,29 @@ describe("hybrid retrieval through tlm serve", () => {
     expect(bad.status).toBe(400);
   });
 
+  it("a query the vectors have nothing to go on for answers on words alone: no arbitrary nearest memories", async () => {
+    const { server, root } = await serve();
+    await install(root, "v1", words);
+    await server.reload();
+    // Unknown tokens only (no word of the table), and function words only: neither gives the vectors a direction.
+    const nothing = ["x", "k8s", "😀", "zzqxv", "?", "getUserById", "c++", "—", "a1b2c3"];
+    const functionWords = ["the", "what is it", "how do we", "And why is that so?"];
+    for (const text of [...nothing, ...functionWords]) {
+      const a = (await query(server.address, { text, limit: 5 })).json();
+      expect(a, text).toMatchObject({ retrieval: "lexical", vector_skipped_reason: "query_vector_empty" });
+      for (const r of a.results) expect(r.matched, text).toBeUndefined();
+      if (nothing.includes(text)) expect(a.results, text).toEqual([]);
+    }
+    // A caller's zero vector is no direction either, whatever the text.
+    const zeros = new Array(words.dims).fill(0);
+    const z = (await query(server.address, { text: "kafka partitions", limit: 3, vector: { embedder: STATIC_EMBEDDER_ID, values: zeros } })).json();
+    expect(z).toMatchObject({ retrieval: "lexical", vector_skipped_reason: "query_vector_empty" });
+    expect(z.results[0].id).toBe("mem-004");
+    // One content word is enough for the vectors to take part.
+    const one = (await query(server.address, { text: "what is our email vendor", limit: 5 })).json();
+    expect(one.retrieval).toBe("hybrid");
+  });
+
   it("a bundle without vectors keeps working lexical only, and says so when a vector was offered", async () => {
     const { server, root } = await serve();
     await install(root, "plain");

@@ -69,7 +69,7 @@ describe("relevance: lexical vs hybrid on the examples corpus", () => {
   });
 
   const rank = (c: Case, hybrid: boolean): string[] =>
-    hybridQuery(db, side, { text: c.q, limit: 10 }, hybrid ? embedder.embedOne(c.q) : null, Number.POSITIVE_INFINITY).results.map((r) => r.id);
+    hybridQuery(db, side, { text: c.q, limit: 10 }, hybrid ? embedder.embedQuery(c.q) : null, Number.POSITIVE_INFINITY).results.map((r) => r.id);
 
   it("the paraphrase sets are what they claim: ≥ 60 tuned and ≥ 40 held-out queries over a corpus of ≥ 150 memories, every expected id exists, no query in both", async () => {
     const tuned = await loadSet("paraphrase");
