@@ -5,7 +5,7 @@ import type { Embedder } from "./embed/embedder";
 import { HttpEmbedder, type HttpEmbedderOptions } from "./embed/http-embedder";
 import { STATIC_EMBEDDER_ID, StaticWordEmbedder } from "./embed/static-embedder";
 import { defaultWordVectorsPath, wordVectorsFromBytes } from "./embed/word-vectors";
-import { fuseScores, type Scored } from "./fusion";
+import { LEXICAL_WEIGHT, fuseScores, type Scored } from "./fusion";
 import type { MemoryDatabase, QueryOutcome } from "./query-engine";
 import { VectorIndex, type VectorIndexInfo } from "./vector-index";
 import { warmRead } from "./warm-up";
@@ -154,12 +154,15 @@ export class VectorSide {
 /**
  * Runs one query: lexical (bm25) always; when `vector` is given, also the
  * vector search, then score fusion of both lists (fusion.ts) down to `limit`.
- * Each result says in `matched` where it ranked in each list. Synchronous:
- * the caller holds the database (acquire/release) around it.
+ * `coverage` (0–1, default 1: see {@link ResolvedVector}) scales the vector
+ * list's weight: the lexical list keeps {@link LEXICAL_WEIGHT}, the vector list
+ * gets (1 − LEXICAL_WEIGHT) × coverage. Each result says in `matched` where it
+ * ranked in each list. Synchronous: the caller holds the database
+ * (acquire/release) around it.
  */
 export function hybridQuery(
   db: MemoryDatabase, side: VectorSide, intent: QueryIntent, queryVector: ArrayLike<number> | null,
-  deadline: number, skipReason?: VectorSkipReason,
+  deadline: number, skipReason?: VectorSkipReason, coverage = 1,
 ): HybridOutcome {
   const limit = intent.limit ?? QUERY_LIMITS.limitDefault;
   // A zero (or non-finite) vector has no direction: its "nearest" memories would be arbitrary, yet fusion would rank them.
@@ -179,7 +182,9 @@ export function hybridQuery(
   const passing = hasFilters(intent) ? side.rows(hits.map((h) => h.rowid), intent) : null;
   const vectorList: Scored<number>[] = [];
   for (const h of hits) if (!passing || passing.has(h.rowid)) vectorList.push({ key: h.rowid, score: h.similarity });
-  const fused = fuseScores(lexical.ranked.map((r) => ({ key: r.rowid, score: r.score })), vectorList).slice(0, limit);
+  const share = Number.isFinite(coverage) ? Math.min(1, Math.max(0, coverage)) : 1;
+  const w = LEXICAL_WEIGHT / (LEXICAL_WEIGHT + (1 - LEXICAL_WEIGHT) * share);
+  const fused = fuseScores(lexical.ranked.map((r) => ({ key: r.rowid, score: r.score })), vectorList, w).slice(0, limit);
   const results: MemoryResult[] = [];
   const rows = db.materializeEach(fused.map((f) => ({ rowid: f.key, score: f.score })));
   fused.forEach((f, i) => {
@@ -216,8 +221,12 @@ export interface QueryVectorOptions {
 /** What {@link QueryVectors.warm} did: read on a worker thread (else inline or not at all), vectors loaded, and whether the offline embedder is ready. */
 export interface WarmOutcome { worker: boolean; vectors: number; embedder: "loaded" | "none"; ms: number }
 
-/** What {@link QueryVectors.resolve} decided. */
-export interface ResolvedVector { vector: ArrayLike<number> | null; skipped?: VectorSkipReason }
+/**
+ * What {@link QueryVectors.resolve} decided. `coverage`: the share of the
+ * query the vector speaks for (the offline embedder's
+ * `StaticWordEmbedder.coverage`); absent = all of it.
+ */
+export interface ResolvedVector { vector: ArrayLike<number> | null; skipped?: VectorSkipReason; coverage?: number }
 
 /**
  * The sidecar's vector sides (one per served database, swept once closed) and
@@ -275,7 +284,9 @@ export class QueryVectors {
     const plan = planQueryVector(intent, index?.info ?? null, index ? this.embedders(index.info.embedder) : []);
     if (plan.kind === "lexical") return { vector: null, ...(plan.reason ? { skipped: plan.reason } : {}) };
     if (plan.kind === "vector") return { vector: plan.values };
-    if (plan.embedder instanceof StaticWordEmbedder) return { vector: plan.embedder.embedQuery(intent.text) };
+    if (plan.embedder instanceof StaticWordEmbedder) {
+      return { vector: plan.embedder.embedQuery(intent.text), coverage: plan.embedder.coverage(intent.text) };
+    }
     const left = deadline - now();
     const wait = Math.min(this.timeoutMs, Number.isFinite(left) ? left / 2 : this.timeoutMs);
     if (wait < 1) return { vector: null, skipped: "budget_exhausted" };

@@ -217,11 +217,17 @@ export class MemoryDatabase {
     if (!this.lexical || tokens.some((t) => t.length > 1)) {
       return { ...this.legacy.rank(text === intent.text ? intent : { ...intent, text }, limit, deadline, now), exact: false };
     }
-    const corrections = this.typos && opts.correct !== false ? this.correct(words, tokens) : [];
-    if (corrections.length > 0) {
+    let corrections: Correction[] = [];
+    if (this.typos && opts.correct !== false) {
+      corrections = this.correct(words, tokens);
       const fixed = new Map(corrections.map((c) => [c.word, c.to]));
-      words = [...new Set(words.map((w) => fixed.get(w) ?? w))];
-      tokens = this.lexical.tokenizer.tokensOf(words);
+      // A split compound ("on call") is two words; a joined one ("backup") is searched beside its parts.
+      const rewritten = corrections.length > 0 ? words.flatMap((w) => (fixed.get(w) ?? w).split(" ")) : words;
+      const joined = this.typos.joins(rewritten);
+      if (corrections.length > 0 || joined.length > 0) {
+        words = [...new Set([...rewritten, ...joined])];
+        tokens = this.lexical.tokenizer.tokensOf(words);
+      }
     }
     const ranking = this.rankBounded(words, tokens, intent, limit, deadline, now);
     return corrections.length > 0 ? { ...ranking, corrections } : ranking;
@@ -229,7 +235,8 @@ export class MemoryDatabase {
 
   /**
    * Query words no memory holds (their token is not in the index), each with
-   * the corpus word one edit away that replaces it (typo.ts); empty when none.
+   * what replaces it (typo.ts): the corpus word one edit away, else the two
+   * corpus words it is written together from ("oncall" → "on call"); empty when none.
    */
   private correct(words: readonly string[], tokens: readonly (readonly string[])[]): Correction[] {
     const out: Correction[] = [];
@@ -237,7 +244,7 @@ export class MemoryDatabase {
     words.forEach((word, i) => {
       const token = tokens[i]?.[0];
       if (token === undefined || reader.term(token) !== undefined) return;
-      const to = this.typos!.correct(word);
+      const to = this.typos!.correct(word) ?? this.typos!.split(word);
       if (to !== undefined) out.push({ word, to });
     });
     return out;

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { type WordLookup, knownWords } from "./embed/word-vectors";
 import { hasCjk } from "./fts-query";
+import { FUNCTION_WORDS } from "./function-words";
 
 /**
  * Typo tolerance: a query word that no memory holds, and that is not a real
@@ -88,10 +89,26 @@ export function hasTypoIndex(db: Database.Database): boolean {
   return db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'lex_typos'").pluck().get() === 1;
 }
 
-/** Finds corrections in one database's `lex_typos` (see the module comment). */
+/**
+ * Shortest part of a split or joined compound: "oncall" is "on" + "call", but
+ * a one-letter part would split almost any unknown word.
+ */
+export const COMPOUND_MIN_PART = 2;
+
+/** Most words a query may have for its adjacent pairs to be tried as joined compounds (a few statements' worth). */
+export const COMPOUND_MAX_QUERY_WORDS = 8;
+
+/**
+ * Finds corrections in one database's `lex_typos` (see the module comment),
+ * and the spacing variants of compounds in its `term_df` (Typesense's
+ * split/join tokens): a word no memory holds split into two corpus words
+ * ("oncall" → "on call"), and two query words whose join is a corpus word
+ * ("back up" → also "backup").
+ */
 export class TypoCorrector {
   private readonly lookup: Database.Statement;
   private readonly known: () => Pick<WordLookup, "has">;
+  private readonly corpusWords: Database.Statement;
 
   /** `known`: the real words never corrected (default: the shipped word table's, read on first need). */
   constructor(db: Database.Database, known: () => Pick<WordLookup, "has"> = () => knownWords()) {
@@ -99,6 +116,55 @@ export class TypoCorrector {
     this.lookup = db.prepare(
       "SELECT DISTINCT t.word AS word, d.df AS df FROM lex_typos t JOIN term_df d ON d.term = t.word WHERE t.del IN (SELECT value FROM json_each(?))",
     );
+    this.corpusWords = db.prepare("SELECT term, df FROM term_df WHERE term IN (SELECT value FROM json_each(?))").raw();
+  }
+
+  /** Document frequency of each of `words` that the corpus holds. */
+  private dfOf(words: readonly string[]): Map<string, number> {
+    return new Map(this.corpusWords.all(JSON.stringify(words)) as [string, number][]);
+  }
+
+  /**
+   * `word` (lower-cased, as the query split it; no memory holds it) as two
+   * corpus words, "a b": of the ways to cut it into two parts of at least
+   * {@link COMPOUND_MIN_PART} letters that memories hold, the one whose rarer
+   * part is most frequent (then the earlier cut). Undefined when there is none,
+   * or when `word` is a real word (as for {@link correct}).
+   */
+  split(word: string): string | undefined {
+    const cs = [...word];
+    if (!eligible(word, 2 * COMPOUND_MIN_PART) || this.known().has(word)) return undefined;
+    const cuts: [string, string][] = [];
+    for (let i = COMPOUND_MIN_PART; i <= cs.length - COMPOUND_MIN_PART; i++) cuts.push([cs.slice(0, i).join(""), cs.slice(i).join("")]);
+    const df = this.dfOf([...new Set(cuts.flat())]);
+    let best: { cut: [string, string]; df: number } | undefined;
+    for (const cut of cuts) {
+      const a = df.get(cut[0]);
+      const b = df.get(cut[1]);
+      if (a === undefined || b === undefined) continue;
+      if (!best || Math.min(a, b) > best.df) best = { cut, df: Math.min(a, b) };
+    }
+    return best && `${best.cut[0]} ${best.cut[1]}`;
+  }
+
+  /**
+   * Corpus words that two adjacent query words make when written together
+   * ("back up" → "backup", "web hook" → "webhook"), not already in the query:
+   * the first word of a pair is never a function word ("do main" is not
+   * "domain"). Only for queries of at most {@link COMPOUND_MAX_QUERY_WORDS}
+   * words; one statement for all pairs.
+   */
+  joins(words: readonly string[]): string[] {
+    if (words.length < 2 || words.length > COMPOUND_MAX_QUERY_WORDS) return [];
+    const joined: string[] = [];
+    for (let i = 0; i + 1 < words.length; i++) {
+      const [a, b] = [words[i]!, words[i + 1]!];
+      if (FUNCTION_WORDS.has(a) || [...a].length < COMPOUND_MIN_PART || [...b].length < COMPOUND_MIN_PART) continue;
+      if (eligible(a + b, 2 * COMPOUND_MIN_PART) && !words.includes(a + b)) joined.push(a + b);
+    }
+    if (joined.length === 0) return [];
+    const df = this.dfOf(joined);
+    return [...new Set(joined.filter((w) => df.has(w)))];
   }
 
   /** The corpus word one edit from `word` (lower-cased, as the query split it), most frequent first; undefined when none. */

@@ -5,7 +5,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { dot } from "../embed/embedder";
 import { embeddingsUrl, parseEmbeddings } from "../embed/http-embedder";
-import { FUNCTION_WORDS, SIF_RANK, STATIC_EMBEDDER_ID, StaticWordEmbedder, embedTokens } from "../embed/static-embedder";
+import { SIF_RANK, STATIC_EMBEDDER_ID, StaticWordEmbedder, embedTokens } from "../embed/static-embedder";
+import { FUNCTION_WORDS } from "../function-words";
 import { loadWordVectors } from "../embed/word-vectors";
 import { hasDirection, planQueryVector } from "../hybrid";
 import type { VectorIndexInfo } from "../vector-index";
@@ -62,6 +63,28 @@ describe("offline word-vector embedder", () => {
     expect(zero(e.embedQuery("And why is that so?"))).toBe(true);
     expect(zero(e.embedQuery("Who should I ask, and why?"))).toBe(false);
     expect(zero(e.embedQuery("what is our email vendor"))).toBe(false);
+  });
+
+  it("coverage: the share of a query's content weight the table knows, 0 without content, 1 when it knows every content word", () => {
+    const t = loadWordVectors();
+    const contentWords = [...t.index.keys()].filter((w) => !FUNCTION_WORDS.has(w));
+    const known = fc.constantFrom(...contentWords);
+    const unknown = fc.constantFrom("pgbouncer", "k8s", "terrafrom", "zzqxv", "svc");
+    const fn = fc.constantFrom(...FUNCTION_WORDS);
+    const weight = (w: string) => { const r = t.index.get(w)!; return (r + 1) / (r + 1 + SIF_RANK); };
+    fc.assert(fc.property(fc.array(known, { minLength: 1, maxLength: 6 }), fc.array(unknown, { maxLength: 4 }), fc.array(fn, { maxLength: 4 }),
+      (ks, us, fs) => {
+        const c = e.coverage([...fs, ...ks, ...us].join(" "));
+        const k = [...ks].reduce((a, w) => a + weight(w), 0);
+        expect(c).toBeCloseTo(k / (k + us.length), 9);
+        expect(c).toBeGreaterThan(0);
+        expect(c).toBeLessThanOrEqual(1);
+        if (us.length === 0) expect(c).toBeCloseTo(1, 12);
+        else expect(e.coverage([...ks, ...us, "pgbouncer"].join(" "))).toBeLessThan(c);
+      }), { numRuns: 300 });
+    expect(e.coverage("")).toBe(0);
+    expect(e.coverage("what is it")).toBe(0);
+    expect(e.coverage("k8s svc")).toBe(0);
   });
 
   it("hasDirection: finite and not all zeros", () => {

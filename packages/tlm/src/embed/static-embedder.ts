@@ -1,4 +1,5 @@
 import { type Embedder, normalise } from "./embedder";
+import { FUNCTION_WORDS } from "../function-words";
 import { loadWordVectors, type WordVectorTable } from "./word-vectors";
 
 /** Id of the offline default embedder; recorded in the bundle manifest and the database. */
@@ -12,24 +13,6 @@ export const STATIC_EMBEDDER_ID = "recall-glove100-sif@1";
  */
 export const SIF_RANK = 200;
 
-/**
- * English function words: pronouns, determiners, auxiliaries, prepositions,
- * conjunctions, question words and the commonest adverbs. A SIF mean
- * down-weights most of them, but once normalised a query made only of them
- * ("what is it", "how do we") points wherever those words point, and its
- * nearest memories are arbitrary. Such a query gets no vector
- * ({@link StaticWordEmbedder.embedQuery}); memories are embedded as before.
- */
-export const FUNCTION_WORDS: ReadonlySet<string> = new Set(
-  ("a about above after again against all am an and any are as at be because been before being below between both but by can " +
-    "could did do does doing done down during each either else ever few for from further had has have having he her here hers " +
-    "herself him himself his how i if in into is it its itself just let like may me might mine more most much must my myself " +
-    "neither no nor not now of off often on once only or other ought our ours ourselves out over own perhaps please quite rather " +
-    "really same shall she should so some such than that the their theirs them themselves then there these they this those " +
-    "though through thus to too under until up upon us very was we were what whatever when whenever where wherever whether " +
-    "which while who whoever whom whose why will with within without would yes yet you your yours yourself yourselves " +
-    "s t d ll m re ve don doesn didn isn aren wasn weren hasn haven hadn won wouldn shouldn couldn can't").split(" "),
-);
 
 /** Lower-cased letter/digit runs; hyphenated names (billing-api) become their parts. */
 export function embedTokens(text: string): string[] {
@@ -78,6 +61,28 @@ export class StaticWordEmbedder implements Embedder {
       if (!FUNCTION_WORDS.has(tok) && index.has(tok)) return this.embedOne(text);
     }
     return new Float32Array(this.dims);
+  }
+
+  /**
+   * The share of a query's content the table knows, in [0, 1]: each word
+   * other than {@link FUNCTION_WORDS} weighs its SIF weight when the table
+   * holds it and 1 when it does not (an unknown word is a rare word:
+   * "pgbouncer", "terraform", a typo), and this is the known words' part of
+   * the sum. 0 when the text has no content word. Hybrid fusion scales the
+   * vector list's weight by it: a vector made from half a query speaks for half.
+   */
+  coverage(text: string): number {
+    const { index } = this.table;
+    let known = 0;
+    let all = 0;
+    for (const tok of embedTokens(text)) {
+      if (FUNCTION_WORDS.has(tok)) continue;
+      const r = index.get(tok);
+      const w = r === undefined ? 1 : (r + 1) / (r + 1 + SIF_RANK);
+      all += w;
+      if (r !== undefined) known += w;
+    }
+    return all === 0 ? 0 : known / all;
   }
 
   /** Embeds every text (never rejects). */

@@ -86,6 +86,11 @@ describe("hybrid retrieval through tlm serve", () => {
     const exact = (await query(server.address, { text: "PgBouncer transaction mode", limit: 5 })).json();
     expect(exact.results[0].id).toBe("mem-119");
     expect(exact.results[0].matched.lexical_rank).toBe(1);
+    // The word vectors know "port" but not "vite" or "5173": their list weighs for the third of the query they know,
+    // and the one memory holding all three words stays first (at full weight, "port" alone put another memory first).
+    const rare = (await query(server.address, { text: "Vite port 5173", limit: 5 })).json();
+    expect(rare.retrieval).toBe("hybrid");
+    expect(rare.results[0]).toMatchObject({ id: "mem-129", matched: { lexical_rank: 1 } });
   });
 
   it("a caller's vector is used only from the bundle's embedder and of its length; otherwise lexical with the reason", async () => {
