@@ -9,7 +9,8 @@ import { knownWords, wordLookupFromLines } from "../embed/word-vectors";
 import { MemoryDatabase } from "../query-engine";
 import { writeMemoriesDb } from "../memories-db";
 import type { MemoryRecord } from "../records";
-import { TYPO_MAX_LENGTH, TYPO_MIN_LENGTH, TypoCorrector, deletions, editDistance } from "../typo";
+import { FUNCTION_WORDS } from "../function-words";
+import { COMPOUND_MAX_QUERY_WORDS, COMPOUND_MIN_PART, TYPO_MAX_LENGTH, TYPO_MIN_LENGTH, TypoCorrector, deletions, editDistance } from "../typo";
 
 /** Optimal string alignment distance, the textbook full matrix (no cut-off), in code points. */
 function osa(a: string, b: string): number {
@@ -138,6 +139,76 @@ describe("typo correction over a built database", () => {
       expect(before.query({ text: "deply billing" }).corrections).toBeUndefined();
     } finally {
       before.retire();
+    }
+  });
+
+  it("compounds: split is the two-part cut whose rarer part most memories hold; joins are the adjacent pairs the corpus writes as one word", async () => {
+    let n = 0;
+    await fc.assert(fc.asyncProperty(fc.array(fc.array(word(1, 6), { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 20 }), word(0, 12),
+      fc.array(word(1, 7), { minLength: 0, maxLength: 10 }), async (texts, probe, query) => {
+        const path = join(dir, `c${n++}.db`);
+        writeMemoriesDb(path, texts.map((t, i) => record(`m${i}`, t.join(" "))), { bundleId: "c", schemaVersion: "1.0.0" });
+        const raw = new Database(path, { readonly: true });
+        try {
+          const df = new Map((raw.prepare("SELECT term, df FROM term_df").all() as { term: string; df: number }[]).map((r) => [r.term, r.df]));
+          const corrector = new TypoCorrector(raw, nothingKnown);
+          // Brute force: every cut, in order, keeping the first best.
+          const cs = [...probe];
+          let want: string | undefined;
+          let best = -1;
+          for (let i = COMPOUND_MIN_PART; cs.length >= 2 * COMPOUND_MIN_PART && i <= cs.length - COMPOUND_MIN_PART; i++) {
+            const a = cs.slice(0, i).join("");
+            const b = cs.slice(i).join("");
+            if (!df.has(a) || !df.has(b)) continue;
+            const m = Math.min(df.get(a)!, df.get(b)!);
+            if (m > best) { best = m; want = `${a} ${b}`; }
+          }
+          expect(corrector.split(probe), probe).toBe([...probe].length <= TYPO_MAX_LENGTH ? want : undefined);
+          const joins = query.length < 2 || query.length > COMPOUND_MAX_QUERY_WORDS ? [] : [...new Set(query.slice(1).flatMap((b, i) => {
+            const a = query[i]!;
+            const j = a + b;
+            return !FUNCTION_WORDS.has(a) && [...a].length >= COMPOUND_MIN_PART && [...b].length >= COMPOUND_MIN_PART && [...j].length <= TYPO_MAX_LENGTH
+              && df.has(j) && !query.includes(j) ? [j] : [];
+          }))];
+          expect(corrector.joins(query), query.join(" ")).toEqual(joins);
+        } finally {
+          raw.close();
+          await rm(path, { force: true });
+        }
+      }), fcParams({ numRuns: 80 }));
+  });
+
+  it("queries: a closed compound no memory holds is searched as its parts, and written apart finds the closed form", async () => {
+    const path = join(dir, "compound.db");
+    writeMemoriesDb(path, [
+      record("oncall", "The on-call engineer rotates weekly"), record("backup", "Nightly backup of the billing database"),
+      record("hook", "Stripe webhook deliveries are retried"), record("web", "The web team owns the landing page"),
+      record("domain", "Every service has its own domain name"), record("main", "Merges to main deploy to staging"),
+      record("standup", "The daily stand up stays under ten minutes"),
+    ], { bundleId: "c", schemaVersion: "1.0.0" });
+    const db = open(path);
+    try {
+      db.warmTypos();
+      const q = (text: string) => db.query({ text, limit: 5 });
+      expect(q("oncall")).toMatchObject({ corrections: [{ word: "oncall", to: "on call" }] });
+      expect(q("oncall").results[0]!.id).toBe("oncall");
+      expect(q("back up").results[0]!.id).toBe("backup");
+      expect(q("web hook").results[0]!.id).toBe("hook");
+      // Joins are not corrections: the answer lists none.
+      expect(q("web hook").corrections).toBeUndefined();
+      // A function word never starts a join: "do main" is not "domain".
+      expect(q("do main").results.map((r) => r.id)).not.toContain("domain");
+      // A real word is never split ("under" and "stand" are both corpus words; without the dictionary it would be).
+      expect(q("understand").corrections).toBeUndefined();
+      const raw = new Database(path, { readonly: true });
+      try {
+        expect(new TypoCorrector(raw, nothingKnown).split("understand")).toBe("under stand");
+      } finally {
+        raw.close();
+      }
+      expect(db.lexicalCandidates({ text: "oncall" }, { correct: false }).ranked).toEqual([]);
+    } finally {
+      db.retire();
     }
   });
 
