@@ -9,6 +9,7 @@ import { writeMemoriesDb } from "../memories-db";
 import { DEFAULT_ZIPF_S, corpusVocabulary, generateCorpus, seededRandom, zipfSampler } from "../corpus";
 import { tokenize } from "../fts-query";
 import { filterSql } from "../filters";
+import { TypoCorrector } from "../typo";
 
 // 20 000 Zipf memories (s = 1.07: the top words are in most of them) and every query kind at its worst.
 const N = 20_000;
@@ -44,10 +45,14 @@ const KINDS: Record<string, () => string> = {
   "rare words": () => distinct(3, () => vocab[5000 + Math.floor(rand() * 10_000)]!),
 };
 
-/** FTS5's own answer: bm25 over every match, filters in SQL; the engine's typo corrections (if any) applied to the words first. */
+/**
+ * FTS5's own answer: bm25 over every match, filters in SQL; the engine's corrections (if any) applied to the words
+ * first (a split compound is two words), and the joined compounds (typo.ts, tested there) searched beside them.
+ */
 function reference(intent: QueryIntent, corrections: readonly Correction[] = []): { rowid: number; score: number }[] {
   const fixed = new Map(corrections.map((c) => [c.word, c.to]));
-  const words = [...new Set(tokenize(intent.text).map((w) => fixed.get(w) ?? w))];
+  const rewritten = tokenize(intent.text).flatMap((w) => (fixed.get(w) ?? w).split(" "));
+  const words = [...new Set([...rewritten, ...new TypoCorrector(raw).joins(rewritten)])];
   const f = filterSql(intent);
   const sql = `SELECT m.rowid AS rowid, -bm25(memories_fts, 1, 2) AS score FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid
     WHERE memories_fts MATCH @match ${f.conditions.map((c) => `AND ${c}`).join(" ")} ORDER BY bm25(memories_fts, 1, 2), m.rowid LIMIT @limit`;
