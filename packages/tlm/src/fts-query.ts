@@ -1,11 +1,7 @@
+import { QUERY_STOPWORDS } from "./function-words";
 /** Most terms a query keeps; the rest are dropped (the query stays cheap). */
 export const MAX_QUERY_TERMS = 32;
 
-const STOPWORDS = new Set(
-  ("a an and are as at be but by did do does for from had has have how i if in into is it its of on or our " +
-    "so than that the their them then there these they this to was we were what when where which who why will with you your")
-    .split(" "),
-);
 
 /**
  * Id of the segmentation `tlm bundle build` applies before FTS5 sees a memory, recorded as `meta.lex_segmenter`.
@@ -58,7 +54,7 @@ export function words(text: string): string[] {
  */
 export function tokenize(text: string): string[] {
   const all = [...new Set(words(text))];
-  const content = all.filter((w) => !STOPWORDS.has(w));
+  const content = all.filter((w) => !QUERY_STOPWORDS.has(w));
   return (content.length > 0 ? content : all).slice(0, MAX_QUERY_TERMS);
 }
 

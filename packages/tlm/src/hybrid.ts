@@ -277,22 +277,25 @@ export class QueryVectors {
 
   /**
    * The query vector for `intent` against `side`'s index, or null with the
-   * reason. Never rejects: an endpoint failure or timeout is a reason.
+   * reason. Never rejects: an endpoint failure or timeout is a reason. An
+   * embedder embeds `embedText()` (default the intent's text; `tlm serve`
+   * passes the text as the lexical search corrected it,
+   * `MemoryDatabase.correctedText`), asked only when a text is to be embedded.
    */
-  async resolve(intent: QueryIntent, side: VectorSide, deadline: number, now: () => number = () => performance.now()): Promise<ResolvedVector> {
+  async resolve(intent: QueryIntent, side: VectorSide, deadline: number, now: () => number = () => performance.now(),
+    embedText: () => string = () => intent.text): Promise<ResolvedVector> {
     const index = side.load();
     const plan = planQueryVector(intent, index?.info ?? null, index ? this.embedders(index.info.embedder) : []);
     if (plan.kind === "lexical") return { vector: null, ...(plan.reason ? { skipped: plan.reason } : {}) };
     if (plan.kind === "vector") return { vector: plan.values };
-    if (plan.embedder instanceof StaticWordEmbedder) {
-      return { vector: plan.embedder.embedQuery(intent.text), coverage: plan.embedder.coverage(intent.text) };
-    }
+    const text = embedText();
+    if (plan.embedder instanceof StaticWordEmbedder) return { vector: plan.embedder.embedQuery(text), coverage: plan.embedder.coverage(text) };
     const left = deadline - now();
     const wait = Math.min(this.timeoutMs, Number.isFinite(left) ? left / 2 : this.timeoutMs);
     if (wait < 1) return { vector: null, skipped: "budget_exhausted" };
     const signal = AbortSignal.timeout(Math.ceil(wait));
     try {
-      const [v] = await plan.embedder.embed([intent.text], signal);
+      const [v] = await plan.embedder.embed([text], signal);
       if (!v || v.length !== index!.info.dims) return { vector: null, skipped: "dims_mismatch" };
       return { vector: v };
     } catch {

@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import type { MemoryResult, QueryIntent } from "@recall/protocol";
 import { QUERY_LIMITS } from "@recall/protocol";
-import { CJK_SEGMENTER, segmentCjk, toOrMatch, tokenize } from "./fts-query";
+import { CJK_SEGMENTER, MAX_QUERY_TERMS, segmentCjk, toOrMatch, tokenize, words as allWords } from "./fts-query";
 import { filterSql } from "./filters";
 import { LegacyRanker } from "./legacy-ranker";
 import { TypoCorrector, hasTypoIndex } from "./typo";
@@ -221,16 +221,38 @@ export class MemoryDatabase {
     if (this.typos && opts.correct !== false) {
       corrections = this.correct(words, tokens);
       const fixed = new Map(corrections.map((c) => [c.word, c.to]));
-      // A split compound ("on call") is two words; a joined one ("backup") is searched beside its parts.
-      const rewritten = corrections.length > 0 ? words.flatMap((w) => (fixed.get(w) ?? w).split(" ")) : words;
-      const joined = this.typos.joins(rewritten);
+      const fix = (w: string) => (fixed.get(w) ?? w).split(" ");
+      // A split compound ("on call") is two words; a joined one ("backup") is searched beside its parts. Joins are
+      // looked for between words adjacent in the text, stop words included ("log in"), which tokenize() drops.
+      const rewritten = corrections.length > 0 ? words.flatMap(fix) : words;
+      const joined = this.typos.joins(allWords(text).flatMap(fix));
       if (corrections.length > 0 || joined.length > 0) {
-        words = [...new Set([...rewritten, ...joined])];
+        words = [...new Set([...rewritten, ...joined])].slice(0, MAX_QUERY_TERMS);
         tokens = this.lexical.tokenizer.tokensOf(words);
       }
     }
     const ranking = this.rankBounded(words, tokens, intent, limit, deadline, now);
     return corrections.length > 0 ? { ...ranking, corrections } : ranking;
+  }
+
+  /**
+   * `text` with each word the lexical search corrects (a typo, a split
+   * compound: {@link lexicalCandidates}' `corrections`) replaced, the rest as
+   * typed; `text` itself when nothing is corrected. The query embedder embeds
+   * this, so the vectors see "deploy billing" where the user typed "deply billing".
+   */
+  correctedText(text: string): string {
+    if (!this.typos || !this.lexical) return text;
+    const segmented = this.segmentsCjk ? segmentCjk(text, "query") : text;
+    const words = tokenize(segmented);
+    if (words.length === 0) return text;
+    const tokens = this.lexical.tokenizer.tokensOf(words);
+    if (tokens.some((t) => t.length > 1)) return text;
+    const corrections = this.correct(words, tokens);
+    if (corrections.length === 0) return text;
+    const fixed = new Map(corrections.map((c) => [c.word, c.to]));
+    // The same split into words as words() (fts-query.ts), on the text as typed: only corrected words change.
+    return text.normalize("NFKC").replace(/[\p{L}\p{N}]+/gu, (w) => fixed.get(w.toLowerCase()) ?? w);
   }
 
   /**

@@ -7,7 +7,7 @@ import type { QueryIntent } from "@recall/protocol";
 import { type Correction, MemoryDatabase } from "../query-engine";
 import { writeMemoriesDb } from "../memories-db";
 import { DEFAULT_ZIPF_S, corpusVocabulary, generateCorpus, seededRandom, zipfSampler } from "../corpus";
-import { tokenize } from "../fts-query";
+import { MAX_QUERY_TERMS, tokenize, words } from "../fts-query";
 import { filterSql } from "../filters";
 import { TypoCorrector } from "../typo";
 
@@ -51,12 +51,13 @@ const KINDS: Record<string, () => string> = {
  */
 function reference(intent: QueryIntent, corrections: readonly Correction[] = []): { rowid: number; score: number }[] {
   const fixed = new Map(corrections.map((c) => [c.word, c.to]));
-  const rewritten = tokenize(intent.text).flatMap((w) => (fixed.get(w) ?? w).split(" "));
-  const words = [...new Set([...rewritten, ...new TypoCorrector(raw).joins(rewritten)])];
+  const fix = (w: string) => (fixed.get(w) ?? w).split(" ");
+  const joins = new TypoCorrector(raw).joins(words(intent.text).flatMap(fix));
+  const searched = [...new Set([...tokenize(intent.text).flatMap(fix), ...joins])].slice(0, MAX_QUERY_TERMS);
   const f = filterSql(intent);
   const sql = `SELECT m.rowid AS rowid, -bm25(memories_fts, 1, 2) AS score FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid
     WHERE memories_fts MATCH @match ${f.conditions.map((c) => `AND ${c}`).join(" ")} ORDER BY bm25(memories_fts, 1, 2), m.rowid LIMIT @limit`;
-  return raw.prepare(sql).all({ ...f.params, match: words.map((w) => `"${w}"`).join(" OR "), limit: intent.limit ?? 10 }) as
+  return raw.prepare(sql).all({ ...f.params, match: searched.map((w) => `"${w}"`).join(" OR "), limit: intent.limit ?? 10 }) as
     { rowid: number; score: number }[];
 }
 

@@ -125,6 +125,11 @@ describe("typo correction over a built database", () => {
       // A correction that repeats another query word is one word.
       expect(db.lexicalCandidates({ text: "deploy deplyo" }).corrections).toEqual([{ word: "deplyo", to: "deploy" }]);
       expect(db.lexicalCandidates({ text: "deply" }, { correct: false })).toEqual({ ranked: [], truncated: false, exact: true });
+      // What the query embedder embeds: the corrected words in place, everything else as typed.
+      expect(db.correctedText("Deply billing, today!")).toBe("deploy billing, today!");
+      expect(db.correctedText("How do I DEPLY? (billing)")).toBe("How do I deploy? (billing)");
+      expect(db.correctedText("stale deploys")).toBe("stale deploys");
+      expect(db.correctedText("")).toBe("");
     } finally {
       db.retire();
     }
@@ -137,6 +142,7 @@ describe("typo correction over a built database", () => {
     try {
       expect(before.warmTypos()).toBe(false);
       expect(before.query({ text: "deply billing" }).corrections).toBeUndefined();
+      expect(before.correctedText("deply billing")).toBe("deply billing");
     } finally {
       before.retire();
     }
@@ -191,6 +197,9 @@ describe("typo correction over a built database", () => {
       db.warmTypos();
       const q = (text: string) => db.query({ text, limit: 5 });
       expect(q("oncall")).toMatchObject({ corrections: [{ word: "oncall", to: "on call" }] });
+      expect(db.correctedText("Oncall rota")).toBe("on call rota");
+      // Joins are found between words adjacent in the text, stop words included.
+      expect(q("how do I back up").results[0]!.id).toBe("backup");
       expect(q("oncall").results[0]!.id).toBe("oncall");
       expect(q("back up").results[0]!.id).toBe("backup");
       expect(q("web hook").results[0]!.id).toBe("hook");

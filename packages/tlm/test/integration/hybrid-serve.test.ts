@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import {
-  HttpEmbedder, MemoryDatabase, QueryVectors, STATIC_EMBEDDER_ID, StaticWordEmbedder, VectorSide, buildBundle, startServer,
+  HttpEmbedder, MemoryDatabase, QueryVectors, STATIC_EMBEDDER_ID, StaticWordEmbedder, VectorSide, buildBundle, hybridQuery, startServer,
   type Embedder, type MemoryRecord, type TlmServer,
 } from "../../dist/index.js";
 import { activate, exampleRecords, query, runTlm, spawnTlm, stopChild, tempDir, waitHealthy } from "./harness";
@@ -130,6 +130,33 @@ describe("hybrid retrieval through tlm serve", () => {
     // One content word is enough for the vectors to take part.
     const one = (await query(server.address, { text: "what is our email vendor", limit: 5 })).json();
     expect(one.retrieval).toBe("hybrid");
+  });
+
+  it("the vectors embed the query as the lexical search corrected it: a misspelt word is embedded as its correction", async () => {
+    const { server, root } = await serve();
+    await install(root, "v1", words);
+    await server.reload();
+    const opened = MemoryDatabase.open(join(root, "current", "memories.db"));
+    if (!opened.ok) throw new Error(opened.message);
+    const db = opened.db;
+    const side = new VectorSide(db.path);
+    try {
+      const cases = (await readFile(new URL("../relevance/typos.jsonl", import.meta.url), "utf8")).trim().split("\n")
+        .map((l) => JSON.parse(l) as { q: string }).slice(0, 40);
+      let differs = 0;
+      for (const { q } of cases) {
+        const ids = (text: string) => hybridQuery(db, side, { text: q, limit: 5 }, words.embedQuery(text), Number.POSITIVE_INFINITY, undefined,
+          words.coverage(text)).results.map((r) => r.id);
+        const served = (await query(server.address, { text: q, limit: 5 })).json();
+        expect(served.results.map((r: { id: string }) => r.id), q).toEqual(ids(db.correctedText(q)));
+        if (ids(q).join() !== ids(db.correctedText(q)).join()) differs++;
+      }
+      // Embedding the text as typed answers some of them differently: the comparison above can tell the two apart.
+      expect(differs).toBeGreaterThan(0);
+    } finally {
+      side.close();
+      db.retire();
+    }
   });
 
   it("a bundle without vectors keeps working lexical only, and says so when a vector was offered", async () => {
