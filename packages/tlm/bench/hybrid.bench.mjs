@@ -127,7 +127,7 @@ for (const n of SIZES) {
     const lex = time((text) => db.query({ text, limit: 10 }), texts);
     const emb = time((text) => embedder.embedQuery(text), texts);
     const vec = time((text) => index.search(embedder.embedQuery(text), 30), texts);
-    const hyb = time((text) => hybridQuery(db, side, { text, limit: 10 }, embedder.embedQuery(text), Infinity), texts);
+    const hyb = time((text) => hybridQuery(db, side, { text, limit: 10 }, embedder.embedQuery(db.correctedText(text)), Infinity, undefined, embedder.coverage(db.correctedText(text))), texts);
     classRows.push({
       memories: n, class: cls, lexical_p50: fmt(pct(lex, 50)), lexical_p99: fmt(pct(lex, 99)), embed_p99: fmt(pct(emb, 99)),
       vector_p50: fmt(pct(vec, 50)), vector_p99: fmt(pct(vec, 99)), hybrid_p50: fmt(pct(hyb, 50)), hybrid_p99: fmt(pct(hyb, 99)),

@@ -266,7 +266,7 @@ export class MemoryDatabase {
     words.forEach((word, i) => {
       const token = tokens[i]?.[0];
       if (token === undefined || reader.term(token) !== undefined) return;
-      const to = this.typos!.correct(word) ?? this.typos!.split(word);
+      const to = this.typos!.fix(word);
       if (to !== undefined) out.push({ word, to });
     });
     return out;

@@ -98,6 +98,9 @@ export const COMPOUND_MIN_PART = 2;
 /** Most words a query may have for its adjacent pairs to be tried as joined compounds (a few statements' worth). */
 export const COMPOUND_MAX_QUERY_WORDS = 8;
 
+/** Most words whose fix a corrector remembers (each costs a statement or two; queries repeat words, and tlm serve asks twice). */
+export const FIX_CACHE_SIZE = 4096;
+
 /**
  * Finds corrections in one database's `lex_typos` (see the module comment),
  * and the spacing variants of compounds in its `term_df` (Typesense's
@@ -109,6 +112,7 @@ export class TypoCorrector {
   private readonly lookup: Database.Statement;
   private readonly known: () => Pick<WordLookup, "has">;
   private readonly corpusWords: Database.Statement;
+  private readonly fixes = new Map<string, string | null>();
 
   /** `known`: the real words never corrected (default: the shipped word table's, read on first need). */
   constructor(db: Database.Database, known: () => Pick<WordLookup, "has"> = () => knownWords()) {
@@ -117,6 +121,20 @@ export class TypoCorrector {
       "SELECT DISTINCT t.word AS word, d.df AS df FROM lex_typos t JOIN term_df d ON d.term = t.word WHERE t.del IN (SELECT value FROM json_each(?))",
     );
     this.corpusWords = db.prepare("SELECT term, df FROM term_df WHERE term IN (SELECT value FROM json_each(?))").raw();
+  }
+
+  /**
+   * What replaces a word no memory holds: {@link correct}, else {@link split};
+   * undefined when neither applies. Remembered (the database never changes),
+   * the oldest forgotten first past {@link FIX_CACHE_SIZE} words.
+   */
+  fix(word: string): string | undefined {
+    const hit = this.fixes.get(word);
+    if (hit !== undefined) return hit ?? undefined;
+    const to = this.correct(word) ?? this.split(word);
+    if (this.fixes.size >= FIX_CACHE_SIZE) this.fixes.delete(this.fixes.keys().next().value!);
+    this.fixes.set(word, to ?? null);
+    return to;
   }
 
   /** Document frequency of each of `words` that the corpus holds. */

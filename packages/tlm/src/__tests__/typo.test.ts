@@ -10,7 +10,7 @@ import { MemoryDatabase } from "../query-engine";
 import { writeMemoriesDb } from "../memories-db";
 import type { MemoryRecord } from "../records";
 import { FUNCTION_WORDS } from "../function-words";
-import { COMPOUND_MAX_QUERY_WORDS, COMPOUND_MIN_PART, TYPO_MAX_LENGTH, TYPO_MIN_LENGTH, TypoCorrector, deletions, editDistance } from "../typo";
+import { COMPOUND_MAX_QUERY_WORDS, COMPOUND_MIN_PART, FIX_CACHE_SIZE, TYPO_MAX_LENGTH, TYPO_MIN_LENGTH, TypoCorrector, deletions, editDistance } from "../typo";
 
 /** Optimal string alignment distance, the textbook full matrix (no cut-off), in code points. */
 function osa(a: string, b: string): number {
@@ -170,6 +170,10 @@ describe("typo correction over a built database", () => {
             if (m > best) { best = m; want = `${a} ${b}`; }
           }
           expect(corrector.split(probe), probe).toBe([...probe].length <= TYPO_MAX_LENGTH ? want : undefined);
+          // fix: a typo first, else a split; the same answer again from its memory.
+          const fixed = corrector.correct(probe) ?? corrector.split(probe);
+          expect(corrector.fix(probe)).toBe(fixed);
+          expect(corrector.fix(probe)).toBe(fixed);
           const joins = query.length < 2 || query.length > COMPOUND_MAX_QUERY_WORDS ? [] : [...new Set(query.slice(1).flatMap((b, i) => {
             const a = query[i]!;
             const j = a + b;
@@ -218,6 +222,23 @@ describe("typo correction over a built database", () => {
       expect(db.lexicalCandidates({ text: "oncall" }, { correct: false }).ranked).toEqual([]);
     } finally {
       db.retire();
+    }
+  });
+
+  it("fix remembers at most FIX_CACHE_SIZE words, forgetting the oldest first", async () => {
+    const path = join(dir, "fixcache.db");
+    writeMemoriesDb(path, [record("a", "deploy billing on tuesdays")], { bundleId: "f", schemaVersion: "1.0.0" });
+    const raw = new Database(path, { readonly: true });
+    try {
+      const corrector = new TypoCorrector(raw, nothingKnown);
+      const memory = (corrector as unknown as { fixes: Map<string, string | null> }).fixes;
+      expect(corrector.fix("deply")).toBe("deploy");
+      for (let i = 0; i < FIX_CACHE_SIZE + 50; i++) corrector.fix(`zq${i.toString(36)}x`);
+      expect(memory.size).toBe(FIX_CACHE_SIZE);
+      expect(memory.has("deply")).toBe(false);
+      expect(corrector.fix("deply")).toBe("deploy");
+    } finally {
+      raw.close();
     }
   });
 
