@@ -69,6 +69,19 @@ describe("typo correction over a built database", () => {
   afterAll(async () => { if (dir) await rm(dir, { recursive: true, force: true }); });
 
   const record = (id: string, text: string): MemoryRecord => ({ id, text, kind: "fact", entities: [], created_at: "2026-01-01T00:00:00Z" });
+  let made = 0;
+  /** A memories.db with one memory per word list, opened read-only for `check`, removed afterwards. */
+  const withCorpus = async (texts: string[][], check: (raw: Database.Database) => void): Promise<void> => {
+    const path = join(dir, `corpus${made++}.db`);
+    writeMemoriesDb(path, texts.map((t, i) => record(`m${i}`, t.join(" "))), { bundleId: "p", schemaVersion: "1.0.0" });
+    const raw = new Database(path, { readonly: true });
+    try {
+      check(raw);
+    } finally {
+      raw.close();
+      await rm(path, { force: true });
+    }
+  };
   const open = (path: string): MemoryDatabase => {
     const o = MemoryDatabase.open(path);
     if (!o.ok) throw new Error(o.message);
@@ -76,14 +89,10 @@ describe("typo correction over a built database", () => {
   };
 
   it("any word one edit from a corpus word gets the corpus word at distance one that most memories hold (ties: first in order)", async () => {
-    let n = 0;
     const edit = fc.record({ op: fc.constantFrom("insert", "delete", "substitute", "swap"), at: fc.nat(), ch: letter });
     await fc.assert(fc.asyncProperty(fc.array(fc.array(word(3, 8), { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 25 }), fc.nat(), edit,
       async (texts, pick, e) => {
-        const path = join(dir, `p${n++}.db`);
-        writeMemoriesDb(path, texts.map((t, i) => record(`m${i}`, t.join(" "))), { bundleId: "t", schemaVersion: "1.0.0" });
-        const raw = new Database(path, { readonly: true });
-        try {
+        await withCorpus(texts, (raw) => {
           const vocab = raw.prepare("SELECT term, df FROM term_df").all() as { term: string; df: number }[];
           const source = vocab[pick % vocab.length]!.term;
           const cs = [...source];
@@ -98,10 +107,7 @@ describe("typo correction over a built database", () => {
           const near = vocab.filter((v) => v.term !== typo && [...v.term].length >= TYPO_MIN_LENGTH - 1 && osa(typo, v.term) <= 1)
             .sort((a, b) => b.df - a.df || (a.term < b.term ? -1 : a.term > b.term ? 1 : 0));
           expect(got, `${source} → ${typo}`).toBe(eligible(typo) ? near[0]?.term : undefined);
-        } finally {
-          raw.close();
-          await rm(path, { force: true });
-        }
+        });
       }), fcParams({ numRuns: 80 }));
   });
 
@@ -149,13 +155,9 @@ describe("typo correction over a built database", () => {
   });
 
   it("compounds: split is the two-part cut whose rarer part most memories hold; joins are the adjacent pairs the corpus writes as one word", async () => {
-    let n = 0;
     await fc.assert(fc.asyncProperty(fc.array(fc.array(word(1, 6), { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 20 }), word(0, 12),
       fc.array(word(1, 7), { minLength: 0, maxLength: 10 }), async (texts, probe, query) => {
-        const path = join(dir, `c${n++}.db`);
-        writeMemoriesDb(path, texts.map((t, i) => record(`m${i}`, t.join(" "))), { bundleId: "c", schemaVersion: "1.0.0" });
-        const raw = new Database(path, { readonly: true });
-        try {
+        await withCorpus(texts, (raw) => {
           const df = new Map((raw.prepare("SELECT term, df FROM term_df").all() as { term: string; df: number }[]).map((r) => [r.term, r.df]));
           const corrector = new TypoCorrector(raw, nothingKnown);
           // Brute force: every cut, in order, keeping the first best.
@@ -181,10 +183,7 @@ describe("typo correction over a built database", () => {
               && df.has(j) && !query.includes(j) ? [j] : [];
           }))];
           expect(corrector.joins(query), query.join(" ")).toEqual(joins);
-        } finally {
-          raw.close();
-          await rm(path, { force: true });
-        }
+        });
       }), fcParams({ numRuns: 80 }));
   });
 
