@@ -236,10 +236,12 @@ export class MemoryDatabase {
   }
 
   /**
-   * `text` with each word the lexical search corrects (a typo, a split
-   * compound: {@link lexicalCandidates}' `corrections`) replaced, the rest as
-   * typed; `text` itself when nothing is corrected. The query embedder embeds
-   * this, so the vectors see "deploy billing" where the user typed "deply billing".
+   * The text as the lexical search searches it: each word it corrects (a
+   * typo, a split compound: {@link lexicalCandidates}' `corrections`)
+   * replaced, the rest as typed, and the compounds it joins appended ("back up
+   * billing backup"); `text` itself when there are none. The query embedder
+   * embeds this, so the vectors see "deploy billing" where the user typed
+   * "deply billing".
    */
   correctedText(text: string): string {
     if (!this.typos || !this.lexical) return text;
@@ -249,10 +251,12 @@ export class MemoryDatabase {
     const tokens = this.lexical.tokenizer.tokensOf(words);
     if (tokens.some((t) => t.length > 1)) return text;
     const corrections = this.correct(words, tokens);
-    if (corrections.length === 0) return text;
     const fixed = new Map(corrections.map((c) => [c.word, c.to]));
+    const joined = this.typos.joins(allWords(segmented).flatMap((w) => (fixed.get(w) ?? w).split(" ")));
+    if (corrections.length === 0 && joined.length === 0) return text;
     // The same split into words as words() (fts-query.ts), on the text as typed: only corrected words change.
-    return text.normalize("NFKC").replace(/[\p{L}\p{N}]+/gu, (w) => fixed.get(w.toLowerCase()) ?? w);
+    const corrected = text.normalize("NFKC").replace(/[\p{L}\p{N}]+/gu, (w) => fixed.get(w.toLowerCase()) ?? w);
+    return joined.length === 0 ? corrected : `${corrected} ${joined.join(" ")}`;
   }
 
   /**

@@ -201,6 +201,8 @@ describe("typo correction over a built database", () => {
       const q = (text: string) => db.query({ text, limit: 5 });
       expect(q("oncall")).toMatchObject({ corrections: [{ word: "oncall", to: "on call" }] });
       expect(db.correctedText("Oncall rota")).toBe("on call rota");
+      // The embedded text is the text as searched: joined compounds are appended.
+      expect(db.correctedText("Back up billing")).toBe("Back up billing backup");
       // Joins are found between words adjacent in the text, stop words included.
       expect(q("how do I back up").results[0]!.id).toBe("backup");
       expect(q("oncall").results[0]!.id).toBe("oncall");
