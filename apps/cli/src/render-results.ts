@@ -20,6 +20,24 @@ export interface EnvelopeLike {
   }[];
 }
 
+/** What each known `vector_skipped_reason` means, in the footer's words; an unknown code is shown as sent. */
+const SKIP_REASONS: ReadonlyMap<string, string> = new Map([
+  ["bundle_has_no_vectors", "the bundle has no vectors"],
+  ["embedder_mismatch", "the query vector is from another embedder"],
+  ["dims_mismatch", "the query vector's length is not the bundle's"],
+  ["no_query_embedder", "no embedder for this bundle's vectors"],
+  ["embedder_failed", "the embedder failed"],
+  ["embedder_timeout", "the embedder timed out"],
+  ["budget_exhausted", "no time left to embed"],
+  ["query_vector_empty", "no word the vectors know"],
+]);
+
+/** The footer's note on why a query ran on words only: `words only: <meaning> (<code>)`. */
+export function skipLabel(reason: string): string {
+  const meaning = SKIP_REASONS.get(reason);
+  return meaning ? `words only: ${meaning} (${reason})` : `words only: ${safeText(reason)}`;
+}
+
 /** How a hybrid result was found, e.g. `words #2 + meaning #1` (ranks in the lexical and the vector list). */
 export function matchedLabel(m: { lexical_rank?: number; vector_rank?: number } | undefined): string | null {
   if (!m) return null;
@@ -78,7 +96,7 @@ export function renderResults(env: EnvelopeLike, out: Output, opts: { query: str
     `${env.took_ms.toFixed(1)} ms in sidecar, ${opts.elapsedMs.toFixed(0)} ms total`,
     env.source === "fallback" ? `fallback: ${safeText(env.fallback_reason ?? "?")}` : null,
     env.retrieval === "hybrid" ? "hybrid: words + meaning" : null,
-    env.vector_skipped_reason ? `words only: ${safeText(env.vector_skipped_reason)}` : null,
+    env.vector_skipped_reason ? skipLabel(env.vector_skipped_reason) : null,
     env.corrections?.length ? `searched ${env.corrections.map((c) => `${safeText(c.word)} as ${safeText(c.to)}`).join(", ")}` : null,
   ].filter(Boolean);
   lines.push(s.dim(foot.join("  ·  ")));

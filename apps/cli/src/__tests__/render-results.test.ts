@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { makeOutput } from "../output";
-import { renderResults, type EnvelopeLike } from "../render-results";
+import { renderResults, skipLabel, type EnvelopeLike } from "../render-results";
 
 const long = "Connection storms after deploys exhausted Postgres connections; PgBouncer in transaction mode fixed it for good.";
 const env: EnvelopeLike = {
@@ -63,6 +63,22 @@ describe("renderResults: how each result matched", () => {
     expect(lines[1]).toBe(`${" ".repeat(32)}postgres, billing-api  ·  pm/119  ·  mem-119`);
     expect(lines[4]).toContain("words only: embedder_mismatch");
     expect(lines[4]).not.toContain("\u001b");
+  });
+
+  it("a known skip reason reads as words, with its code; an unknown one as sent, escaped", () => {
+    const reasons = ["bundle_has_no_vectors", "embedder_mismatch", "dims_mismatch", "no_query_embedder", "embedder_failed", "embedder_timeout",
+      "budget_exhausted", "query_vector_empty"];
+    const meanings = new Set<string>();
+    for (const reason of reasons) {
+      const label = skipLabel(reason);
+      expect(label).toMatch(new RegExp(`^words only: [a-z' ]+ \\(${reason}\\)$`));
+      meanings.add(label.slice(0, label.indexOf(" (")));
+    }
+    expect(meanings.size).toBe(reasons.length);
+    expect(skipLabel("query_vector_empty")).toBe("words only: no word the vectors know (query_vector_empty)");
+    expect(skipLabel("something_new")).toBe("words only: something_new");
+    expect(skipLabel("__proto__")).toBe("words only: __proto__");
+    expect(skipLabel("constructor")).toBe("words only: constructor");
   });
 
   it("typo corrections show in the footer as the words searched, escaped", () => {
