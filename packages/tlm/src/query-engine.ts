@@ -219,7 +219,7 @@ export class MemoryDatabase {
     }
     let corrections: Correction[] = [];
     if (this.typos && opts.correct !== false) {
-      corrections = this.correct(words, tokens);
+      corrections = this.correct(words, tokens, deadline, now);
       const fixed = new Map(corrections.map((c) => [c.word, c.to]));
       const fix = (w: string) => (fixed.get(w) ?? w).split(" ");
       // A split compound ("on call") is two words; a joined one ("backup") is searched beside its parts. Joins are
@@ -243,14 +243,14 @@ export class MemoryDatabase {
    * embeds this, so the vectors see "deploy billing" where the user typed
    * "deply billing".
    */
-  correctedText(text: string): string {
+  correctedText(text: string, deadline = Number.POSITIVE_INFINITY, clock: QueryClock = realClock): string {
     if (!this.typos || !this.lexical) return text;
     const segmented = this.segmentsCjk ? segmentCjk(text, "query") : text;
     const words = tokenize(segmented);
     if (words.length === 0) return text;
     const tokens = this.lexical.tokenizer.tokensOf(words);
     if (tokens.some((t) => t.length > 1)) return text;
-    const corrections = this.correct(words, tokens);
+    const corrections = this.correct(words, tokens, deadline, () => clock.now());
     const fixed = new Map(corrections.map((c) => [c.word, c.to]));
     const joined = this.typos.joins(allWords(segmented).flatMap((w) => (fixed.get(w) ?? w).split(" ")));
     if (corrections.length === 0 && joined.length === 0) return text;
@@ -263,16 +263,19 @@ export class MemoryDatabase {
    * Query words no memory holds (their token is not in the index), each with
    * what replaces it (typo.ts): the corpus word one edit away, else the two
    * corpus words it is written together from ("oncall" → "on call"); empty when none.
+   * A word's first fix costs a statement or two: past `deadline` the words
+   * left are searched as typed, so `budget_ms` bounds a query of 32 unknown words too.
    */
-  private correct(words: readonly string[], tokens: readonly (readonly string[])[]): Correction[] {
+  private correct(words: readonly string[], tokens: readonly (readonly string[])[], deadline: number, now: () => number): Correction[] {
     const out: Correction[] = [];
     const { reader } = this.lexical!;
-    words.forEach((word, i) => {
+    for (let i = 0; i < words.length; i++) {
       const token = tokens[i]?.[0];
-      if (token === undefined || reader.term(token) !== undefined) return;
-      const to = this.typos!.fix(word);
-      if (to !== undefined) out.push({ word, to });
-    });
+      if (token === undefined || reader.term(token) !== undefined) continue;
+      if (now() > deadline) break;
+      const to = this.typos!.fix(words[i]!);
+      if (to !== undefined) out.push({ word: words[i]!, to });
+    }
     return out;
   }
 

@@ -221,7 +221,7 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
     try {
       // Held across the embedding wait: a reload meanwhile retires this database only after release.
       const side = queryVectors.side(current.db);
-      const vec = await queryVectors.resolve(intent, side, deadline, undefined, () => current.db.correctedText(intent.text));
+      const vec = await queryVectors.resolve(intent, side, deadline, undefined, () => current.db.correctedText(intent.text, deadline));
       outcome = hybridQuery(current.db, side, { ...intent, limit: intent.limit ?? QUERY_LIMITS.limitDefault }, vec.vector, deadline, vec.skipped, vec.coverage);
     } catch (e) {
       // A damaged page found while stepping is the bundle's fault, not the caller's: a typed answer, never a crash.

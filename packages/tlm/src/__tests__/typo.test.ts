@@ -131,6 +131,15 @@ describe("typo correction over a built database", () => {
       // A correction that repeats another query word is one word.
       expect(db.lexicalCandidates({ text: "deploy deplyo" }).corrections).toEqual([{ word: "deplyo", to: "deploy" }]);
       expect(db.lexicalCandidates({ text: "deply" }, { correct: false })).toEqual({ ranked: [], truncated: false, exact: true });
+      // A budget bounds the corrections too: past the deadline the words left are searched as typed (and the ranking says truncated).
+      let ticks = 0;
+      const clock = { now: () => ++ticks };
+      const three = "deply notifcations terrafrom";
+      expect(db.lexicalCandidates({ text: three }).corrections).toHaveLength(3);
+      const cut = db.lexicalCandidates({ text: three }, { deadline: 1.5, clock });
+      expect(cut.corrections).toEqual([{ word: "deply", to: "deploy" }]);
+      expect(cut.truncated).toBe(true);
+      expect(db.correctedText(three, 0, { now: () => 1 })).toBe(three);
       // What the query embedder embeds: the corrected words in place, everything else as typed.
       expect(db.correctedText("Deply billing, today!")).toBe("deploy billing, today!");
       expect(db.correctedText("How do I DEPLY? (billing)")).toBe("How do I deploy? (billing)");
