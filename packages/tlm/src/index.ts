@@ -44,4 +44,4 @@ export type { Fused, Scored } from "./fusion";
 export { hybridQuery, hasDirection, planQueryVector, fusionDepth, QueryVectors, VectorSide } from "./hybrid";
 export type { HybridOutcome, VectorPlan, VectorSkipReason, QueryVectorOptions, ResolvedVector, WarmOutcome } from "./hybrid";
 export { knownWords, wordLookupFromLines, type WordLookup } from "./embed/word-vectors";
-export { TypoCorrector, buildTypoIndex, hasTypoIndex, editDistance, deletions, TYPO_MIN_LENGTH, TYPO_MAX_LENGTH, TYPO_MAX_WORDS, COMPOUND_MIN_PART, COMPOUND_MAX_QUERY_WORDS, FIX_CACHE_SIZE } from "./typo";
+export { TypoCorrector, buildTypoIndex, hasTypoIndex, editDistance, deletions, TYPO_MIN_LENGTH, TYPO_MAX_LENGTH, TYPO_MAX_WORDS, COMPOUND_MIN_PART, COMPOUND_MAX_QUERY_WORDS, FIX_CACHE_SIZE, NUMERONYM_MIN_INNER } from "./typo";

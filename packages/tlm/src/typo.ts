@@ -98,6 +98,15 @@ export const COMPOUND_MIN_PART = 2;
 /** Most words a query may have for its adjacent pairs to be tried as joined compounds (a few statements' worth). */
 export const COMPOUND_MAX_QUERY_WORDS = 8;
 
+/** A numeronym: a letter, the count of the letters it leaves out, a letter ("k8s", "i18n", "a11y"). */
+const NUMERONYM = /^(\p{Ll})(\d{1,2})(\p{Ll})$/u;
+
+/**
+ * Fewest letters a numeronym must leave out: "e2e" (end to end), "b2b", "p2p"
+ * and "k3s" are names, not abbreviations of a four- or five-letter word.
+ */
+export const NUMERONYM_MIN_INNER = 4;
+
 /** Most words whose fix a corrector remembers (each costs a statement or two; queries repeat words, and tlm serve asks twice). */
 export const FIX_CACHE_SIZE = 4096;
 
@@ -112,6 +121,7 @@ export class TypoCorrector {
   private readonly lookup: Database.Statement;
   private readonly known: () => Pick<WordLookup, "has">;
   private readonly corpusWords: Database.Statement;
+  private readonly byShape: Database.Statement;
   private readonly fixes = new Map<string, string | null>();
 
   /** `known`: the real words never corrected (default: the shipped word table's, read on first need). */
@@ -121,20 +131,41 @@ export class TypoCorrector {
       "SELECT DISTINCT t.word AS word, d.df AS df FROM lex_typos t JOIN term_df d ON d.term = t.word WHERE t.del IN (SELECT value FROM json_each(?))",
     );
     this.corpusWords = db.prepare("SELECT term, df FROM term_df WHERE term IN (SELECT value FROM json_each(?))").raw();
+    // Words of one first letter are a range of the primary key; length and last letter filter that range.
+    this.byShape = db.prepare(
+      "SELECT term FROM term_df WHERE term >= @from AND term < @to AND length(term) = @length AND substr(term, -1) = @last ORDER BY df DESC, term LIMIT 1",
+    );
   }
 
   /**
-   * What replaces a word no memory holds: {@link correct}, else {@link split};
-   * undefined when neither applies. Remembered (the database never changes),
+   * What replaces a word no memory holds: {@link correct}, else {@link split},
+   * else {@link numeronym}; undefined when none applies. Remembered (the database never changes),
    * the oldest forgotten first past {@link FIX_CACHE_SIZE} words.
    */
   fix(word: string): string | undefined {
     const hit = this.fixes.get(word);
     if (hit !== undefined) return hit ?? undefined;
-    const to = this.correct(word) ?? this.split(word);
+    const to = this.correct(word) ?? this.split(word) ?? this.numeronym(word);
     if (this.fixes.size >= FIX_CACHE_SIZE) this.fixes.delete(this.fixes.keys().next().value!);
     this.fixes.set(word, to ?? null);
     return to;
+  }
+
+  /**
+   * The corpus word a numeronym abbreviates: first letter, the count of the
+   * letters between, last letter ("k8s" → "kubernetes", "i18n" →
+   * "internationalization", "a11y" → "accessibility"); of several, the one
+   * most memories hold (then the first in order). Undefined when `word` is not
+   * of that shape (at least {@link NUMERONYM_MIN_INNER} letters left out, at
+   * most {@link TYPO_MAX_LENGTH} letters in all) or no corpus word fits.
+   */
+  numeronym(word: string): string | undefined {
+    const m = NUMERONYM.exec(word);
+    if (!m) return undefined;
+    const inner = Number(m[2]);
+    if (inner < NUMERONYM_MIN_INNER || inner + 2 > TYPO_MAX_LENGTH) return undefined;
+    const row = this.byShape.get({ from: m[1], to: `${m[1]}\u{10FFFF}`, length: inner + 2, last: m[3] }) as { term: string } | undefined;
+    return row?.term;
   }
 
   /** Document frequency of each of `words` that the corpus holds. */

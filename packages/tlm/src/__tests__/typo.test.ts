@@ -10,7 +10,7 @@ import { MemoryDatabase } from "../query-engine";
 import { writeMemoriesDb } from "../memories-db";
 import type { MemoryRecord } from "../records";
 import { FUNCTION_WORDS } from "../function-words";
-import { COMPOUND_MAX_QUERY_WORDS, COMPOUND_MIN_PART, FIX_CACHE_SIZE, TYPO_MAX_LENGTH, TYPO_MIN_LENGTH, TypoCorrector, deletions, editDistance } from "../typo";
+import { COMPOUND_MAX_QUERY_WORDS, COMPOUND_MIN_PART, FIX_CACHE_SIZE, NUMERONYM_MIN_INNER, TYPO_MAX_LENGTH, TYPO_MIN_LENGTH, TypoCorrector, deletions, editDistance } from "../typo";
 
 /** Optimal string alignment distance, the textbook full matrix (no cut-off), in code points. */
 function osa(a: string, b: string): number {
@@ -203,6 +203,7 @@ describe("typo correction over a built database", () => {
       record("hook", "Stripe webhook deliveries are retried"), record("web", "The web team owns the landing page"),
       record("domain", "Every service has its own domain name"), record("main", "Merges to main deploy to staging"),
       record("standup", "The daily stand up stays under ten minutes"),
+      record("k8s", "Kubernetes upgrades go one minor version at a time"), record("keeps", "Staging keeps seven days of logs"),
     ], { bundleId: "c", schemaVersion: "1.0.0" });
     const db = open(path);
     try {
@@ -217,6 +218,11 @@ describe("typo correction over a built database", () => {
       expect(q("oncall").results[0]!.id).toBe("oncall");
       expect(q("back up").results[0]!.id).toBe("backup");
       expect(q("web hook").results[0]!.id).toBe("hook");
+      // A numeronym no memory holds names the corpus word of its shape; "e2e" and "k3s" are names, left alone.
+      expect(q("k8s upgrade")).toMatchObject({ corrections: [{ word: "k8s", to: "kubernetes" }] });
+      expect(q("k8s upgrade").results[0]!.id).toBe("k8s");
+      expect(q("e2e").corrections).toBeUndefined();
+      expect(q("k3s").corrections).toBeUndefined();
       // Joins are not corrections: the answer lists none.
       expect(q("web hook").corrections).toBeUndefined();
       // A function word never starts a join: "do main" is not "domain".
@@ -233,6 +239,30 @@ describe("typo correction over a built database", () => {
     } finally {
       db.retire();
     }
+  });
+
+  it("numeronyms: first letter, count, last letter name the corpus word of that shape most memories hold; short counts and other shapes are left alone", async () => {
+    await fc.assert(fc.asyncProperty(fc.array(fc.array(word(1, 12), { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 20 }), fc.nat(),
+      fc.integer({ min: 0, max: 30 }), async (texts, pick, count) => {
+        await withCorpus(texts, (raw) => {
+          const vocab = (raw.prepare("SELECT term, df FROM term_df").all() as { term: string; df: number }[]);
+          const corrector = new TypoCorrector(raw, nothingKnown);
+          const brute = (first: string, inner: number, last: string) => vocab
+            .filter((v) => { const cs = [...v.term]; return cs.length === inner + 2 && cs[0] === first && cs[cs.length - 1] === last; })
+            .sort((a, b) => b.df - a.df || (a.term < b.term ? -1 : 1))[0]?.term;
+          // A numeronym of a corpus word, and one of an arbitrary count.
+          const source = [...vocab[pick % vocab.length]!.term];
+          const first = source[0]!;
+          const last = source[source.length - 1]!;
+          for (const inner of [source.length - 2, count]) {
+            const probe = `${first}${inner}${last}`;
+            const want = /^\p{Ll}$/u.test(first) && /^\p{Ll}$/u.test(last) && inner >= NUMERONYM_MIN_INNER && inner + 2 <= TYPO_MAX_LENGTH
+              ? brute(first, inner, last) : undefined;
+            expect(corrector.numeronym(probe), probe).toBe(want);
+          }
+          for (const other of [`${first}${last}`, `${first}12`, `12${last}`, `${first}123${last}`, `${first}8${last}x`]) expect(corrector.numeronym(other), other).toBeUndefined();
+        });
+      }), fcParams({ numRuns: 80 }));
   });
 
   it("fix remembers at most FIX_CACHE_SIZE words, forgetting the oldest first", async () => {
