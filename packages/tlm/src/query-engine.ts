@@ -219,15 +219,10 @@ export class MemoryDatabase {
     }
     let corrections: Correction[] = [];
     if (this.typos && opts.correct !== false) {
-      corrections = this.correct(words, tokens, deadline, now);
-      const fixed = new Map(corrections.map((c) => [c.word, c.to]));
-      const fix = (w: string) => (fixed.get(w) ?? w).split(" ");
-      // A split compound ("on call") is two words; a joined one ("backup") is searched beside its parts. Joins are
-      // looked for between words adjacent in the text, stop words included ("log in"), which tokenize() drops.
-      const rewritten = corrections.length > 0 ? words.flatMap(fix) : words;
-      const joined = this.typos.joins(allWords(text).flatMap(fix));
-      if (corrections.length > 0 || joined.length > 0) {
-        words = [...new Set([...rewritten, ...joined])].slice(0, MAX_QUERY_TERMS);
+      const r = this.rewrite(text, words, tokens, deadline, now);
+      corrections = r.corrections;
+      if (corrections.length > 0 || r.joined.length > 0) {
+        words = [...new Set([...words.flatMap(r.fix), ...r.joined])].slice(0, MAX_QUERY_TERMS);
         tokens = this.lexical.tokenizer.tokensOf(words);
       }
     }
@@ -250,13 +245,26 @@ export class MemoryDatabase {
     if (words.length === 0) return text;
     const tokens = this.lexical.tokenizer.tokensOf(words);
     if (tokens.some((t) => t.length > 1)) return text;
-    const corrections = this.correct(words, tokens, deadline, () => clock.now());
-    const fixed = new Map(corrections.map((c) => [c.word, c.to]));
-    const joined = this.typos.joins(allWords(segmented).flatMap((w) => (fixed.get(w) ?? w).split(" ")));
+    const { corrections, joined } = this.rewrite(segmented, words, tokens, deadline, () => clock.now());
     if (corrections.length === 0 && joined.length === 0) return text;
+    const fixed = new Map(corrections.map((c) => [c.word, c.to]));
     // The same split into words as words() (fts-query.ts), on the text as typed: only corrected words change.
     const corrected = text.normalize("NFKC").replace(/[\p{L}\p{N}]+/gu, (w) => fixed.get(w.toLowerCase()) ?? w);
     return joined.length === 0 ? corrected : `${corrected} ${joined.join(" ")}`;
+  }
+
+  /**
+   * The rewrites of one query (typo.ts): its corrections, `fix` (a word → the
+   * words it is searched as: a split compound is two) and the compounds to
+   * search beside them, joined from words adjacent in `text`, stop words
+   * included ("log in"), which tokenize() drops.
+   */
+  private rewrite(text: string, words: readonly string[], tokens: readonly (readonly string[])[], deadline: number, now: () => number):
+    { corrections: Correction[]; fix: (word: string) => string[]; joined: string[] } {
+    const corrections = this.correct(words, tokens, deadline, now);
+    const fixed = new Map(corrections.map((c) => [c.word, c.to]));
+    const fix = (w: string) => (fixed.get(w) ?? w).split(" ");
+    return { corrections, fix, joined: this.typos!.joins(allWords(text).flatMap(fix)) };
   }
 
   /**
