@@ -87,6 +87,12 @@ describe("typo correction over a built database", () => {
     if (!o.ok) throw new Error(o.message);
     return o.db;
   };
+  /** `<dir>/<name>.db` holding `records`, opened. */
+  const build = (name: string, records: MemoryRecord[]): { path: string; db: MemoryDatabase } => {
+    const path = join(dir, `${name}.db`);
+    writeMemoriesDb(path, records, { bundleId: name, schemaVersion: "1.0.0" });
+    return { path, db: open(path) };
+  };
 
   it("any word one edit from a corpus word gets the corpus word at distance one that most memories hold (ties: first in order)", async () => {
     const edit = fc.record({ op: fc.constantFrom("insert", "delete", "substitute", "swap"), at: fc.nat(), ch: letter });
@@ -112,12 +118,10 @@ describe("typo correction over a built database", () => {
   });
 
   it("queries: a typo is searched as the corpus word and the answer says so; real words, short words, digits and old bundles are left alone", async () => {
-    const path = join(dir, "q.db");
-    writeMemoriesDb(path, [
+    const { path, db } = build("q", [
       record("deploy", "Deploy billing on Tuesdays with blue-green deploys"), record("state", "Terraform state lives in S3"),
       record("notify", "Push notifications go through Firebase"), record("v2", "release v2 uses http2 everywhere"),
-    ], { bundleId: "q", schemaVersion: "1.0.0" });
-    const db = open(path);
+    ]);
     try {
       expect(db.warmTypos()).toBe(true);
       const q = (text: string) => db.query({ text, limit: 5 });
@@ -197,15 +201,13 @@ describe("typo correction over a built database", () => {
   });
 
   it("queries: a closed compound no memory holds is searched as its parts, and written apart finds the closed form", async () => {
-    const path = join(dir, "compound.db");
-    writeMemoriesDb(path, [
+    const { path, db } = build("compound", [
       record("oncall", "The on-call engineer rotates weekly"), record("backup", "Nightly backup of the billing database"),
       record("hook", "Stripe webhook deliveries are retried"), record("web", "The web team owns the landing page"),
       record("domain", "Every service has its own domain name"), record("main", "Merges to main deploy to staging"),
       record("standup", "The daily stand up stays under ten minutes"),
       record("k8s", "Kubernetes upgrades go one minor version at a time"), record("keeps", "Staging keeps seven days of logs"),
-    ], { bundleId: "c", schemaVersion: "1.0.0" });
-    const db = open(path);
+    ]);
     try {
       db.warmTypos();
       const q = (text: string) => db.query({ text, limit: 5 });
