@@ -1,6 +1,5 @@
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { assetPath } from "../assets";
 import { TlmError } from "../errors";
 
 /** The compact word-vector table shipped in `assets/` (see scripts/compile-word-vectors.mjs). */
@@ -16,18 +15,9 @@ export interface WordVectorTable {
 /** File name of the word-vector table inside the package's `assets/`. */
 export const WORD_VECTORS_FILE = "word-vectors-100d.bin";
 
-/**
- * Path of the word-vector table inside the installed package: the nearest
- * `assets/` up from this module (dist/ when built, src/embed/ in tests).
- */
+/** Path of the word-vector table inside the installed package's `assets/`. */
 export function defaultWordVectorsPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    const candidate = join(dir, "assets", WORD_VECTORS_FILE);
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  return join(dirname(fileURLToPath(import.meta.url)), "..", "assets", WORD_VECTORS_FILE);
+  return assetPath(WORD_VECTORS_FILE);
 }
 
 /**
