@@ -79,6 +79,8 @@ export const ResponseEnvelope = z.object({
   vector_skipped_reason: z.string().optional(),
   /** Query words no memory holds that were searched as the corpus word one edit away (a typo): `word` → `to`. */
   corrections: z.array(z.object({ word: z.string(), to: z.string() })).optional(),
+  /** Query words (or phrases) also searched, at a fraction of their weight, as other words for the same thing (`mail` → `email`). */
+  expansions: z.array(z.object({ word: z.string(), with: z.array(z.string()) })).optional(),
   /** Conditions the caller should know about, e.g. `"bundle_expired"` (the bundle is served past its `expires_at`). */
   warnings: z.array(z.string()).optional(),
   results: z.array(MemoryResult),

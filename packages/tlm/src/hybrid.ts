@@ -191,7 +191,10 @@ export function hybridQuery(
     const r = rows[i];
     if (r) results.push({ ...r, matched: { ...(f.lexicalRank ? { lexical_rank: f.lexicalRank } : {}), ...(f.vectorRank ? { vector_rank: f.vectorRank } : {}) } });
   });
-  return { results, truncated: lexical.truncated, retrieval: "hybrid", ...(lexical.corrections ? { corrections: lexical.corrections } : {}) };
+  return {
+    results, truncated: lexical.truncated, retrieval: "hybrid",
+    ...(lexical.corrections ? { corrections: lexical.corrections } : {}), ...(lexical.expansions ? { expansions: lexical.expansions } : {}),
+  };
 }
 
 /** True when `v` is finite and not all zeros: a direction a similarity can be measured against. */

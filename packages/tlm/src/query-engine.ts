@@ -1,13 +1,14 @@
 import Database from "better-sqlite3";
 import type { MemoryResult, QueryIntent } from "@recall/protocol";
 import { QUERY_LIMITS } from "@recall/protocol";
-import { CJK_SEGMENTER, MAX_QUERY_TERMS, segmentCjk, toOrMatch, tokenize, words as allWords } from "./fts-query";
+import { CJK_SEGMENTER, MAX_QUERY_TERMS, commonThreshold, segmentCjk, toOrMatch, tokenize, words as allWords } from "./fts-query";
 import { filterSql } from "./filters";
 import { LegacyRanker } from "./legacy-ranker";
 import { TypoCorrector, hasTypoIndex } from "./typo";
+import { EXPANSION_WEIGHT, type Expansion, MAX_EXPANSION_WORDS, type Thesaurus, shippedThesaurus } from "./thesaurus";
 import { knownWords } from "./embed/word-vectors";
 import { QueryTokenizer, hasLexicalIndex, openLexicalReader } from "./lexical-reader";
-import { type LexicalIndexReader, type LexicalTerm, PROBE_BATCH, type ScoredRow, rankGiven, rankLexical } from "./lexical-search";
+import { type LexicalIndexReader, type LexicalTerm, PROBE_BATCH, type ScoredRow, lexicalTerm, rankGiven, rankLexical } from "./lexical-search";
 
 export { BM25_WEIGHTS } from "./lexical-index";
 export type { ScoredRow } from "./lexical-search";
@@ -23,6 +24,8 @@ export interface QueryOutcome {
   truncated: boolean;
   /** Query words no memory holds that were ranked as the corpus word one edit away. Absent: none. */
   corrections?: Correction[];
+  /** Query words also searched as the thesaurus's words for the same thing (thesaurus.ts); absent when none. */
+  expansions?: Expansion[];
 }
 
 /** What {@link MemoryDatabase.lexicalCandidates} returns: ranked row ids, best first. */
@@ -34,6 +37,8 @@ export interface LexicalCandidates {
   exact: boolean;
   /** Query words no memory holds that were ranked as the corpus word one edit away (typo.ts). Absent: none. */
   corrections?: Correction[];
+  /** Query words also searched as the thesaurus's words for the same thing (thesaurus.ts); absent when none. */
+  expansions?: Expansion[];
 }
 
 /** One typo correction: the query's `word` was ranked as `to`. */
@@ -48,6 +53,8 @@ export interface CandidateOptions {
   clock?: QueryClock;
   /** Correct query words no memory holds (typo.ts; bundles with the typo index). Default true. */
   correct?: boolean;
+  /** Also search the thesaurus's words for the query's words (thesaurus.ts; bundles with the lexical index). Default true. */
+  expand?: boolean;
 }
 
 /** Why a database cannot be served. */
@@ -121,6 +128,15 @@ export class MemoryDatabase {
     if (!this.typos) return false;
     knownWords();
     return true;
+  }
+
+  /**
+   * Parses the shipped thesaurus now (thesaurus.ts; ≈ 40 ms once per process),
+   * so the first query that could be expanded does not pay for it. True when
+   * this bundle's queries are expanded at all (it has the lexical index).
+   */
+  warmThesaurus(): boolean {
+    return this.lexical !== null && this.thesaurus() !== null;
   }
 
   /**
@@ -218,16 +234,81 @@ export class MemoryDatabase {
       return { ...this.legacy.rank(text === intent.text ? intent : { ...intent, text }, limit, deadline, now), exact: false };
     }
     let corrections: Correction[] = [];
+    let fix = (w: string): string[] => [w];
     if (this.typos && opts.correct !== false) {
       const r = this.rewrite(text, words, tokens, deadline, now);
       corrections = r.corrections;
+      fix = r.fix;
       if (corrections.length > 0 || r.joined.length > 0) {
         words = [...new Set([...words.flatMap(r.fix), ...r.joined])].slice(0, MAX_QUERY_TERMS);
         tokens = this.lexical.tokenizer.tokensOf(words);
       }
     }
-    const ranking = this.rankBounded(words, tokens, intent, limit, deadline, now);
-    return corrections.length > 0 ? { ...ranking, corrections } : ranking;
+    const searched = words.length;
+    let expansions: Expansion[] = [];
+    let weights: number[] = [];
+    if (opts.expand !== false && now() <= deadline) {
+      const found = this.expansions(allWords(text).flatMap(fix), tokens, MAX_QUERY_TERMS - words.length);
+      expansions = found.expansions;
+      words = [...words, ...found.words];
+      tokens = [...tokens, ...found.tokens];
+      weights = found.weights;
+    }
+    const ranking = this.rankBounded(words, tokens, intent, limit, deadline, now, searched, weights);
+    return {
+      ...ranking,
+      ...(corrections.length > 0 ? { corrections } : {}),
+      ...(expansions.length > 0 ? { expansions } : {}),
+    };
+  }
+
+  /**
+   * The thesaurus's words for `text`'s words (thesaurus.ts): at most `room`
+   * words (and {@link MAX_EXPANSION_WORDS}), each a single token that the
+   * index holds in at most `commonThreshold` memories (fts-query.ts) and the
+   * query (`tokens`) does not; the expansions report only those words, and
+   * `weights` gives each its weight ({@link EXPANSION_WEIGHT}).
+   */
+  private expansions(text: readonly string[], tokens: readonly (readonly string[])[], room: number):
+    { expansions: Expansion[]; words: string[]; tokens: (readonly string[])[]; weights: number[] } {
+    const none = { expansions: [], words: [], tokens: [], weights: [] };
+    if (room <= 0 || text.length === 0) return none;
+    const { tokenizer, reader } = this.lexical!;
+    const thesaurus = this.thesaurus();
+    if (!thesaurus) return none;
+    const textTokens = tokenizer.tokensOf(text);
+    const stems = textTokens.map((t) => t.join(" "));
+    const held = new Set(tokens.map((t) => t.join(" ")));
+    const out = { expansions: [] as Expansion[], words: [] as string[], tokens: [] as (readonly string[])[], weights: [] as number[] };
+    const common = commonThreshold(this.count);
+    for (const e of thesaurus.expand(text, stems, Math.min(room, MAX_EXPANSION_WORDS))) {
+      const kept: string[] = [];
+      const keptTokens: (readonly string[])[] = [];
+      tokenizer.tokensOf(e.with).forEach((t, i) => {
+        const token = t.length === 1 ? t[0]! : undefined;
+        if (token === undefined || held.has(token)) return;
+        // A word most memories hold says little about any of them and costs the most to rank: not added.
+        const term = reader.term(token);
+        if (term === undefined || term.df > common) return;
+        held.add(token);
+        kept.push(e.with[i]!);
+        keptTokens.push(t);
+      });
+      if (kept.length === 0) continue;
+      // A word the corpus does not hold is stood in for by its expansions at full weight; one it holds keeps the lead.
+      const absent = tokenizer.tokensOf(allWords(e.word)).every((t) => t.length !== 1 || reader.term(t[0]!) === undefined);
+      const weight = absent ? 1 : EXPANSION_WEIGHT;
+      for (let i = 0; i < kept.length; i++) out.weights.push(weight);
+      out.expansions.push({ word: e.word, with: kept });
+      out.words.push(...kept);
+      out.tokens.push(...keptTokens);
+    }
+    return out;
+  }
+
+  /** The shipped thesaurus, stemmed with this bundle's tokenizer on first use; null when it cannot be read. */
+  private thesaurus(): Thesaurus | null {
+    return shippedThesaurus((ws) => this.lexical!.tokenizer.tokensOf(ws));
   }
 
   /**
@@ -289,14 +370,16 @@ export class MemoryDatabase {
 
   /** The bounded ranking of {@link lexicalCandidates} over words already split into single tokens. */
   private rankBounded(words: string[], tokens: readonly (readonly string[])[], intent: QueryIntent, limit: number, deadline: number,
-    now: () => number): LexicalCandidates {
+    now: () => number, searched: number = words.length, weights: readonly number[] = []): LexicalCandidates {
     const { reader } = this.lexical!;
     const byToken = new Map<string, LexicalTerm | undefined>();
-    const terms = tokens.map((t) => {
+    const terms = tokens.map((t, i) => {
       const token = t[0];
       if (token === undefined) return undefined;
       if (!byToken.has(token)) byToken.set(token, reader.term(token));
-      return byToken.get(token);
+      const term = byToken.get(token);
+      // An expansion word counts for EXPANSION_WEIGHT of a query word: its idf is scaled (bounds and exact scores alike).
+      return term && i >= searched ? lexicalTerm(term.id, term.df, term.idf * (weights[i - searched] ?? EXPANSION_WEIGHT), term.champions) : term;
     });
     const filter = filterSql(intent);
     const where = filter.conditions.join(" AND ");
@@ -305,7 +388,7 @@ export class MemoryDatabase {
         `SELECT m.rowid FROM memories m WHERE m.rowid IN (SELECT value FROM json_each(@rowids)) AND ${where}`).pluck();
       return (rowids: readonly number[]) => new Set(stmt.all({ ...filter.params, rowids: JSON.stringify(rowids) }) as number[]);
     })();
-    const seeds = this.strongPair(words, terms, limit);
+    const seeds = this.strongPair(words.slice(0, searched), terms.slice(0, searched), limit);
     const ranking = rankLexical(terms, reader, {
       k: limit, ...(accept ? { accept } : {}), ...(seeds.length ? { seeds } : {}), maxProbes: MAX_PROBES, maxPostings: MAX_POSTINGS, deadline, now,
     });
@@ -410,10 +493,12 @@ export class MemoryDatabase {
    * higher is better; ties by insertion order). Filters: `kinds` (any of),
    * `entities` (all of, case-insensitive), `since`/`until` (inclusive, on
    * `created_at`). When `deadline` (a `clock.now()` value) passes, what is
-   * ranked so far comes back with `truncated: true`.
+   * ranked so far comes back with `truncated: true`. `options` as
+   * {@link lexicalCandidates}' (typo correction and thesaurus expansion on by default).
    */
-  query(intent: QueryIntent, deadline = Number.POSITIVE_INFINITY, clock: QueryClock = realClock): QueryOutcome {
-    const { ranked, truncated, corrections } = this.lexicalCandidates(intent, { deadline, clock });
-    return { results: this.materialize(ranked), truncated, ...(corrections ? { corrections } : {}) };
+  query(intent: QueryIntent, deadline = Number.POSITIVE_INFINITY, clock: QueryClock = realClock,
+    options: Pick<CandidateOptions, "correct" | "expand"> = {}): QueryOutcome {
+    const { ranked, truncated, corrections, expansions } = this.lexicalCandidates(intent, { ...options, deadline, clock });
+    return { results: this.materialize(ranked), truncated, ...(corrections ? { corrections } : {}), ...(expansions ? { expansions } : {}) };
   }
 }

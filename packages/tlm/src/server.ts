@@ -150,10 +150,11 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
     failedTarget = null;
     if (old.kind === "loaded") old.db.retire();
     // The vector index and word table load now, on a worker thread, instead of inside the first hybrid query;
-    // the typo word list (a few ms) right here, instead of inside the first misspelt query.
+    // the typo word list and the thesaurus (a few tens of ms) right here, instead of inside the first query that needs them.
     setImmediate(() => {
       if (closing || state.kind !== "loaded" || state.db !== loaded.db) return;
       loaded.db.warmTypos();
+      loaded.db.warmThesaurus();
       void queryVectors.warm(loaded.db).then((w) => {
         if (w.vectors > 0) log.debug({ event: "vectors_warm", bundle_id: loaded.bundleId, ...w }, "vector index loaded");
       });
@@ -248,6 +249,7 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
       truncated: outcome.truncated, evidence_quality: "indexed", retrieval: outcome.retrieval,
       ...(outcome.vectorSkippedReason ? { vector_skipped_reason: outcome.vectorSkippedReason } : {}),
       ...(outcome.corrections ? { corrections: outcome.corrections } : {}),
+      ...(outcome.expansions ? { expansions: outcome.expansions } : {}),
       ...(expired ? { warnings: [BUNDLE_EXPIRED_WARNING] } : {}),
       results: outcome.results,
     };

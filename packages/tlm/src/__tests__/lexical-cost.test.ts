@@ -4,12 +4,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { QueryIntent } from "@recall/protocol";
-import { type Correction, MemoryDatabase } from "../query-engine";
+import { type LexicalCandidates, MemoryDatabase } from "../query-engine";
+import { close, ftsReference, sameRanking } from "./fts-reference";
 import { writeMemoriesDb } from "../memories-db";
 import { DEFAULT_ZIPF_S, corpusVocabulary, generateCorpus, seededRandom, zipfSampler } from "../corpus";
-import { MAX_QUERY_TERMS, tokenize, words } from "../fts-query";
-import { filterSql } from "../filters";
-import { TypoCorrector } from "../typo";
 
 // 20 000 Zipf memories (s = 1.07: the top words are in most of them) and every query kind at its worst.
 const N = 20_000;
@@ -45,21 +43,7 @@ const KINDS: Record<string, () => string> = {
   "rare words": () => distinct(3, () => vocab[5000 + Math.floor(rand() * 10_000)]!),
 };
 
-/**
- * FTS5's own answer: bm25 over every match, filters in SQL; the engine's corrections (if any) applied to the words
- * first (a split compound is two words), and the joined compounds (typo.ts, tested there) searched beside them.
- */
-function reference(intent: QueryIntent, corrections: readonly Correction[] = []): { rowid: number; score: number }[] {
-  const fixed = new Map(corrections.map((c) => [c.word, c.to]));
-  const fix = (w: string) => (fixed.get(w) ?? w).split(" ");
-  const joins = new TypoCorrector(raw).joins(words(intent.text).flatMap(fix));
-  const searched = [...new Set([...tokenize(intent.text).flatMap(fix), ...joins])].slice(0, MAX_QUERY_TERMS);
-  const f = filterSql(intent);
-  const sql = `SELECT m.rowid AS rowid, -bm25(memories_fts, 1, 2) AS score FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid
-    WHERE memories_fts MATCH @match ${f.conditions.map((c) => `AND ${c}`).join(" ")} ORDER BY bm25(memories_fts, 1, 2), m.rowid LIMIT @limit`;
-  return raw.prepare(sql).all({ ...f.params, match: searched.map((w) => `"${w}"`).join(" OR "), limit: intent.limit ?? 10 }) as
-    { rowid: number; score: number }[];
-}
+const reference = (intent: QueryIntent, got?: Pick<LexicalCandidates, "corrections" | "expansions">) => ftsReference(raw, N)(intent, got);
 
 describe(`bounded cost at ${N} memories`, () => {
   for (const [kind, text] of Object.entries(KINDS)) {
@@ -74,13 +58,15 @@ describe(`bounded cost at ${N} memories`, () => {
         expect(ms).toBeLessThan(2000);
         expect(process.memoryUsage().rss - rss0).toBeLessThan(300 * 1024 * 1024);
         expect(got.truncated).toBe(false);
-        const truth = reference(intent, got.corrections);
-        if (got.exact) {
+        const truth = reference(intent, got);
+        const all = new Map(reference({ ...intent, limit: N }, got).map((r) => [r.rowid, r.score]));
+        if (got.exact && !got.expansions) {
           expect(got.ranked).toEqual(truth);
+        } else if (got.exact) {
+          sameRanking(got.ranked, truth, all);
         } else {
           // Every answer is a true match with its exact score, in FTS5's order.
-          const all = new Map(reference({ ...intent, limit: N }, got.corrections).map((r) => [r.rowid, r.score]));
-          for (const r of got.ranked) expect(r.score).toBe(all.get(r.rowid));
+          for (const r of got.ranked) expect(got.expansions ? close(r.score, all.get(r.rowid)!) : r.score === all.get(r.rowid)).toBe(true);
           for (let i = 1; i < got.ranked.length; i++) expect(got.ranked[i - 1]!.score).toBeGreaterThanOrEqual(got.ranked[i]!.score);
           expect(got.ranked.length).toBe(Math.min(100, truth.length));
         }

@@ -82,6 +82,15 @@ describe("tlm serve: relevance on examples/memories.jsonl", () => {
     expect(right).not.toHaveProperty("corrections");
     expect(right.results.map((r) => r.id)).toEqual(typo.results.map((r) => r.id));
   });
+
+  it("searches a word no memory says as the thesaurus's words for it and lists them in the envelope", async () => {
+    // No memory says "mail"; mem-009 says "Email notifications are sent through Postmark".
+    const env = ResponseEnvelope.parse((await query(sock, { text: "how is mail sent", limit: 5 }, agent)).json());
+    expect(env.expansions?.find((e) => e.word === "mail")?.with).toContain("email");
+    expect(env.results.map((r) => r.id)).toContain("mem-009");
+    const plain = ResponseEnvelope.parse((await query(sock, { text: "postgres replica lag", limit: 5 }, agent)).json());
+    for (const e of plain.expansions ?? []) expect(e.with.length).toBeGreaterThan(0);
+  });
 });
 
 describe("tlm serve: filters", () => {

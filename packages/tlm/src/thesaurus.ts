@@ -1,0 +1,144 @@
+import { readFileSync } from "node:fs";
+import { assetPath } from "./assets";
+import { FUNCTION_WORDS } from "./function-words";
+import { words as splitWords } from "./fts-query";
+
+/**
+ * Query expansion with a thesaurus of the words software teams use for the
+ * same thing: "mail" and "email", "approve" and "sign off", "schema change"
+ * and "migration", "perf" and "performance". A query that says one also
+ * searches the others, at a fraction of their weight ({@link EXPANSION_WEIGHT}),
+ * so a memory holding the words as typed still ranks first. The shipped list
+ * (`assets/thesaurus.txt`) is one group per line, members separated by `|`,
+ * each member one to {@link MAX_PHRASE_WORDS} words; `#` starts a comment.
+ * Words are matched on their stems (FTS5's porter stemmer), so "approves" and
+ * "approval" find the group of "approve".
+ */
+
+/** File name of the shipped thesaurus inside the package's `assets/`. */
+export const THESAURUS_FILE = "thesaurus.txt";
+
+/**
+ * Weight of an expansion word's bm25 contribution, against 1 for a word of the
+ * query, when the corpus holds the query word it stands for: a memory saying
+ * the word as typed still ranks first. When the corpus holds none of that
+ * query word's (or phrase's) words, its expansions stand in for it at full
+ * weight, as a correction does.
+ */
+export const EXPANSION_WEIGHT = 0.3;
+
+/** Longest member of a group, in words (query phrases up to this long are looked up). */
+export const MAX_PHRASE_WORDS = 4;
+
+/** Most words one query's expansion adds (and never past the query's term limit). */
+export const MAX_EXPANSION_WORDS = 16;
+
+/** One expansion: the query's `word` (or phrase) also searched as `with`. */
+export interface Expansion { word: string; with: string[] }
+
+/** Turns words into their stems (one array of tokens per word), as the lexical index stems them. */
+export type Stemmer = (words: readonly string[]) => readonly (readonly string[])[];
+
+/** A member: its text, its words and their stems. */
+interface Member { text: string; words: string[]; stems: string[] }
+
+/** A parsed thesaurus, looked up by the stems of a query's words and phrases. */
+export class Thesaurus {
+  private readonly groups: Member[][] = [];
+  /** Stems of a member's words, space-joined → the groups it belongs to. */
+  private readonly byKey = new Map<string, number[]>();
+
+  /**
+   * Parses `text` (the format of the module comment), stemming every member
+   * with `stem`. Malformed members (punctuation other than `-`, longer than
+   * {@link MAX_PHRASE_WORDS} words) and groups of fewer than two members are skipped.
+   */
+  constructor(text: string, stem: Stemmer) {
+    for (const raw of text.split("\n")) {
+      const line = raw.trim();
+      if (line === "" || line.startsWith("#")) continue;
+      const members: Member[] = [];
+      for (const m of line.split("|")) {
+        const text = m.trim().toLowerCase().replace(/\s+/g, " ");
+        const words = splitWords(text);
+        if (words.length === 0 || words.length > MAX_PHRASE_WORDS || !/^[\p{L}\p{N}\- ]+$/u.test(text)) continue;
+        if (members.some((x) => x.text === text)) continue;
+        members.push({ text, words, stems: [] });
+      }
+      if (members.length < 2) continue;
+      this.groups.push(members);
+    }
+    // Every distinct word stemmed in one batch.
+    const all = [...new Set(this.groups.flatMap((g) => g.flatMap((m) => m.words)))];
+    const stems = new Map<string, string>();
+    stem(all).forEach((t, i) => stems.set(all[i]!, t.join(" ")));
+    this.groups.forEach((members, group) => {
+      for (const m of members) {
+        m.stems = m.words.map((w) => stems.get(w) ?? w);
+        const key = m.stems.join(" ");
+        const list = this.byKey.get(key);
+        if (!list) this.byKey.set(key, [group]);
+        else if (!list.includes(group)) list.push(group);
+      }
+    });
+  }
+
+  /** Number of groups kept. */
+  get size(): number { return this.groups.length; }
+
+  /**
+   * The expansions of a query: for each phrase of its words (longest first,
+   * {@link MAX_PHRASE_WORDS} down to one word; a lone function word is never
+   * looked up) found in a group, the other members' content words whose stems
+   * neither the query nor an earlier expansion holds, at most `max` words in all. `words`: the query's
+   * words in order, stop words kept; `stems`: the stem of each.
+   */
+  expand(words: readonly string[], stems: readonly string[], max: number = MAX_EXPANSION_WORDS): Expansion[] {
+    const out: Expansion[] = [];
+    if (max <= 0) return out;
+    const held = new Set(stems);
+    const added = new Set<string>();
+    const covered = new Array<boolean>(words.length).fill(false);
+    let left = max;
+    for (let n = Math.min(MAX_PHRASE_WORDS, words.length); n >= 1 && left > 0; n--) {
+      for (let i = 0; i + n <= words.length && left > 0; i++) {
+        if (n === 1 && FUNCTION_WORDS.has(words[i]!)) continue;
+        // A phrase inside a longer one already expanded adds nothing of its own ("on call" in "on call rota" is looked up once).
+        if (covered.slice(i, i + n).every(Boolean)) continue;
+        const groups = this.byKey.get(stems.slice(i, i + n).join(" "));
+        if (!groups) continue;
+        const found: string[] = [];
+        for (const g of groups) {
+          for (const m of this.groups[g]!) {
+            m.words.forEach((w, k) => {
+              const stem = m.stems[k]!;
+              if (left === 0 || FUNCTION_WORDS.has(w) || w.length < 2 || held.has(stem) || added.has(stem)) return;
+              added.add(stem);
+              found.push(w);
+              left--;
+            });
+          }
+        }
+        for (let j = i; j < i + n; j++) covered[j] = true;
+        if (found.length > 0) out.push({ word: words.slice(i, i + n).join(" "), with: found });
+      }
+    }
+    return out;
+  }
+}
+
+let shipped: Thesaurus | null | undefined;
+
+/**
+ * The shipped thesaurus (`assets/thesaurus.txt`), parsed on first use with
+ * `stem`; null when the file cannot be read (queries are then not expanded).
+ */
+export function shippedThesaurus(stem: Stemmer): Thesaurus | null {
+  if (shipped !== undefined) return shipped;
+  try {
+    shipped = new Thesaurus(readFileSync(assetPath(THESAURUS_FILE), "utf8"), stem);
+  } catch {
+    shipped = null;
+  }
+  return shipped;
+}
