@@ -14,6 +14,8 @@ export interface EnvelopeLike {
   vector_skipped_reason?: string;
   /** Query words no memory holds, searched as the corpus word one edit away. */
   corrections?: { word: string; to: string }[];
+  /** Query words also searched, at lower weight, as other words for the same thing. */
+  expansions?: { word: string; with: string[] }[];
   results: {
     id: string; text: string; kind: string; entities: string[]; created_at: string; source_ref?: string; score: number;
     matched?: { lexical_rank?: number; vector_rank?: number };
@@ -98,6 +100,7 @@ export function renderResults(env: EnvelopeLike, out: Output, opts: { query: str
     env.retrieval === "hybrid" ? "hybrid: words + meaning" : null,
     env.vector_skipped_reason ? skipLabel(env.vector_skipped_reason) : null,
     env.corrections?.length ? `searched ${env.corrections.map((c) => `${safeText(c.word)} as ${safeText(c.to)}`).join(", ")}` : null,
+    env.expansions?.length ? `also searched ${env.expansions.map((x) => `${safeText(x.word)} as ${x.with.map(safeText).join("/")}`).join(", ")}` : null,
   ].filter(Boolean);
   lines.push(s.dim(foot.join("  ·  ")));
   return lines;

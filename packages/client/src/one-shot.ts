@@ -27,6 +27,7 @@ export interface EnvelopeShape {
   retrieval?: "lexical" | "hybrid";
   vector_skipped_reason?: string;
   corrections?: { word: string; to: string }[];
+  expansions?: { word: string; with: string[] }[];
   warnings?: string[];
   results: {
     id: string;

@@ -156,6 +156,14 @@ export function envelopeProblem(v: unknown): string | null {
       if (typeof c !== "object" || c === null || Array.isArray(c) || typeof c.word !== "string" || typeof c.to !== "string") return `corrections.${i}`;
     }
   }
+  if (e.expansions !== undefined) {
+    if (!Array.isArray(e.expansions)) return "expansions";
+    for (let i = 0; i < e.expansions.length; i++) {
+      const x = e.expansions[i] as Record<string, unknown> | null;
+      if (typeof x !== "object" || x === null || Array.isArray(x) || typeof x.word !== "string") return `expansions.${i}`;
+      if (!Array.isArray(x.with) || !x.with.every((w) => typeof w === "string")) return `expansions.${i}.with`;
+    }
+  }
   if (!Array.isArray(e.results)) return "results";
   for (let i = 0; i < e.results.length; i++) {
     const r = e.results[i] as Record<string, unknown> | null;

@@ -89,4 +89,13 @@ describe("renderResults: how each result matched", () => {
     expect(lines.at(-1)).not.toContain("\u001b");
     expect(renderResults(env, out(false), { query: "x", elapsedMs: 1 }).at(-1)).not.toContain("searched");
   });
+
+  it("thesaurus expansions show in the footer as the other words also searched, escaped", () => {
+    const lines = renderResults({ ...env, expansions: [{ word: "mail", with: ["email"] }, { word: "schema change\u001b[2J", with: ["migration", "ddl\u0007"] }] },
+      out(false), { query: "mail schema change", elapsedMs: 1 });
+    expect(lines.at(-1)).toContain("also searched mail as email, schema change");
+    expect(lines.at(-1)).toContain("as migration/ddl");
+    expect(lines.at(-1)).not.toMatch(/[\u0007\u001b]/);
+    expect(renderResults(env, out(false), { query: "x", elapsedMs: 1 }).at(-1)).not.toContain("also searched");
+  });
 });

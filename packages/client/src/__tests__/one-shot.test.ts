@@ -81,9 +81,11 @@ describe("envelopeProblem", () => {
     fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 2 }),
     fc.array(fc.oneof(fc.record({ word: fc.oneof(fc.string(), fc.integer()), to: fc.oneof(fc.string(), fc.constant(null)) }, { requiredKeys: [] }),
       fc.constant(null), fc.string()), { maxLength: 2 }),
+    fc.array(fc.oneof(fc.record({ word: fc.oneof(fc.string(), fc.integer()), with: fc.oneof(fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 2 }), fc.string()) },
+      { requiredKeys: [] }), fc.constant(null)), { maxLength: 2 }),
   );
   const keys = ["source", "bundle_id", "took_ms", "truncated", "evidence_quality", "fallback_reason", "retrieval", "vector_skipped_reason",
-    "corrections", "warnings", "results"];
+    "corrections", "expansions", "warnings", "results"];
   const rkeys = ["id", "text", "kind", "entities", "created_at", "source_ref", "score", "matched"];
 
   it("agrees with the protocol's zod schema on mutated envelopes", () => {
