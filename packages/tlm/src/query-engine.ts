@@ -276,8 +276,11 @@ export class MemoryDatabase {
     const { tokenizer, reader } = this.lexical!;
     const thesaurus = this.thesaurus();
     if (!thesaurus) return none;
-    const textTokens = tokenizer.tokensOf(text);
-    const stems = textTokens.map((t) => t.join(" "));
+    // Each distinct word once: a pasted text repeats its words hundreds of times.
+    const distinct = [...new Set(text)];
+    const stemOf = new Map<string, string>();
+    tokenizer.tokensOf(distinct).forEach((t, i) => stemOf.set(distinct[i]!, t.join(" ")));
+    const stems = text.map((w) => stemOf.get(w)!);
     const held = new Set(tokens.map((t) => t.join(" ")));
     const out = { expansions: [] as Expansion[], words: [] as string[], tokens: [] as (readonly string[])[], weights: [] as number[] };
     const common = commonThreshold(this.count);

@@ -98,17 +98,28 @@ export class Thesaurus {
     if (max <= 0) return out;
     const held = new Set(stems);
     const added = new Set<string>();
-    const covered = new Array<boolean>(words.length).fill(false);
+    const covered = new Uint8Array(words.length);
+    // A pasted text repeats its phrases: each phrase and each group is looked at once.
+    const looked = new Set<string>();
+    const done = new Set<number>();
     let left = max;
     for (let n = Math.min(MAX_PHRASE_WORDS, words.length); n >= 1 && left > 0; n--) {
       for (let i = 0; i + n <= words.length && left > 0; i++) {
         if (n === 1 && FUNCTION_WORDS.has(words[i]!)) continue;
         // A phrase inside a longer one already expanded adds nothing of its own ("on call" in "on call rota" is looked up once).
-        if (covered.slice(i, i + n).every(Boolean)) continue;
-        const groups = this.byKey.get(stems.slice(i, i + n).join(" "));
+        let open = false;
+        for (let j = i; j < i + n && !open; j++) open = covered[j] === 0;
+        if (!open) continue;
+        const key = n === 1 ? stems[i]! : stems.slice(i, i + n).join(" ");
+        const groups = this.byKey.get(key);
         if (!groups) continue;
+        covered.fill(1, i, i + n);
+        if (looked.has(key)) continue;
+        looked.add(key);
         const found: string[] = [];
         for (const g of groups) {
+          if (done.has(g)) continue;
+          done.add(g);
           for (const m of this.groups[g]!) {
             m.words.forEach((w, k) => {
               const stem = m.stems[k]!;
@@ -119,7 +130,6 @@ export class Thesaurus {
             });
           }
         }
-        for (let j = i; j < i + n; j++) covered[j] = true;
         if (found.length > 0) out.push({ word: words.slice(i, i + n).join(" "), with: found });
       }
     }
