@@ -52,6 +52,12 @@ describe("Thesaurus", () => {
     expect(expand(t, "on call pager")).toEqual([]);
   });
 
+  it("a text repeating its phrases expands as if each were written once", () => {
+    const t = new Thesaurus(SMALL, stem);
+    expect(expand(t, "the on call rota ".repeat(200))).toEqual(expand(t, "the on call rota"));
+    expect(expand(t, "mail perf ".repeat(300))).toEqual([{ word: "mail", with: ["email"] }, { word: "perf", with: ["performance"] }]);
+  });
+
   it("never looks up a lone function word, and adds no function word", () => {
     const t = new Thesaurus("on | upon | atop\nlog in | sign in | login\n", stem);
     expect(expand(t, "on")).toEqual([]);
