@@ -45,5 +45,5 @@ export { hybridQuery, hasDirection, planQueryVector, fusionDepth, QueryVectors, 
 export type { HybridOutcome, VectorPlan, VectorSkipReason, QueryVectorOptions, ResolvedVector, WarmOutcome } from "./hybrid";
 export { knownWords, wordLookupFromLines, type WordLookup } from "./embed/word-vectors";
 export { TypoCorrector, buildTypoIndex, hasTypoIndex, editDistance, deletions, TYPO_MIN_LENGTH, TYPO_MAX_LENGTH, TYPO_MAX_WORDS, COMPOUND_MIN_PART, COMPOUND_MAX_QUERY_WORDS, FIX_CACHE_SIZE, NUMERONYM_MIN_INNER } from "./typo";
-export { Thesaurus, shippedThesaurus, THESAURUS_FILE, EXPANSION_WEIGHT, MAX_EXPANSION_WORDS, MAX_PHRASE_WORDS } from "./thesaurus";
+export { Thesaurus, shippedThesaurus, warmShippedThesaurus, THESAURUS_FILE, EXPANSION_WEIGHT, MAX_EXPANSION_WORDS, MAX_PHRASE_WORDS } from "./thesaurus";
 export type { Expansion, Stemmer } from "./thesaurus";

@@ -154,7 +154,7 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
     setImmediate(() => {
       if (closing || state.kind !== "loaded" || state.db !== loaded.db) return;
       loaded.db.warmTypos();
-      loaded.db.warmThesaurus();
+      void loaded.db.warmThesaurus();
       void queryVectors.warm(loaded.db).then((w) => {
         if (w.vectors > 0) log.debug({ event: "vectors_warm", bundle_id: loaded.bundleId, ...w }, "vector index loaded");
       });

@@ -44,7 +44,7 @@ interface Member { text: string; words: string[]; stems: string[] }
 
 /** A parsed thesaurus, looked up by the stems of a query's words and phrases. */
 export class Thesaurus {
-  private readonly groups: Member[][] = [];
+  private readonly groups: Member[][];
   /** Stems of a member's words, space-joined → the groups it belongs to. */
   private readonly byKey = new Map<string, number[]>();
 
@@ -54,20 +54,7 @@ export class Thesaurus {
    * {@link MAX_PHRASE_WORDS} words) and groups of fewer than two members are skipped.
    */
   constructor(text: string, stem: Stemmer) {
-    for (const raw of text.split("\n")) {
-      const line = raw.trim();
-      if (line === "" || line.startsWith("#")) continue;
-      const members: Member[] = [];
-      for (const m of line.split("|")) {
-        const text = m.trim().toLowerCase().replace(/\s+/g, " ");
-        const words = splitWords(text);
-        if (words.length === 0 || words.length > MAX_PHRASE_WORDS || !/^[\p{L}\p{N}\- ]+$/u.test(text)) continue;
-        if (members.some((x) => x.text === text)) continue;
-        members.push({ text, words, stems: [] });
-      }
-      if (members.length < 2) continue;
-      this.groups.push(members);
-    }
+    this.groups = parseGroups(text);
     // Every distinct word stemmed in one batch.
     const all = [...new Set(this.groups.flatMap((g) => g.flatMap((m) => m.words)))];
     const stems = new Map<string, string>();
@@ -137,6 +124,30 @@ export class Thesaurus {
   }
 }
 
+const MEMBER = /^[\p{L}\p{N}\- ]+$/u;
+const ASCII_WORDS = /[a-z0-9]+/g;
+
+/** The groups of a thesaurus text (see {@link Thesaurus}'s constructor), not yet stemmed. */
+function parseGroups(text: string): Member[][] {
+  const groups: Member[][] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const members: Member[] = [];
+    for (const m of line.split("|")) {
+      const text = m.trim().toLowerCase().replace(/\s+/g, " ");
+      if (!MEMBER.test(text)) continue;
+      // The shipped list is ASCII: split it without the NFKC pass `words` makes (same words for ASCII text).
+      const words = /^[\x20-\x7e]*$/.test(text) ? (text.match(ASCII_WORDS) ?? []) : splitWords(text);
+      if (words.length === 0 || words.length > MAX_PHRASE_WORDS) continue;
+      if (members.some((x) => x.text === text)) continue;
+      members.push({ text, words, stems: [] });
+    }
+    if (members.length >= 2) groups.push(members);
+  }
+  return groups;
+}
+
 let shipped: Thesaurus | null | undefined;
 
 /**
@@ -144,9 +155,32 @@ let shipped: Thesaurus | null | undefined;
  * `stem`; null when the file cannot be read (queries are then not expanded).
  */
 export function shippedThesaurus(stem: Stemmer): Thesaurus | null {
+  return shipped !== undefined ? shipped : loadShipped(stem);
+}
+
+/**
+ * {@link shippedThesaurus} without holding the event loop for the whole
+ * parse: its words are stemmed `chunk` at a time with a turn of the event
+ * loop between (`stem` must remember what it stemmed, as the engine's
+ * tokenizer does, so the parse that follows finds them all), so a request
+ * arriving meanwhile waits for one chunk at most. The server runs it right
+ * after a bundle loads.
+ */
+export async function warmShippedThesaurus(stem: Stemmer, chunk = 256): Promise<Thesaurus | null> {
   if (shipped !== undefined) return shipped;
+  let text: string;
+  try { text = readFileSync(assetPath(THESAURUS_FILE), "utf8"); } catch { return (shipped = null); }
+  const all = [...new Set(parseGroups(text).flatMap((g) => g.flatMap((m) => m.words)))];
+  for (let at = 0; at < all.length && shipped === undefined; at += chunk) {
+    stem(all.slice(at, at + chunk));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return shipped !== undefined ? shipped : loadShipped(stem, text);
+}
+
+function loadShipped(stem: Stemmer, text?: string): Thesaurus | null {
   try {
-    shipped = new Thesaurus(readFileSync(assetPath(THESAURUS_FILE), "utf8"), stem);
+    shipped = new Thesaurus(text ?? readFileSync(assetPath(THESAURUS_FILE), "utf8"), stem);
   } catch {
     shipped = null;
   }

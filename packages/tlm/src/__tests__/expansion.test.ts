@@ -54,10 +54,10 @@ afterAll(() => {
 });
 
 describe("thesaurus expansion in the bounded engine", () => {
-  it("the corpus is what it claims: thousands of thesaurus words, some absent, none common", () => {
+  it("the corpus is what it claims: thousands of thesaurus words, some absent, none common", async () => {
     expect(present.length).toBeGreaterThan(1000);
     expect(absent.length).toBeGreaterThan(200);
-    expect(db.warmThesaurus()).toBe(true);
+    expect(await db.warmThesaurus()).toBe(true);
   });
 
   it("property: any query's ranking is FTS5's bm25 plus the weighted bm25 of its expansions, and each expansion is a rare corpus word the query lacks", () => {

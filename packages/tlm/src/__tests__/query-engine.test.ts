@@ -83,7 +83,7 @@ describe("MemoryDatabase", () => {
       for (const text of ["billing deploy", "deploying", "kofi terraform", "redis cache"]) {
         expect(o.db.query({ text })).toEqual(db.query({ text }, Number.POSITIVE_INFINITY, undefined, { expand: false }));
       }
-      expect(o.db.warmThesaurus()).toBe(false);
+      expect(await o.db.warmThesaurus()).toBe(false);
     } finally {
       o.db.retire();
     }
