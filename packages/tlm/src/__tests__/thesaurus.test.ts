@@ -6,7 +6,7 @@ import { assetPath } from "../assets";
 import { FUNCTION_WORDS } from "../function-words";
 import { words as splitWords } from "../fts-query";
 import { QueryTokenizer } from "../lexical-reader";
-import { MAX_EXPANSION_WORDS, MAX_PHRASE_WORDS, THESAURUS_FILE, Thesaurus, shippedThesaurus } from "../thesaurus";
+import { MAX_EXPANSION_WORDS, MAX_PHRASE_WORDS, THESAURUS_FILE, Thesaurus, shippedThesaurus, warmShippedThesaurus } from "../thesaurus";
 
 // The real stemmer (FTS5's porter unicode61 on an in-memory table), as the engine stems.
 const tokenizer = new QueryTokenizer();
@@ -30,6 +30,24 @@ perf | performance
 `;
 
 describe("Thesaurus", () => {
+  // First in this file: the shipped list is parsed once per process.
+  it("warmShippedThesaurus stems the shipped words a chunk at a time, letting the event loop run between chunks, then parses once", async () => {
+    const chunks: number[] = [];
+    let turns = 0;
+    let spinning = true;
+    const spin = () => { if (spinning) { turns++; setImmediate(spin); } };
+    setImmediate(spin);
+    const t = await warmShippedThesaurus((ws) => { chunks.push(ws.length); return stem(ws); }, 256);
+    spinning = false;
+    expect(t).not.toBeNull();
+    // Every chunk but the parse's own call (all words, now remembered by the tokenizer) is at most 256 words.
+    expect(chunks.length).toBeGreaterThan(5);
+    expect(chunks.slice(0, -1).every((n) => n <= 256)).toBe(true);
+    expect(turns).toBeGreaterThanOrEqual(chunks.length - 2);
+    expect(shippedThesaurus(stem)).toBe(t);
+    expect(await warmShippedThesaurus(stem)).toBe(t);
+  });
+
   it("parses groups, skipping comments, malformed members and groups left with one member", () => {
     const t = new Thesaurus(SMALL, stem);
     // "lonely" has no partner; "we!rd" and the five-word member are dropped, leaving "bad | fine" and nothing for "short".
