@@ -135,12 +135,22 @@ export class MemoryDatabase {
    * could be expanded does not pay for it: its 2 000 words are stemmed a chunk
    * at a time between turns of the event loop (≈ 20 ms in all), then parsed
    * (a few ms). Resolves true when this bundle's queries are expanded at all
-   * (it has the lexical index and the list could be read).
+   * (it has the lexical index and the list could be read); false, never a
+   * rejection, when the database closes meanwhile.
    */
   async warmThesaurus(): Promise<boolean> {
     if (this.lexical === null) return false;
     const tokenizer = this.lexical.tokenizer;
-    return (await warmShippedThesaurus((ws) => tokenizer.tokensOf(ws))) !== null;
+    try {
+      // The bundle may be replaced (and this database closed) between two chunks: the warm-up then stops, and the
+      // next database's first query or warm-up parses the list.
+      return (await warmShippedThesaurus((ws) => {
+        if (this.closed) throw new Error("database closed");
+        return tokenizer.tokensOf(ws);
+      })) !== null;
+    } catch {
+      return false;
+    }
   }
 
   /**

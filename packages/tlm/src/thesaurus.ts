@@ -164,12 +164,16 @@ export function shippedThesaurus(stem: Stemmer): Thesaurus | null {
  * loop between (`stem` must remember what it stemmed, as the engine's
  * tokenizer does, so the parse that follows finds them all), so a request
  * arriving meanwhile waits for one chunk at most. The server runs it right
- * after a bundle loads.
+ * after a bundle loads. Rejects with what `stem` throws (nothing is kept).
  */
 export async function warmShippedThesaurus(stem: Stemmer, chunk = 256): Promise<Thesaurus | null> {
   if (shipped !== undefined) return shipped;
   let text: string;
-  try { text = readFileSync(assetPath(THESAURUS_FILE), "utf8"); } catch { return (shipped = null); }
+  try {
+    text = readFileSync(assetPath(THESAURUS_FILE), "utf8");
+  } catch {
+    return (shipped = null);
+  }
   const all = [...new Set(parseGroups(text).flatMap((g) => g.flatMap((m) => m.words)))];
   for (let at = 0; at < all.length && shipped === undefined; at += chunk) {
     stem(all.slice(at, at + chunk));
@@ -179,10 +183,14 @@ export async function warmShippedThesaurus(stem: Stemmer, chunk = 256): Promise<
 }
 
 function loadShipped(stem: Stemmer, text?: string): Thesaurus | null {
-  try {
-    shipped = new Thesaurus(text ?? readFileSync(assetPath(THESAURUS_FILE), "utf8"), stem);
-  } catch {
-    shipped = null;
+  if (text === undefined) {
+    try {
+      text = readFileSync(assetPath(THESAURUS_FILE), "utf8");
+    } catch {
+      return (shipped = null);
+    }
   }
+  // A stemmer that fails (its database closed under a warm-up) propagates: nothing is kept, the next use parses again.
+  shipped = new Thesaurus(text, stem);
   return shipped;
 }
