@@ -56,7 +56,7 @@ export class Thesaurus {
   constructor(text: string, stem: Stemmer) {
     this.groups = parseGroups(text);
     // Every distinct word stemmed in one batch.
-    const all = [...new Set(this.groups.flatMap((g) => g.flatMap((m) => m.words)))];
+    const all = distinctWords(this.groups);
     const stems = new Map<string, string>();
     stem(all).forEach((t, i) => stems.set(all[i]!, t.join(" ")));
     this.groups.forEach((members, group) => {
@@ -148,6 +148,9 @@ function parseGroups(text: string): Member[][] {
   return groups;
 }
 
+/** Every word of the groups' members, once each. */
+const distinctWords = (groups: readonly Member[][]): string[] => [...new Set(groups.flatMap((g) => g.flatMap((m) => m.words)))];
+
 let shipped: Thesaurus | null | undefined;
 
 /**
@@ -174,7 +177,7 @@ export async function warmShippedThesaurus(stem: Stemmer, chunk = 256): Promise<
   } catch {
     return (shipped = null);
   }
-  const all = [...new Set(parseGroups(text).flatMap((g) => g.flatMap((m) => m.words)))];
+  const all = distinctWords(parseGroups(text));
   for (let at = 0; at < all.length && shipped === undefined; at += chunk) {
     stem(all.slice(at, at + chunk));
     await new Promise((resolve) => setImmediate(resolve));
