@@ -248,11 +248,12 @@ export class MemoryDatabase {
       return { ...this.legacy.rank(text === intent.text ? intent : { ...intent, text }, limit, deadline, now), exact: false };
     }
     let corrections: Correction[] = [];
-    let fix = (w: string): string[] => [w];
+    // The text's words in order, stop words kept, as corrected (phrases of the thesaurus are looked up in them).
+    let textWords: readonly string[] | undefined;
     if (this.typos && opts.correct !== false) {
       const r = this.rewrite(text, words, tokens, deadline, now);
       corrections = r.corrections;
-      fix = r.fix;
+      textWords = r.textWords;
       if (corrections.length > 0 || r.joined.length > 0) {
         words = [...new Set([...words.flatMap(r.fix), ...r.joined])].slice(0, MAX_QUERY_TERMS);
         tokens = this.lexical.tokenizer.tokensOf(words);
@@ -262,7 +263,7 @@ export class MemoryDatabase {
     let expansions: Expansion[] = [];
     let weights: number[] = [];
     if (opts.expand !== false && now() <= deadline) {
-      const found = this.expansions(allWords(text).flatMap(fix), tokens, MAX_QUERY_TERMS - words.length);
+      const found = this.expansions(textWords ?? allWords(text), tokens, MAX_QUERY_TERMS - words.length);
       expansions = found.expansions;
       words = [...words, ...found.words];
       tokens = [...tokens, ...found.tokens];
@@ -355,14 +356,16 @@ export class MemoryDatabase {
    * The rewrites of one query (typo.ts): its corrections, `fix` (a word → the
    * words it is searched as: a split compound is two) and the compounds to
    * search beside them, joined from words adjacent in `text`, stop words
-   * included ("log in"), which tokenize() drops.
+   * included ("log in"), which tokenize() drops; `textWords`: those words of
+   * `text`, in order, with the fixes applied.
    */
   private rewrite(text: string, words: readonly string[], tokens: readonly (readonly string[])[], deadline: number, now: () => number):
-    { corrections: Correction[]; fix: (word: string) => string[]; joined: string[] } {
+    { corrections: Correction[]; fix: (word: string) => string[]; joined: string[]; textWords: string[] } {
     const corrections = this.correct(words, tokens, deadline, now);
     const fixed = new Map(corrections.map((c) => [c.word, c.to]));
     const fix = (w: string) => (fixed.get(w) ?? w).split(" ");
-    return { corrections, fix, joined: this.typos!.joins(allWords(text).flatMap(fix)) };
+    const textWords = allWords(text).flatMap(fix);
+    return { corrections, fix, joined: this.typos!.joins(textWords), textWords };
   }
 
   /**
