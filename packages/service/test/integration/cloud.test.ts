@@ -87,6 +87,9 @@ describe("cloud mode", () => {
     await expect.poll(() => svc.snapshot().bundle.bundle_id, { timeout: 20_000, interval: 10, message: "scheduled pull" }).toBe("20261126T090000Z");
     await expect.poll(async () => (await svc.query(intent)).envelope?.bundle_id, { timeout: 20_000, interval: 10, message: "reload" }).toBe("20261126T090000Z");
 
+    // pullNow joins a pull still in flight (the puller's single flight): wait until the scheduled one has finished,
+    // or this pullNow may resolve with its outcome (20261126T090000Z) instead of running a fresh one.
+    await expect.poll(() => pulls.filter((p) => p.o.outcome === "installed").length, { timeout: 20_000, interval: 10, message: "scheduled pull done" }).toBe(2);
     ep.serve(dirs[2]!);
     const r = await svc.pullNow();
     expect(r).toMatchObject({ outcome: "installed", bundle_id: "20261126T100000Z" });
