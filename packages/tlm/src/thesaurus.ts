@@ -58,7 +58,11 @@ export class Thesaurus {
     // Every distinct word stemmed in one batch.
     const all = distinctWords(this.groups);
     const stems = new Map<string, string>();
-    stem(all).forEach((t, i) => stems.set(all[i]!, t.join(" ")));
+    const tokens = stem(all);
+    for (let i = 0; i < all.length; i++) {
+      const t = tokens[i]!;
+      stems.set(all[i]!, t.length === 1 ? t[0]! : t.join(" "));
+    }
     this.groups.forEach((members, group) => {
       for (const m of members) {
         m.stems = m.words.map((w) => stems.get(w) ?? w);
@@ -149,7 +153,11 @@ function parseGroups(text: string): Member[][] {
 }
 
 /** Every word of the groups' members, once each. */
-const distinctWords = (groups: readonly Member[][]): string[] => [...new Set(groups.flatMap((g) => g.flatMap((m) => m.words)))];
+function distinctWords(groups: readonly Member[][]): string[] {
+  const seen = new Set<string>();
+  for (const g of groups) for (const m of g) for (const w of m.words) seen.add(w);
+  return [...seen];
+}
 
 let shipped: Thesaurus | null | undefined;
 
