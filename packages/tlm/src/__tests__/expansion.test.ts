@@ -37,8 +37,8 @@ beforeAll(() => {
     const n = 6 + Math.floor(rand() * 14);
     return record(`m${i}`, Array.from({ length: n }, () => present[Math.floor(rand() * present.length)]!).join(" "));
   });
-  // Two memories the examples below are about.
-  records.push(record("email-memo", "customer receipts leave through postmark as transactional email"),
+  // Two memories the examples below are about ("quillpost": a vendor name no thesaurus group holds).
+  records.push(record("email-memo", "customer receipts leave through quillpost as transactional email"),
     record("mail-memo", "the mail room sorts paper mail on mondays"));
   writeMemoriesDb(path, records, { bundleId: "expand", schemaVersion: "1.0.0" });
   const o = MemoryDatabase.open(path);
@@ -94,7 +94,7 @@ describe("thesaurus expansion in the bounded engine", () => {
     expect(ids.indexOf("mail-memo")).toBe(0);
     expect(ids).toContain("email-memo");
     // The same question without the held word: expansions carry it.
-    expect(rows("e-mail postmark").results[0]!.id).toBe("email-memo");
+    expect(rows("e-mail quillpost").results[0]!.id).toBe("email-memo");
   });
 
   it("a budget already spent expands nothing", () => {
