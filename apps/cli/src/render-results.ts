@@ -32,6 +32,7 @@ const SKIP_REASONS: ReadonlyMap<string, string> = new Map([
   ["embedder_timeout", "the embedder timed out"],
   ["budget_exhausted", "no time left to embed"],
   ["query_vector_empty", "no word the vectors know"],
+  ["vectors_loading", "the vectors are still loading"],
 ]);
 
 /** The footer's note on why a query ran on words only: `words only: <meaning> (<code>)`. */

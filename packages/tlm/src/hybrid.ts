@@ -19,7 +19,8 @@ export type VectorSkipReason =
   | "embedder_failed"
   | "embedder_timeout"
   | "budget_exhausted"
-  | "query_vector_empty";
+  | "query_vector_empty"
+  | "vectors_loading";
 
 /** How the query vector is obtained: given by the caller, to embed with a sidecar embedder, or none. */
 export type VectorPlan =
@@ -246,6 +247,8 @@ export class QueryVectors {
   /** Aborted by {@link closeAll}: warm-up workers still reading are terminated. */
   private readonly stopping = new AbortController();
   private staticEmbedder: Embedder | null | undefined;
+  /** Warm-ups in flight, by the side they load (bundles with vectors only). */
+  private readonly warming = new Map<VectorSide, Promise<WarmOutcome>>();
 
   constructor(options: QueryVectorOptions = {}) {
     const opts = Object.freeze({ __proto__: null, ...options }) as QueryVectorOptions;
@@ -287,6 +290,17 @@ export class QueryVectors {
    */
   async resolve(intent: QueryIntent, side: VectorSide, deadline: number, now: () => number = () => performance.now(),
     embedText: () => string = () => intent.text): Promise<ResolvedVector> {
+    const warming = this.warming.get(side);
+    const budgetLeft = deadline - now();
+    if (warming && Number.isFinite(budgetLeft)) {
+      // The index and word table are being read on a worker and built between turns of the event loop ({@link warm}).
+      // Read here instead, they would cost this query (and hold every other request) ≈ 240 ms at 100 k memories: a
+      // query with a budget waits for the warm-up as long as for an endpoint (the timeout, at most half the budget
+      // left), then runs on words alone and says so. One without a budget reads what is still missing below, at once
+      // (waiting for the warm-up was slower: it also yields to other requests).
+      const wait = Math.min(this.timeoutMs, budgetLeft / 2);
+      if (!(wait >= 1 && await settlesWithin(warming, wait))) return { vector: null, skipped: "vectors_loading" };
+    }
     const index = side.load();
     const plan = planQueryVector(intent, index?.info ?? null, index ? this.embedders(index.info.embedder) : []);
     if (plan.kind === "lexical") return { vector: null, ...(plan.reason ? { skipped: plan.reason } : {}) };
@@ -313,10 +327,26 @@ export class QueryVectors {
    * word table) runs on a worker thread (warm-up.ts); here the index is
    * assembled and the word index built in chunks between turns of the event
    * loop, so requests are answered meanwhile. Never calls an embedding
-   * endpoint; never rejects (what fails loads on first use). The server runs it
-   * right after a bundle loads.
+   * endpoint; never rejects (what fails loads on first use). A query arriving
+   * meanwhile waits for it ({@link resolve}). The server runs it once a bundle
+   * loads.
    */
   async warm(db: MemoryDatabase): Promise<WarmOutcome> {
+    // Only a bundle with vectors has anything for a query to wait for (resolve).
+    if (db.isClosed || db.meta.embedder === undefined) return this.warmUp(db);
+    const side = this.side(db);
+    const running = this.warming.get(side);
+    if (running) return running;
+    const p = this.warmUp(db);
+    this.warming.set(side, p);
+    try {
+      return await p;
+    } finally {
+      this.warming.delete(side);
+    }
+  }
+
+  private async warmUp(db: MemoryDatabase): Promise<WarmOutcome> {
     const t0 = performance.now();
     const outcome = (worker: boolean, index: VectorIndex | null): WarmOutcome =>
       ({ worker, vectors: index?.info.count ?? 0, embedder: this.staticEmbedder ? "loaded" : "none", ms: Math.round(performance.now() - t0) });
@@ -352,5 +382,15 @@ export class QueryVectors {
     this.stopping.abort();
     for (const s of this.sides.values()) s.close();
     this.sides.clear();
+  }
+}
+
+/** True when `p` settles (either way) within `ms`; the timer is cleared either way. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); })]);
+  } finally {
+    clearTimeout(timer);
   }
 }

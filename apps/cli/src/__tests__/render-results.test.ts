@@ -67,7 +67,7 @@ describe("renderResults: how each result matched", () => {
 
   it("a known skip reason reads as words, with its code; an unknown one as sent, escaped", () => {
     const reasons = ["bundle_has_no_vectors", "embedder_mismatch", "dims_mismatch", "no_query_embedder", "embedder_failed", "embedder_timeout",
-      "budget_exhausted", "query_vector_empty"];
+      "budget_exhausted", "query_vector_empty", "vectors_loading"];
     const meanings = new Set<string>();
     for (const reason of reasons) {
       const label = skipLabel(reason);

@@ -98,4 +98,50 @@ describe("hybrid query paths", () => {
     db.retire();
     await expect(vectors.warm(db)).resolves.toMatchObject({ vectors: 0 });
   });
+
+  it("a query with a budget arriving while the warm-up reads the vectors does not read them itself: it waits for the warm-up, at most half its budget, then runs on words alone (vectors_loading)", async () => {
+    let made = 0;
+    // The warm-up builds the static embedder too; the timeout is long so the patient query cannot time out.
+    const vectors = new QueryVectors({ staticEmbedder: () => { made++; return words; }, embedTimeoutMs: 60_000 });
+    cleanups.push(() => vectors.closeAll());
+    const opened = MemoryDatabase.open(dbPath);
+    if (!opened.ok) throw new Error(opened.message);
+    const db = opened.db;
+    cleanups.push(() => db.retire());
+    const side = vectors.side(db);
+
+    const warming = vectors.warm(db);
+    // Half of a 1 ms budget is no time to wait: the answer comes at once, before the worker has read anything.
+    const t = performance.now();
+    const quick = await vectors.resolve({ text: PARAPHRASE, limit: 5, budget_ms: 1 }, side, t + 1, () => t);
+    expect(quick).toEqual({ vector: null, skipped: "vectors_loading" });
+    // A budget of a minute (half of it is longer than any warm-up): it waits and uses what the warm-up loaded (one
+    // embedder made, by the warm-up).
+    const patient = await vectors.resolve({ text: PARAPHRASE, limit: 5, budget_ms: 60_000 }, side, t + 60_000, () => t);
+    expect(patient.vector).not.toBeNull();
+    expect(patient.skipped).toBeUndefined();
+    expect(await warming).toMatchObject({ vectors: 199, embedder: "loaded" });
+    expect(made).toBe(1);
+    // Once warm, a budgeted query is hybrid too.
+    const later = await vectors.resolve({ text: PARAPHRASE, limit: 5, budget_ms: 1 }, side, t + 1, () => t);
+    expect(later.vector).not.toBeNull();
+  });
+
+  it("a bundle without vectors has no warm-up to wait for: its queries say why they are words only, as before", async () => {
+    const lexicalDir = await tempDir();
+    cleanups.push(() => rm(lexicalDir, { recursive: true, force: true }));
+    const built = await buildBundle({ records, outDir: join(lexicalDir, "pub"), bundleId: "lex" });
+    await execa("tar", ["-xzf", built.archivePath, "-C", lexicalDir]);
+    const opened = MemoryDatabase.open(join(lexicalDir, "memories.db"));
+    if (!opened.ok) throw new Error(opened.message);
+    const db = opened.db;
+    cleanups.push(() => db.retire());
+    const vectors = new QueryVectors({ staticEmbedder: () => words });
+    cleanups.push(() => vectors.closeAll());
+    const warming = vectors.warm(db);
+    const t = performance.now();
+    const r = await vectors.resolve({ text: PARAPHRASE, limit: 5, budget_ms: 1, vector: { embedder: "x", values: [1, 0] } }, vectors.side(db), t + 1, () => t);
+    expect(r).toEqual({ vector: null, skipped: "bundle_has_no_vectors" });
+    expect(await warming).toMatchObject({ vectors: 0 });
+  });
 });
