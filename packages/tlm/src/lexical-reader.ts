@@ -75,6 +75,15 @@ export function hasLexicalIndex(db: Database.Database): boolean {
     .pluck().get() === 3;
 }
 
+/** A {@link LexicalIndexReader} over a served `memories.db`, which a warm-up can fill ahead of the first query. */
+export interface ServedLexicalReader extends LexicalIndexReader {
+  /**
+   * Keeps forward chunks read elsewhere (a worker thread, warm-up.ts) as if a
+   * query had read them; a chunk already read is left as it is.
+   */
+  prime(chunks: Iterable<{ chunk: number; data: Uint8Array }>): void;
+}
+
 /**
  * The lexical index of an open `memories.db`, read lazily: the
  * `doc_lengths` array on first use, a token's row per query (its champion
@@ -82,7 +91,7 @@ export function hasLexicalIndex(db: Database.Database): boolean {
  * of them (then kept: at most the whole forward index, ~65 bytes a memory). Returns `null` when the
  * `meta` numbers it needs are missing or malformed.
  */
-export function openLexicalReader(db: Database.Database, meta: Readonly<Record<string, string>>): LexicalIndexReader | null {
+export function openLexicalReader(db: Database.Database, meta: Readonly<Record<string, string>>): ServedLexicalReader | null {
   const rows = Number(meta.lex_rows);
   const total = Number(meta.lex_total_tokens);
   const championSize = Number(meta.lex_champion_size);
@@ -134,6 +143,12 @@ export function openLexicalReader(db: Database.Database, meta: Readonly<Record<s
     docTerms(rowid, into): boolean {
       const chunk = chunkOf(rowid);
       return chunk !== null && docTermsInto(chunk, rowid, into);
+    },
+    prime(read): void {
+      for (const { chunk, data } of read) {
+        if (!Number.isSafeInteger(chunk) || chunks.has(chunk)) continue;
+        chunks.set(chunk, Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      }
     },
   };
 }

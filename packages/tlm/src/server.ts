@@ -126,6 +126,8 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
   // 324 ms, 294 ms with the warm-up after `listen`).
   let listening = false;
   const pendingWarm: (() => void)[] = [];
+  // Stops warm-up workers still reading when the server closes.
+  const warmStop = new AbortController();
   const warmSoon = (loaded: Extract<LoadOutcome, { kind: "loaded" }>): void => {
     const warm = (): void => {
       if (closing || state.kind !== "loaded" || state.db !== loaded.db) return;
@@ -133,6 +135,10 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
       void loaded.db.warmThesaurus();
       void queryVectors.warm(loaded.db).then((w) => {
         if (w.vectors > 0) log.debug({ event: "vectors_warm", bundle_id: loaded.bundleId, ...w }, "vector index loaded");
+        // Then the lexical index's forward chunks, on a worker too (the first queries would read them on the event
+        // loop): after the vectors, not beside them, so the two reads do not compete for the machine's other core.
+        if (closing || state.kind !== "loaded" || state.db !== loaded.db) return;
+        return loaded.db.warmLexical(warmStop.signal);
       });
     };
     if (listening) setImmediate(warm);
@@ -386,6 +392,7 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
       server.closeAllConnections();
       await stopped;
       if (state.kind === "loaded") state.db.retire();
+      warmStop.abort();
       queryVectors.closeAll();
       await unlink(address).catch(() => undefined);
       log.info({ event: "stopped" }, "tlm stopped");
