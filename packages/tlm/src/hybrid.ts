@@ -327,9 +327,9 @@ export class QueryVectors {
    * word table) runs on a worker thread (warm-up.ts); here the index is
    * assembled and the word index built in chunks between turns of the event
    * loop, so requests are answered meanwhile. Never calls an embedding
-   * endpoint; never rejects (what fails loads on first use). A query arriving
-   * meanwhile waits for it ({@link resolve}). The server runs it once a bundle
-   * loads.
+   * endpoint; never rejects (what fails loads on first use). A query with a
+   * budget arriving meanwhile waits for it ({@link resolve}). The server runs
+   * it once a bundle loads.
    */
   async warm(db: MemoryDatabase): Promise<WarmOutcome> {
     // Only a bundle with vectors has anything for a query to wait for (resolve).
