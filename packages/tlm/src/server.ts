@@ -129,16 +129,17 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
   // Stops warm-up workers still reading when the server closes.
   const warmStop = new AbortController();
   const warmSoon = (loaded: Extract<LoadOutcome, { kind: "loaded" }>): void => {
+    // Still the served bundle (a reload or close since makes its warm-up moot).
+    const served = (): boolean => !closing && state.kind === "loaded" && state.db === loaded.db;
     const warm = (): void => {
-      if (closing || state.kind !== "loaded" || state.db !== loaded.db) return;
+      if (!served()) return;
       loaded.db.warmTypos();
       void loaded.db.warmThesaurus();
       void queryVectors.warm(loaded.db).then((w) => {
         if (w.vectors > 0) log.debug({ event: "vectors_warm", bundle_id: loaded.bundleId, ...w }, "vector index loaded");
         // Then the lexical index's forward chunks, on a worker too (the first queries would read them on the event
         // loop): after the vectors, not beside them, so the two reads do not compete for the machine's other core.
-        if (closing || state.kind !== "loaded" || state.db !== loaded.db) return;
-        return loaded.db.warmLexical(warmStop.signal);
+        return served() ? loaded.db.warmLexical(warmStop.signal) : undefined;
       });
     };
     if (listening) setImmediate(warm);
