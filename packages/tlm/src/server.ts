@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { tmpdir } from "node:os";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { chmod, unlink } from "node:fs/promises";
 import { ERROR_CODES, PROTOCOL_VERSION, QUERY_LIMITS, parseQueryIntent } from "@recall/protocol";
 import type { Health, ReloadResult, ResponseEnvelope } from "@recall/protocol";
@@ -91,8 +90,8 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
   const queryVectors = new QueryVectors(opts.vectors);
   await assertSafeDir(resolve(opts.bundleRoot), "bundle root");
   const address = await prepareSocketPath(opts.socketPath);
-  // Derive the build's schema now, with the socket directory (ours, writable) as the fallback scratch space.
-  try { expectedSchema([tmpdir(), dirname(address)]); } catch (e) { log.error({ event: "schema_probe_failed", err: (e as Error).message }, "cannot derive the expected bundle schema; every bundle will be refused"); }
+  // Derive the build's schema now (in memory; bundle-db-check.ts), so a failure is logged once, here.
+  try { expectedSchema(); } catch (e) { log.error({ event: "schema_probe_failed", err: (e as Error).message }, "cannot derive the expected bundle schema; every bundle will be refused"); }
 
   let state: State = { kind: "none", message: "no bundle installed (current is missing or dangling)" };
   let reloading = false;

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { checkBundleDatabase, checkFileHeader, compareSchema, expectedSchema, type SchemaObject } from "../bundle-db-check";
+import Database from "better-sqlite3";
+import { checkBundleDatabase, checkFileHeader, compareSchema, expectedSchema, readSchema, type SchemaObject } from "../bundle-db-check";
 import { writeMemoriesDb } from "../memories-db";
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
@@ -20,6 +21,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("compareSchema", () => {
   const built = () => [...expectedSchema().objects.values()];
+
+  it("the schema derived in memory is the one a built file has, page 1 included", () => {
+    const db = new Database(good, { readonly: true });
+    try {
+      expect(readSchema(db)).toEqual(built());
+    } finally {
+      db.close();
+    }
+    expect(expectedSchema().page1Leaf).toBe(readFileSync(good)[100] === 0x0d);
+  });
 
   it("accepts exactly the build's schema, and any subset that keeps the required tables", () => {
     expect(compareSchema(built())).toBeNull();

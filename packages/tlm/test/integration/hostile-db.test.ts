@@ -142,7 +142,7 @@ describe("hostile memories.db at start", () => {
 });
 
 describe("the schema check needs no writable /tmp", () => {
-  it("with TMPDIR unusable (a read-only root file system), a good bundle still loads (scratch space: the socket directory)", async () => {
+  it("with TMPDIR unusable (a read-only root file system), a good bundle still loads (the schema is derived in memory)", async () => {
     await activate(root, GOOD);
     const d = await tempDir();
     const child = spawn(process.execPath, [TLM_BIN, "serve", "--socket", join(d, "run", "tlm.sock"), "--bundle-root", root, "--poll-interval", "0"],
