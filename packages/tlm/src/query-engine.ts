@@ -6,7 +6,7 @@ import { filterSql } from "./filters";
 import { LegacyRanker } from "./legacy-ranker";
 import { TypoCorrector, hasTypoIndex } from "./typo";
 import { EXPANSION_WEIGHT, type Expansion, MAX_EXPANSION_WORDS, type Thesaurus, shippedThesaurus, warmShippedThesaurus } from "./thesaurus";
-import { knownWords } from "./embed/word-vectors";
+import { warmKnownWords } from "./embed/word-vectors";
 import { QueryTokenizer, type ServedLexicalReader, hasLexicalIndex, openLexicalReader } from "./lexical-reader";
 import { warmRead } from "./warm-up";
 import { type LexicalTerm, PROBE_BATCH, type ScoredRow, lexicalTerm, rankGiven, rankLexical } from "./lexical-search";
@@ -122,12 +122,13 @@ export class MemoryDatabase {
 
   /**
    * Reads the word list typo correction checks (typo.ts) now, so the first
-   * misspelt query does not pay for it (≈ 20–40 ms once per process). True
-   * when this bundle corrects typos at all.
+   * misspelt query does not pay for it (≈ 15–40 ms once per process): a slice
+   * at a time between turns of the event loop (word-vectors.ts,
+   * `warmKnownWords`). Resolves true when this bundle corrects typos at all.
    */
-  warmTypos(): boolean {
+  async warmTypos(): Promise<boolean> {
     if (!this.typos) return false;
-    knownWords();
+    await warmKnownWords(() => new Promise((resolve) => setImmediate(resolve)));
     return true;
   }
 
@@ -154,9 +155,9 @@ export class MemoryDatabase {
 
   /**
    * Parses the shipped thesaurus now (thesaurus.ts), so the first query that
-   * could be expanded does not pay for it: its 2 000 words are stemmed a chunk
-   * at a time between turns of the event loop (≈ 20 ms in all), then parsed
-   * (a few ms). Resolves true when this bundle's queries are expanded at all
+   * could be expanded does not pay for it: its lines are parsed and its words
+   * stemmed a chunk at a time between turns of the event loop (≈ 20–40 ms in
+   * all). Resolves true when this bundle's queries are expanded at all
    * (it has the lexical index and the list could be read); false, never a
    * rejection, when the database closes meanwhile.
    */

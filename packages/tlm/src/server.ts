@@ -132,7 +132,7 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
     const served = (): boolean => !closing && state.kind === "loaded" && state.db === loaded.db;
     const warm = (): void => {
       if (!served()) return;
-      loaded.db.warmTypos();
+      void loaded.db.warmTypos();
       void loaded.db.warmThesaurus();
       void queryVectors.warm(loaded.db).then((w) => {
         if (w.vectors > 0) log.debug({ event: "vectors_warm", bundle_id: loaded.bundleId, ...w }, "vector index loaded");

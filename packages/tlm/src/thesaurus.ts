@@ -44,7 +44,7 @@ interface Member { text: string; words: string[]; stems: string[] }
 
 /** A parsed thesaurus, looked up by the stems of a query's words and phrases. */
 export class Thesaurus {
-  private readonly groups: Member[][];
+  private readonly groups: Member[][] = [];
   /** Stems of a member's words, space-joined → the groups it belongs to. */
   private readonly byKey = new Map<string, number[]>();
 
@@ -54,16 +54,37 @@ export class Thesaurus {
    * {@link MAX_PHRASE_WORDS} words) and groups of fewer than two members are skipped.
    */
   constructor(text: string, stem: Stemmer) {
-    this.groups = parseGroups(text);
+    const groups = parseGroups(text.split("\n"));
     // Every distinct word stemmed in one batch.
-    const all = distinctWords(this.groups);
-    const stems = new Map<string, string>();
-    const tokens = stem(all);
-    for (let i = 0; i < all.length; i++) {
-      const t = tokens[i]!;
-      stems.set(all[i]!, t.length === 1 ? t[0]! : t.join(" "));
+    this.index(groups, stemAll(distinctWords(groups), stem));
+  }
+
+  /**
+   * The same thesaurus as the constructor's, built between turns of the event
+   * loop (`turn`): lines parsed and words stemmed `chunk` at a time, so a
+   * request arriving meanwhile waits for one chunk at most.
+   */
+  static async build(text: string, stem: Stemmer, turn: () => Promise<unknown>, chunk = 256): Promise<Thesaurus> {
+    const lines = text.split("\n");
+    const groups: Member[][] = [];
+    for (let at = 0; at < lines.length; at += chunk) {
+      parseGroups(lines.slice(at, at + chunk), groups);
+      await turn();
     }
-    this.groups.forEach((members, group) => {
+    const all = distinctWords(groups);
+    const stems = new Map<string, string>();
+    for (let at = 0; at < all.length; at += chunk) {
+      stemAll(all.slice(at, at + chunk), stem, stems);
+      await turn();
+    }
+    const t = new Thesaurus("", stem);
+    t.index(groups, stems);
+    return t;
+  }
+
+  private index(groups: Member[][], stems: ReadonlyMap<string, string>): void {
+    for (const members of groups) {
+      const group = this.groups.push(members) - 1;
       for (const m of members) {
         m.stems = m.words.map((w) => stems.get(w) ?? w);
         const key = m.stems.join(" ");
@@ -71,7 +92,7 @@ export class Thesaurus {
         if (!list) this.byKey.set(key, [group]);
         else if (!list.includes(group)) list.push(group);
       }
-    });
+    }
   }
 
   /** Number of groups kept. */
@@ -131,10 +152,9 @@ export class Thesaurus {
 const MEMBER = /^[\p{L}\p{N}\- ]+$/u;
 const ASCII_WORDS = /[a-z0-9]+/g;
 
-/** The groups of a thesaurus text (see {@link Thesaurus}'s constructor), not yet stemmed. */
-function parseGroups(text: string): Member[][] {
-  const groups: Member[][] = [];
-  for (const raw of text.split("\n")) {
+/** The groups of a thesaurus text's `lines` (see {@link Thesaurus}'s constructor), not yet stemmed, appended to `into`. */
+function parseGroups(lines: readonly string[], into: Member[][] = []): Member[][] {
+  for (const raw of lines) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
     const members: Member[] = [];
@@ -147,9 +167,9 @@ function parseGroups(text: string): Member[][] {
       if (members.some((x) => x.text === text)) continue;
       members.push({ text, words, stems: [] });
     }
-    if (members.length >= 2) groups.push(members);
+    if (members.length >= 2) into.push(members);
   }
-  return groups;
+  return into;
 }
 
 /** Every word of the groups' members, once each. */
@@ -157,6 +177,16 @@ function distinctWords(groups: readonly Member[][]): string[] {
   const seen = new Set<string>();
   for (const g of groups) for (const m of g) for (const w of m.words) seen.add(w);
   return [...seen];
+}
+
+/** The stem of each of `words` (tokens space-joined), added to `into`. */
+function stemAll(words: readonly string[], stem: Stemmer, into = new Map<string, string>()): Map<string, string> {
+  const tokens = stem(words);
+  for (let i = 0; i < words.length; i++) {
+    const t = tokens[i]!;
+    into.set(words[i]!, t.length === 1 ? t[0]! : t.join(" "));
+  }
+  return into;
 }
 
 let shipped: Thesaurus | null | undefined;
@@ -171,11 +201,9 @@ export function shippedThesaurus(stem: Stemmer): Thesaurus | null {
 
 /**
  * {@link shippedThesaurus} without holding the event loop for the whole
- * parse: its words are stemmed `chunk` at a time with a turn of the event
- * loop between (`stem` must remember what it stemmed, as the engine's
- * tokenizer does, so the parse that follows finds them all), so a request
- * arriving meanwhile waits for one chunk at most. The server runs it right
- * after a bundle loads. Rejects with what `stem` throws (nothing is kept).
+ * parse ({@link Thesaurus.build}: a turn of the event loop between chunks).
+ * The server runs it right after a bundle loads. Rejects with what `stem`
+ * throws (nothing is kept).
  */
 export async function warmShippedThesaurus(stem: Stemmer, chunk = 256): Promise<Thesaurus | null> {
   if (shipped !== undefined) return shipped;
@@ -185,21 +213,17 @@ export async function warmShippedThesaurus(stem: Stemmer, chunk = 256): Promise<
   } catch {
     return (shipped = null);
   }
-  const all = distinctWords(parseGroups(text));
-  for (let at = 0; at < all.length && shipped === undefined; at += chunk) {
-    stem(all.slice(at, at + chunk));
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return shipped !== undefined ? shipped : loadShipped(stem, text);
+  const built = await Thesaurus.build(text, stem, () => new Promise((resolve) => setImmediate(resolve)), chunk);
+  // A query may have parsed the list meanwhile (shippedThesaurus): the first one kept stays.
+  return shipped !== undefined ? shipped : (shipped = built);
 }
 
-function loadShipped(stem: Stemmer, text?: string): Thesaurus | null {
-  if (text === undefined) {
-    try {
-      text = readFileSync(assetPath(THESAURUS_FILE), "utf8");
-    } catch {
-      return (shipped = null);
-    }
+function loadShipped(stem: Stemmer): Thesaurus | null {
+  let text: string;
+  try {
+    text = readFileSync(assetPath(THESAURUS_FILE), "utf8");
+  } catch {
+    return (shipped = null);
   }
   // A stemmer that fails (its database closed under a warm-up) propagates: nothing is kept, the next use parses again.
   shipped = new Thesaurus(text, stem);

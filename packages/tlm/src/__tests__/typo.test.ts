@@ -5,7 +5,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import Database from "better-sqlite3";
 import { fcParams } from "@recall/test-utils";
-import { knownWords, wordLookupFromLines } from "../embed/word-vectors";
+import { knownWords, warmKnownWords, wordLookupBuilder, wordLookupFromLines } from "../embed/word-vectors";
 import { MemoryDatabase } from "../query-engine";
 import { writeMemoriesDb } from "../memories-db";
 import type { MemoryRecord } from "../records";
@@ -53,6 +53,31 @@ describe("typo parts", () => {
       for (const w of want) expect(set.has(w)).toBe(true);
       expect(set.has(probe)).toBe(probe.length > 0 && !probe.includes("\n") && want.has(probe));
     }), fcParams({ numRuns: 300 }));
+  });
+
+  it("built a slice at a time, the lookup is the same, whatever the slice size", () => {
+    fc.assert(fc.property(fc.array(fc.oneof(word(0, 6), fc.string({ maxLength: 6 })), { maxLength: 60 }), fc.integer({ min: 1, max: 40 }), fc.string({ maxLength: 6 }), (lines, slice, probe) => {
+      const bytes = Buffer.from(lines.map((l) => l.replace(/\n/g, "")).join("\n"), "utf8");
+      const whole = wordLookupFromLines(bytes);
+      const builder = wordLookupBuilder(bytes);
+      let steps = 0;
+      while (!builder.step(slice)) steps++;
+      const sliced = builder.result();
+      expect(sliced.size).toBe(whole.size);
+      // Counting the lines, sizing the table, hashing the lines: about `slice` bytes a step each.
+      expect(steps).toBeLessThanOrEqual(2 * Math.ceil(bytes.length / slice) + 2);
+      for (const l of lines) expect(sliced.has(l)).toBe(whole.has(l));
+      expect(sliced.has(probe)).toBe(whole.has(probe));
+    }), fcParams({ numRuns: 300 }));
+  });
+
+  // Before any knownWords() call in this file: the list is read once per process.
+  it("warmKnownWords builds the shipped list between turns of the event loop, and knownWords then returns it", async () => {
+    let turns = 0;
+    const warm = await warmKnownWords(async () => { turns++; await new Promise((r) => setImmediate(r)); }, undefined, 16 * 1024);
+    expect(warm.size).toBe(60_000);
+    expect(turns).toBeGreaterThan(10);
+    expect(knownWords()).toBe(warm);
   });
 
   it("knownWords reads the shipped table's 60 000 words (real words, not typos)", () => {
@@ -123,7 +148,7 @@ describe("typo correction over a built database", () => {
       record("notify", "Push notifications go through Firebase"), record("v2", "release v2 uses http2 everywhere"),
     ]);
     try {
-      expect(db.warmTypos()).toBe(true);
+      expect(await db.warmTypos()).toBe(true);
       const q = (text: string) => db.query({ text, limit: 5 }, Number.POSITIVE_INFINITY, undefined, { expand: false });
       expect(q("deply billing")).toMatchObject({ corrections: [{ word: "deply", to: "deploy" }] });
       expect(q("deply billing").results.map((r) => r.id)).toEqual(["deploy"]);
@@ -159,7 +184,7 @@ describe("typo correction over a built database", () => {
     w.close();
     const before = open(old);
     try {
-      expect(before.warmTypos()).toBe(false);
+      expect(await before.warmTypos()).toBe(false);
       expect(before.query({ text: "deply billing" }).corrections).toBeUndefined();
       expect(before.correctedText("deply billing")).toBe("deply billing");
     } finally {
@@ -209,7 +234,7 @@ describe("typo correction over a built database", () => {
       record("k8s", "Kubernetes upgrades go one minor version at a time"), record("keeps", "Staging keeps seven days of logs"),
     ]);
     try {
-      db.warmTypos();
+      await db.warmTypos();
       // Thesaurus expansions (expansion.test.ts) off: these cases are about the words themselves.
       const q = (text: string) => db.query({ text, limit: 5 }, Number.POSITIVE_INFINITY, undefined, { expand: false });
       expect(q("oncall")).toMatchObject({ corrections: [{ word: "oncall", to: "on call" }] });

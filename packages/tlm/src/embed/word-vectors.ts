@@ -98,12 +98,23 @@ const FNV_PRIME = 0x01000193;
  * strings and hashing them into a `Set` took ≈ 45 ms).
  */
 export function wordLookupFromLines(bytes: Buffer): WordLookup {
+  const builder = wordLookupBuilder(bytes);
+  builder.step(bytes.length + 1);
+  return builder.result();
+}
+
+/**
+ * {@link wordLookupFromLines} a slice at a time: each `step(n)` looks at about
+ * `n` more bytes (first counting the lines, to size the table, then hashing
+ * them, a slice ending at the end of a line) and says whether all are done;
+ * `result()` finishes whatever is left.
+ */
+export function wordLookupBuilder(bytes: Buffer): { step(n: number): boolean; result(): WordLookup } {
   let lines = 0;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a) lines++;
-  const size = 2 ** Math.ceil(Math.log2(Math.max(4, (lines + 1) * 2)));
-  const mask = size - 1;
-  const starts = new Int32Array(size).fill(-1);
-  const ends = new Int32Array(size);
+  let counted = 0;
+  let mask = 0;
+  let starts = new Int32Array(0);
+  let ends = new Int32Array(0);
   let count = 0;
   const probe = (h: number, from: number, to: number): number => {
     let slot = h & mask;
@@ -116,25 +127,44 @@ export function wordLookupFromLines(bytes: Buffer): WordLookup {
   };
   let from = 0;
   let h = FNV_OFFSET;
-  for (let i = 0; i <= bytes.length; i++) {
-    if (i === bytes.length || bytes[i] === 0x0a) {
-      if (i > from) {
-        const slot = probe(h >>> 0, from, i);
-        if (slot >= 0) { starts[slot] = from; ends[slot] = i; count++; }
-      }
-      from = i + 1;
-      h = FNV_OFFSET;
-    } else {
-      h = Math.imul(h ^ bytes[i]!, FNV_PRIME);
+  let i = 0;
+  const step = (n: number): boolean => {
+    if (counted < bytes.length) {
+      for (const stop = Math.min(bytes.length, counted + n); counted < stop; counted++) if (bytes[counted] === 0x0a) lines++;
+      if (counted < bytes.length) return false;
     }
-  }
-  return {
-    size: count,
+    if (mask === 0) {
+      // At most half full: a probe always ends at an empty slot.
+      const size = 2 ** Math.ceil(Math.log2(Math.max(4, (lines + 1) * 2)));
+      mask = size - 1;
+      starts = new Int32Array(size).fill(-1);
+      ends = new Int32Array(size);
+      return false;
+    }
+    for (const stop = Math.min(bytes.length, i + n); i <= bytes.length; i++) {
+      if (i === bytes.length || bytes[i] === 0x0a) {
+        if (i > from) {
+          const slot = probe(h >>> 0, from, i);
+          if (slot >= 0) { starts[slot] = from; ends[slot] = i; count++; }
+        }
+        from = i + 1;
+        h = FNV_OFFSET;
+        // A slice ends at the end of a line only.
+        if (i >= stop) { i++; break; }
+      } else {
+        h = Math.imul(h ^ bytes[i]!, FNV_PRIME);
+      }
+    }
+    return i > bytes.length;
+  };
+  const lookup: WordLookup = {
+    get size() { return count; },
     has(word: string): boolean {
+      if (mask === 0) return false;
       const w = Buffer.from(word, "utf8");
       if (w.length === 0 || w.includes(0x0a)) return false;
       let hw = FNV_OFFSET;
-      for (let i = 0; i < w.length; i++) hw = Math.imul(hw ^ w[i]!, FNV_PRIME);
+      for (let k = 0; k < w.length; k++) hw = Math.imul(hw ^ w[k]!, FNV_PRIME);
       let slot = (hw >>> 0) & mask;
       for (;;) {
         const s = starts[slot]!;
@@ -144,6 +174,7 @@ export function wordLookupFromLines(bytes: Buffer): WordLookup {
       }
     },
   };
+  return { step, result: () => { while (!step(bytes.length + 1)); return lookup; } };
 }
 
 let known: WordLookup | undefined;
@@ -155,7 +186,28 @@ let known: WordLookup | undefined;
  * malformed.
  */
 export function knownWords(path: string = defaultWordVectorsPath()): WordLookup {
+  return (known ??= wordLookupFromLines(readWordsSection(path)));
+}
+
+/**
+ * {@link knownWords} built `slice` bytes at a time with a turn of the event
+ * loop (`turn`) between slices, so a request arriving meanwhile waits for one
+ * slice at most (the whole list held the event loop 15–20 ms at a cold
+ * start). A {@link knownWords} call meanwhile builds it at once; the first
+ * built is kept.
+ */
+export async function warmKnownWords(turn: () => Promise<unknown>, path: string = defaultWordVectorsPath(), slice = 32 * 1024): Promise<WordLookup> {
   if (known) return known;
+  const builder = wordLookupBuilder(readWordsSection(path));
+  while (!builder.step(slice)) {
+    await turn();
+    if (known) return known;
+  }
+  return (known ??= builder.result());
+}
+
+/** The words section of the table at `path`; empty when it cannot be read or is malformed. */
+function readWordsSection(path: string): Buffer {
   let fd: number | undefined;
   try {
     fd = openSync(path, "r");
@@ -164,11 +216,10 @@ export function knownWords(path: string = defaultWordVectorsPath()): WordLookup 
     const { wordsAt } = readHeader(head.subarray(0, readSync(fd, head, 0, HEADER_BYTES, 0)), size, path);
     const tail = Buffer.alloc(size - wordsAt);
     if (readSync(fd, tail, 0, tail.length, wordsAt) !== tail.length) throw new Error("short read");
-    known = wordLookupFromLines(tail);
+    return tail;
   } catch {
-    known = wordLookupFromLines(Buffer.alloc(0));
+    return Buffer.alloc(0);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-  return known;
 }
