@@ -9,6 +9,7 @@ import { LEXICAL_WEIGHT, fuseScores, type Scored } from "./fusion";
 import type { MemoryDatabase, QueryOutcome } from "./query-engine";
 import { VectorIndex, type VectorIndexInfo } from "./vector-index";
 import { warmRead } from "./warm-up";
+import { compileKernel } from "./int8-dot";
 
 /** Why a query that could have used vectors ran lexical only (the envelope's `vector_skipped_reason`). */
 export type VectorSkipReason =
@@ -97,14 +98,20 @@ export class VectorSide {
    */
   async warm(file?: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
     if (this.index !== undefined) return file === undefined ? undefined : (await warmRead({ file }, signal)).file;
+    // The dot-product kernel compiles on a background thread while the worker reads.
+    const kernel = compileKernel();
     const read = await warmRead({ db: this.path, ...(file === undefined ? {} : { file }) }, signal);
+    await kernel;
     if (this.index === undefined) {
+      let index: VectorIndex | null;
       try {
         this.connect();
-        this.index = VectorIndex.fromRows(read.rows ?? []);
+        index = await VectorIndex.fromRowsSliced(read.rows ?? [], () => new Promise((resolve) => setImmediate(resolve)));
       } catch {
-        this.index = null;
+        index = null;
       }
+      // A query may have loaded the index meanwhile (load): the first one kept stays.
+      if (this.index === undefined) this.index = index;
     }
     return read.file;
   }

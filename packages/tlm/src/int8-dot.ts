@@ -20,6 +20,7 @@ interface WasmModule { readonly __brand: "WasmModule" }
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => WasmModule;
+  compile(bytes: Uint8Array): Promise<WasmModule>;
   Instance: new (module: WasmModule, imports: object) => { readonly exports: { memory: WasmMemory; dots: DotsFn } };
 }
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
@@ -37,12 +38,30 @@ function kernelModule(): WasmModule | null {
   return compiled;
 }
 
+/**
+ * Compiles the kernel off the event loop (`WebAssembly.compile` runs on a
+ * background thread), so the first index to load does not compile it in one
+ * piece (≈ 10 ms under load). Resolves when it is ready or known unavailable.
+ */
+export async function compileKernel(): Promise<void> {
+  if (compiled !== undefined) return;
+  try {
+    const bytes = Buffer.from(INT8_DOT_WASM, "base64");
+    const mod = wasm ? await wasm.compile(bytes) : null;
+    compiled ??= mod;
+  } catch {
+    compiled ??= null;
+  }
+}
+
 /** Whether the SIMD kernel is in use on this runtime (reported by benches; answers are the same either way). */
 export function int8DotAccelerated(): boolean {
   return kernelModule() !== null;
 }
 
 const PAGE = 65_536;
+// Set by Int8Rows.build around its constructor call: the rows are copied afterwards, a slice at a time.
+let copyLater = false;
 // Query lanes are int16. The i32 sum of `span` products |q| · 128 must stay below 2^31, so the query's
 // full scale is 32767 up to 512 dims and shrinks above (4096 dims: 4095 steps, still ample for a cosine).
 const queryFullScale = (span: number): number => Math.min(32_767, Math.floor((2 ** 31 - 1) / (128 * span)));
@@ -102,8 +121,34 @@ export class Int8Rows {
     this.q16 = new Int16Array(buf, this.qAt, this.span);
     this.out = new Int32Array(buf, this.outAt, count);
     this.rows = new Int8Array(buf, this.rowsAt, count * dims);
-    this.rows.set(codes);
+    if (!copyLater) this.rows.set(codes);
     this.scalar = new Float64Array(0);
+  }
+
+  /**
+   * The same rows as the constructor's, copied into the kernel's memory
+   * `slice` bytes at a time with a turn of the event loop (`turn`) between
+   * slices: at 100 k memories of 100 dims the copy is 10 MB, whose page
+   * faults held the event loop ≈ 45 ms in one piece. The kernel is compiled
+   * off the event loop first ({@link compileKernel}).
+   */
+  static async build(codes: Int8Array, count: number, dims: number, turn: () => Promise<unknown>, slice = 1 << 18): Promise<Int8Rows> {
+    await compileKernel();
+    copyLater = true;
+    let rows: Int8Rows;
+    try {
+      rows = new Int8Rows(codes, count, dims);
+    } finally {
+      copyLater = false;
+    }
+    // Without the kernel the rows are `codes` themselves: nothing to copy.
+    if (rows.fn) {
+      for (let at = 0; at < codes.length; at += slice) {
+        await turn();
+        rows.rows.set(codes.subarray(at, Math.min(codes.length, at + slice)), at);
+      }
+    }
+    return rows;
   }
 
   /**

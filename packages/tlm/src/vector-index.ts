@@ -161,6 +161,22 @@ function typed<T>(blob: Buffer, Ctor: TypedCtor<T>): T {
   return new Ctor(copy);
 }
 
+/** The blobs of `memory_vectors` rows by key, checked against their `info`; null when there is no `info`; throws when inconsistent. */
+function checkRows(rows: readonly { key: string; value: Uint8Array }[]): { info: VectorIndexInfo; blobs: Map<string, Buffer> } | null {
+  const blobs = new Map<string, Buffer>();
+  for (const r of rows) blobs.set(r.key, Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength));
+  if (!blobs.has("info")) return null;
+  const info = JSON.parse(blobs.get("info")!.toString("utf8")) as VectorIndexInfo;
+  const { dims, count, lists } = info;
+  const want: Record<string, number> = {
+    mean: dims * 4, centroids: lists * dims * 4, list_offsets: (lists + 1) * 4, rowids: count * 4, scales: count * 4, codes: count * dims,
+  };
+  for (const [k, n] of Object.entries(want)) {
+    if (blobs.get(k)?.byteLength !== n) throw new Error(`memory_vectors.${k} has ${blobs.get(k)?.byteLength ?? 0} bytes, expected ${n}`);
+  }
+  return { info, blobs };
+}
+
 /**
  * A loaded IVF index over int8 vectors: {@link search} probes the
  * {@link VECTOR_SEARCH.probes} nearest lists, scoring at most
@@ -177,14 +193,14 @@ export class VectorIndex {
   // The int8 codes, held by the dot-product kernel (src/int8-dot.ts).
   private readonly codes: Int8Rows;
 
-  private constructor(info: VectorIndexInfo, blobs: Map<string, Buffer>) {
+  private constructor(info: VectorIndexInfo, blobs: Map<string, Buffer>, codes: Int8Rows) {
     this.info = info;
     this.mean = typed(blobs.get("mean")!, Float32Array);
     this.centroids = typed(blobs.get("centroids")!, Float32Array);
     this.offsets = typed(blobs.get("list_offsets")!, Uint32Array);
     this.rowids = typed(blobs.get("rowids")!, Uint32Array);
     this.scales = typed(blobs.get("scales")!, Float32Array);
-    this.codes = new Int8Rows(typed(blobs.get("codes")!, Int8Array), info.count, info.dims);
+    this.codes = codes;
   }
 
   /**
@@ -203,18 +219,22 @@ export class VectorIndex {
    * elsewhere (a worker thread, warm-up.ts). Same checks as {@link read}.
    */
   static fromRows(rows: readonly { key: string; value: Uint8Array }[]): VectorIndex | null {
-    const blobs = new Map<string, Buffer>();
-    for (const r of rows) blobs.set(r.key, Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength));
-    if (!blobs.has("info")) return null;
-    const info = JSON.parse(blobs.get("info")!.toString("utf8")) as VectorIndexInfo;
-    const { dims, count, lists } = info;
-    const want: Record<string, number> = {
-      mean: dims * 4, centroids: lists * dims * 4, list_offsets: (lists + 1) * 4, rowids: count * 4, scales: count * 4, codes: count * dims,
-    };
-    for (const [k, n] of Object.entries(want)) {
-      if (blobs.get(k)?.byteLength !== n) throw new Error(`memory_vectors.${k} has ${blobs.get(k)?.byteLength ?? 0} bytes, expected ${n}`);
-    }
-    return new VectorIndex(info, blobs);
+    const checked = checkRows(rows);
+    if (!checked) return null;
+    const { info, blobs } = checked;
+    return new VectorIndex(info, blobs, new Int8Rows(typed(blobs.get("codes")!, Int8Array), info.count, info.dims));
+  }
+
+  /**
+   * {@link fromRows} with the int8 codes copied into the dot-product kernel a
+   * slice at a time, a turn of the event loop (`turn`) between slices
+   * (Int8Rows.build): a server assembling a warm-up's read keeps answering.
+   */
+  static async fromRowsSliced(rows: readonly { key: string; value: Uint8Array }[], turn: () => Promise<unknown>): Promise<VectorIndex | null> {
+    const checked = checkRows(rows);
+    if (!checked) return null;
+    const { info, blobs } = checked;
+    return new VectorIndex(info, blobs, await Int8Rows.build(typed(blobs.get("codes")!, Int8Array), info.count, info.dims, turn));
   }
 
   /**

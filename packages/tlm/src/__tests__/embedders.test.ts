@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -7,7 +7,7 @@ import { dot } from "../embed/embedder";
 import { embeddingsUrl, parseEmbeddings } from "../embed/http-embedder";
 import { SIF_RANK, STATIC_EMBEDDER_ID, StaticWordEmbedder, embedTokens } from "../embed/static-embedder";
 import { FUNCTION_WORDS } from "../function-words";
-import { loadWordVectors } from "../embed/word-vectors";
+import { defaultWordVectorsPath, loadWordVectors, wordVectorsFromBytes } from "../embed/word-vectors";
 import { hasDirection, planQueryVector } from "../hybrid";
 import type { VectorIndexInfo } from "../vector-index";
 
@@ -63,6 +63,20 @@ describe("offline word-vector embedder", () => {
     expect(zero(e.embedQuery("And why is that so?"))).toBe(true);
     expect(zero(e.embedQuery("Who should I ask, and why?"))).toBe(false);
     expect(zero(e.embedQuery("what is our email vendor"))).toBe(false);
+  });
+
+  it("from a warm-up's bytes, the word index (over the file's bytes) gives every word the row loadWordVectors gives it", async () => {
+    const t = loadWordVectors();
+    const bytes = readFileSync(defaultWordVectorsPath());
+    const warm = await wordVectorsFromBytes(bytes, "/elsewhere/word-vectors.bin", 4096);
+    expect(warm.index.size).toBe(t.index.size);
+    for (const [w, i] of t.index) if (warm.index.get(w) !== i) expect(warm.index.get(w), w).toBe(i);
+    for (const w of ["", "zzqxv", "deploy\nrollback", "Deploy", "k8s", "😀"]) expect(warm.index.get(w)).toBe(t.index.get(w));
+    const a = new StaticWordEmbedder(warm);
+    for (const text of ["who signs off on database migrations", "transactional mail provider", "Postmark 😀 k8s"]) expect(a.embedOne(text)).toEqual(e.embedOne(text));
+    // A table whose words do not match its row count is refused.
+    const short = Buffer.from(bytes.subarray(0, bytes.length - 20));
+    await expect(wordVectorsFromBytes(short, "/x/short.bin")).rejects.toThrow(/words for/);
   });
 
   it("coverage: the share of a query's content weight the table knows, 0 without content, 1 when it knows every content word", () => {

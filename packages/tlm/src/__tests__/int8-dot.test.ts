@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import fc from "fast-check";
 import { fcParams } from "@recall/test-utils";
 import { describe, expect, it } from "vitest";
-import { INT8_DOT_MAX_DIMS, Int8Rows, int8DotAccelerated } from "../int8-dot";
+import { INT8_DOT_MAX_DIMS, Int8Rows, compileKernel, int8DotAccelerated } from "../int8-dot";
 
 const exact = (q: ArrayLike<number>, codes: Int8Array, row: number, dims: number): number => {
   let s = 0;
@@ -24,7 +24,8 @@ const case_ = fc
   );
 
 describe("Int8Rows", () => {
-  it("this runtime has WebAssembly SIMD, so the kernel is in use (Node 20+)", () => {
+  it("this runtime has WebAssembly SIMD, so the kernel is in use (Node 20+); compiled off the event loop first", async () => {
+    await compileKernel();
     expect(int8DotAccelerated()).toBe(true);
   });
 
@@ -47,6 +48,23 @@ describe("Int8Rows", () => {
         }
       }),
       fcParams({ numRuns: 150 }),
+    );
+  });
+
+  it("built a slice at a time (between turns of the event loop), the rows give the constructor's dot products", async () => {
+    await fc.assert(
+      fc.asyncProperty(case_, fc.integer({ min: 1, max: 700 }), async ({ dims, count, codes, query, range: [start, end] }, slice) => {
+        const rows = Int8Array.from(codes);
+        let turns = 0;
+        const built = await Int8Rows.build(rows, count, dims, async () => { turns++; }, slice);
+        expect(turns).toBe(Math.ceil(rows.length / slice));
+        const want = new Int8Rows(rows, count, dims).dots(query, start, end);
+        const wantScores = Array.from(want.scores);
+        const got = built.dots(query, start, end);
+        expect(Array.from(got.scores)).toEqual(wantScores);
+        expect(got.scale).toBe(want.scale);
+      }),
+      fcParams({ numRuns: 100 }),
     );
   });
 

@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { endianness } from "node:os";
 import { assetPath } from "../assets";
 import { TlmError } from "../errors";
 
@@ -7,9 +8,16 @@ export interface WordVectorTable {
   readonly dims: number;
   readonly count: number;
   /** Row index of a lower-cased word; the index is also its corpus-frequency rank (0 = most frequent). */
-  readonly index: ReadonlyMap<string, number>;
+  readonly index: WordIndex;
   readonly scales: Float32Array;
   readonly rows: Int8Array;
+}
+
+/** Row index by word: a `Map` (loadWordVectors), or a {@link WordLookup} over the file's bytes (a warm-up). */
+export interface WordIndex {
+  get(word: string): number | undefined;
+  has(word: string): boolean;
+  readonly size: number;
 }
 
 /** File name of the word-vector table inside the package's `assets/`. */
@@ -24,35 +32,43 @@ export function defaultWordVectorsPath(): string {
  * Reads a word-vector table (`RCWV` v1: header, f32 scales, i8 rows, words).
  * Throws `TlmError` `TLM_EMBEDDER_UNAVAILABLE` when the file is missing or malformed.
  */
-export function loadWordVectors(path: string = defaultWordVectorsPath()): WordVectorTable {
+export function loadWordVectors(path: string = defaultWordVectorsPath()): WordVectorTable & { readonly index: ReadonlyMap<string, number> } {
   let buf: Buffer;
   try {
     buf = readFileSync(path);
   } catch (cause) {
     throw new TlmError("TLM_EMBEDDER_UNAVAILABLE", `cannot read word vectors at ${path}: ${(cause as Error).message}`, { cause });
   }
-  const { words, build } = parseWordVectors(buf, path);
+  const { wordsAt, count, build } = parseWordVectors(buf, path);
+  const words = buf.toString("utf8", wordsAt).split("\n");
+  if (words.length !== count) throw new TlmError("TLM_EMBEDDER_UNAVAILABLE", `${path}: ${words.length} words for ${count} rows`);
   const index = new Map<string, number>();
-  words.forEach((w, i) => index.set(w, i));
-  return build(index);
+  // The first of equal words keeps its row, as in the warm-up's lookup.
+  words.forEach((w, i) => { if (!index.has(w)) index.set(w, i); });
+  return { ...build(index), index };
 }
 
 /**
  * {@link loadWordVectors} from bytes read elsewhere (warm-up.ts reads the file
- * on a worker thread), building the word index `chunk` words at a time with a
- * turn of the event loop between chunks, so a request arriving meanwhile waits
- * for one chunk at most.
+ * on a worker thread). The word index is a {@link WordLookup} over the file's
+ * own bytes (no string per word: splitting 60 000 words and filling a `Map`
+ * held the event loop ≈ 30 ms, and more under load, mostly in the collector),
+ * built `slice` bytes at a time with a turn of the event loop between slices,
+ * so a request arriving meanwhile waits for one slice at most. For the shipped
+ * table, the same lookup then serves as {@link knownWords}.
  */
-export async function wordVectorsFromBytes(bytes: Uint8Array, path: string, chunk = 10_000): Promise<WordVectorTable> {
+export async function wordVectorsFromBytes(bytes: Uint8Array, path: string, slice = 32 * 1024): Promise<WordVectorTable> {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const { words, build } = parseWordVectors(buf, path);
-  const index = new Map<string, number>();
-  for (let at = 0; at < words.length; at += chunk) {
-    await new Promise<void>((r) => setImmediate(r));
-    for (let i = at; i < Math.min(words.length, at + chunk); i++) index.set(words[i]!, i);
-  }
-  return build(index);
+  const { wordsAt, count, build } = parseWordVectors(buf, path);
+  const builder = wordLookupBuilder(buf.subarray(wordsAt));
+  while (!builder.step(slice)) await new Promise<void>((r) => setImmediate(r));
+  const lookup = builder.result();
+  if (builder.lines() !== count) throw new TlmError("TLM_EMBEDDER_UNAVAILABLE", `${path}: ${builder.lines()} words for ${count} rows`);
+  if (path === defaultWordVectorsPath()) known ??= lookup;
+  return build(lookup);
 }
+
+const LITTLE_ENDIAN = endianness() === "LE";
 
 /** Size of the `RCWV` v1 header: magic, version, a spare byte, dims (u16), count (u32). */
 const HEADER_BYTES = 12;
@@ -73,20 +89,23 @@ function readHeader(head: Buffer, size: number, path: string): { dims: number; c
   return { dims, count, rowsAt, wordsAt };
 }
 
-/** Checks the header and splits the words; `build` makes the table once the word index is filled. */
-function parseWordVectors(buf: Buffer, path: string): { words: string[]; build: (index: Map<string, number>) => WordVectorTable } {
+/** Checks the header and reads the scales; `build` makes the table once the word index is filled. */
+function parseWordVectors(buf: Buffer, path: string): { wordsAt: number; count: number; build: (index: WordIndex) => WordVectorTable } {
   const { dims, count, rowsAt, wordsAt } = readHeader(buf, buf.length, path);
   const scalesAt = HEADER_BYTES;
   const scales = new Float32Array(count);
-  for (let i = 0; i < count; i++) scales[i] = buf.readFloatLE(scalesAt + i * 4);
+  // The file is little-endian: on a little-endian machine its bytes are the array's (one copy, not 60 000 reads).
+  if (LITTLE_ENDIAN) new Uint8Array(scales.buffer).set(buf.subarray(scalesAt, scalesAt + count * 4));
+  else for (let i = 0; i < count; i++) scales[i] = buf.readFloatLE(scalesAt + i * 4);
   const rows = new Int8Array(buf.buffer, buf.byteOffset + rowsAt, count * dims);
-  const words = buf.toString("utf8", wordsAt).split("\n");
-  if (words.length !== count) throw new TlmError("TLM_EMBEDDER_UNAVAILABLE", `${path}: ${words.length} words for ${count} rows`);
-  return { words, build: (index) => ({ dims, count, index, scales, rows }) };
+  return { wordsAt, count, build: (index) => ({ dims, count, index, scales, rows }) };
 }
 
-/** Membership of words (as UTF-8 bytes) in a newline-separated list, without a string per word. */
-export interface WordLookup { has(word: string): boolean; readonly size: number }
+/**
+ * Membership of words (as UTF-8 bytes) in a newline-separated list, without a
+ * string per word; `get` is a word's line number (0-based; the first of equal lines).
+ */
+export interface WordLookup extends WordIndex { has(word: string): boolean; readonly size: number }
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -109,12 +128,13 @@ export function wordLookupFromLines(bytes: Buffer): WordLookup {
  * them, a slice ending at the end of a line) and says whether all are done;
  * `result()` finishes whatever is left.
  */
-export function wordLookupBuilder(bytes: Buffer): { step(n: number): boolean; result(): WordLookup } {
+export function wordLookupBuilder(bytes: Buffer): { step(n: number): boolean; result(): WordLookup; lines(): number } {
   let lines = 0;
   let counted = 0;
   let mask = 0;
   let starts = new Int32Array(0);
   let ends = new Int32Array(0);
+  let lineOf = new Int32Array(0);
   let count = 0;
   const probe = (h: number, from: number, to: number): number => {
     let slot = h & mask;
@@ -126,6 +146,7 @@ export function wordLookupBuilder(bytes: Buffer): { step(n: number): boolean; re
     }
   };
   let from = 0;
+  let line = 0;
   let h = FNV_OFFSET;
   let i = 0;
   const step = (n: number): boolean => {
@@ -139,15 +160,17 @@ export function wordLookupBuilder(bytes: Buffer): { step(n: number): boolean; re
       mask = size - 1;
       starts = new Int32Array(size).fill(-1);
       ends = new Int32Array(size);
+      lineOf = new Int32Array(size);
       return false;
     }
     for (const stop = Math.min(bytes.length, i + n); i <= bytes.length; i++) {
       if (i === bytes.length || bytes[i] === 0x0a) {
         if (i > from) {
           const slot = probe(h >>> 0, from, i);
-          if (slot >= 0) { starts[slot] = from; ends[slot] = i; count++; }
+          if (slot >= 0) { starts[slot] = from; ends[slot] = i; lineOf[slot] = line; count++; }
         }
         from = i + 1;
+        line++;
         h = FNV_OFFSET;
         // A slice ends at the end of a line only.
         if (i >= stop) { i++; break; }
@@ -157,24 +180,34 @@ export function wordLookupBuilder(bytes: Buffer): { step(n: number): boolean; re
     }
     return i > bytes.length;
   };
+  const slotOf = (word: string): number => {
+    if (mask === 0) return -1;
+    const w = Buffer.from(word, "utf8");
+    if (w.length === 0 || w.includes(0x0a)) return -1;
+    let hw = FNV_OFFSET;
+    for (let k = 0; k < w.length; k++) hw = Math.imul(hw ^ w[k]!, FNV_PRIME);
+    let slot = (hw >>> 0) & mask;
+    for (;;) {
+      const s = starts[slot]!;
+      if (s < 0) return -1;
+      if (ends[slot]! - s === w.length && w.compare(bytes, s, ends[slot]) === 0) return slot;
+      slot = (slot + 1) & mask;
+    }
+  };
   const lookup: WordLookup = {
     get size() { return count; },
-    has(word: string): boolean {
-      if (mask === 0) return false;
-      const w = Buffer.from(word, "utf8");
-      if (w.length === 0 || w.includes(0x0a)) return false;
-      let hw = FNV_OFFSET;
-      for (let k = 0; k < w.length; k++) hw = Math.imul(hw ^ w[k]!, FNV_PRIME);
-      let slot = (hw >>> 0) & mask;
-      for (;;) {
-        const s = starts[slot]!;
-        if (s < 0) return false;
-        if (ends[slot]! - s === w.length && w.compare(bytes, s, ends[slot]) === 0) return true;
-        slot = (slot + 1) & mask;
-      }
+    has: (word) => slotOf(word) >= 0,
+    get(word) {
+      const slot = slotOf(word);
+      return slot < 0 ? undefined : lineOf[slot];
     },
   };
-  return { step, result: () => { while (!step(bytes.length + 1)); return lookup; } };
+  return {
+    step,
+    result: () => { while (!step(bytes.length + 1)); return lookup; },
+    // Lines of the list, empty ones included (a final line without a newline counts); meaningful once done.
+    lines: () => lines + 1,
+  };
 }
 
 let known: WordLookup | undefined;
