@@ -132,7 +132,7 @@ export class Int8Rows {
    * faults held the event loop ≈ 45 ms in one piece. The kernel is compiled
    * off the event loop first ({@link compileKernel}).
    */
-  static async build(codes: Int8Array, count: number, dims: number, turn: () => Promise<unknown>, slice = 1 << 18): Promise<Int8Rows> {
+  static async build(codes: Int8Array, count: number, dims: number, turn: () => Promise<unknown>, slice = 1 << 16): Promise<Int8Rows> {
     await compileKernel();
     copyLater = true;
     let rows: Int8Rows;

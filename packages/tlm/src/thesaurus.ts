@@ -27,6 +27,9 @@ export const THESAURUS_FILE = "thesaurus.txt";
  */
 export const EXPANSION_WEIGHT = 0.3;
 
+/** Lines, words or groups a warm-up handles between two turns of the event loop ({@link Thesaurus.build}). */
+export const WARM_CHUNK = 64;
+
 /** Longest member of a group, in words (query phrases up to this long are looked up). */
 export const MAX_PHRASE_WORDS = 4;
 
@@ -61,10 +64,10 @@ export class Thesaurus {
 
   /**
    * The same thesaurus as the constructor's, built between turns of the event
-   * loop (`turn`): lines parsed and words stemmed `chunk` at a time, so a
-   * request arriving meanwhile waits for one chunk at most.
+   * loop (`turn`): lines parsed, words stemmed and groups indexed `chunk` at a
+   * time, so a request arriving meanwhile waits for one chunk at most.
    */
-  static async build(text: string, stem: Stemmer, turn: () => Promise<unknown>, chunk = 256): Promise<Thesaurus> {
+  static async build(text: string, stem: Stemmer, turn: () => Promise<unknown>, chunk = WARM_CHUNK): Promise<Thesaurus> {
     const lines = text.split("\n");
     const groups: Member[][] = [];
     for (let at = 0; at < lines.length; at += chunk) {
@@ -78,11 +81,15 @@ export class Thesaurus {
       await turn();
     }
     const t = new Thesaurus("", stem);
-    t.index(groups, stems);
+    for (let at = 0; at < groups.length; at += chunk) {
+      t.index(groups.slice(at, at + chunk), stems);
+      await turn();
+    }
     return t;
   }
 
-  private index(groups: Member[][], stems: ReadonlyMap<string, string>): void {
+  /** Adds `groups` (their members' words stemmed by `stems`) to the lookup. */
+  private index(groups: readonly Member[][], stems: ReadonlyMap<string, string>): void {
     for (const members of groups) {
       const group = this.groups.push(members) - 1;
       for (const m of members) {
@@ -205,7 +212,7 @@ export function shippedThesaurus(stem: Stemmer): Thesaurus | null {
  * The server runs it right after a bundle loads. Rejects with what `stem`
  * throws (nothing is kept).
  */
-export async function warmShippedThesaurus(stem: Stemmer, chunk = 256): Promise<Thesaurus | null> {
+export async function warmShippedThesaurus(stem: Stemmer, chunk = WARM_CHUNK): Promise<Thesaurus | null> {
   if (shipped !== undefined) return shipped;
   let text: string;
   try {

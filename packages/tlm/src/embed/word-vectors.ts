@@ -57,7 +57,7 @@ export function loadWordVectors(path: string = defaultWordVectorsPath()): WordVe
  * so a request arriving meanwhile waits for one slice at most. For the shipped
  * table, the same lookup then serves as {@link knownWords}.
  */
-export async function wordVectorsFromBytes(bytes: Uint8Array, path: string, slice = 32 * 1024): Promise<WordVectorTable> {
+export async function wordVectorsFromBytes(bytes: Uint8Array, path: string, slice = WARM_SLICE_BYTES): Promise<WordVectorTable> {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const { wordsAt, count, build } = parseWordVectors(buf, path);
   const builder = wordLookupBuilder(buf.subarray(wordsAt));
@@ -69,6 +69,9 @@ export async function wordVectorsFromBytes(bytes: Uint8Array, path: string, slic
 }
 
 const LITTLE_ENDIAN = endianness() === "LE";
+
+/** Bytes of a word list a warm-up hashes between two turns of the event loop (≈ 1 ms; several warm-ups share each turn). */
+export const WARM_SLICE_BYTES = 8 * 1024;
 
 /** Size of the `RCWV` v1 header: magic, version, a spare byte, dims (u16), count (u32). */
 const HEADER_BYTES = 12;
@@ -229,7 +232,7 @@ export function knownWords(path: string = defaultWordVectorsPath()): WordLookup 
  * start). A {@link knownWords} call meanwhile builds it at once; the first
  * built is kept.
  */
-export async function warmKnownWords(turn: () => Promise<unknown>, path: string = defaultWordVectorsPath(), slice = 32 * 1024): Promise<WordLookup> {
+export async function warmKnownWords(turn: () => Promise<unknown>, path: string = defaultWordVectorsPath(), slice = WARM_SLICE_BYTES): Promise<WordLookup> {
   if (known) return known;
   const builder = wordLookupBuilder(readWordsSection(path));
   while (!builder.step(slice)) {
