@@ -77,6 +77,9 @@ export class VectorSide {
 
   constructor(path: string) { this.path = path; }
 
+  /** True once the index is loaded or known absent ({@link load} then reads nothing). */
+  get loaded(): boolean { return this.index !== undefined; }
+
   /** The index, or null when the bundle has none (or it cannot be read). */
   load(): VectorIndex | null {
     if (this.index !== undefined) return this.index;
@@ -288,6 +291,13 @@ export class QueryVectors {
     return out;
   }
 
+  /** True when `side`'s index is loaded (or known absent) and, for the offline embedder's vectors, that embedder too. */
+  private loaded(side: VectorSide): boolean {
+    if (!side.loaded) return false;
+    const index = side.load();
+    return index === null || index.info.embedder !== STATIC_EMBEDDER_ID || this.staticEmbedder !== undefined;
+  }
+
   /**
    * The query vector for `intent` against `side`'s index, or null with the
    * reason. Never rejects: an endpoint failure or timeout is a reason. An
@@ -299,7 +309,8 @@ export class QueryVectors {
     embedText: () => string = () => intent.text): Promise<ResolvedVector> {
     const warming = this.warming.get(side);
     const budgetLeft = deadline - now();
-    if (warming && Number.isFinite(budgetLeft)) {
+    // Only while something this query needs is still missing: an unbudgeted query may have loaded it meanwhile.
+    if (warming && Number.isFinite(budgetLeft) && !this.loaded(side)) {
       // The index and word table are being read on a worker and built between turns of the event loop ({@link warm}).
       // Read here instead, they would cost this query (and hold every other request) ≈ 240 ms at 100 k memories: a
       // query with a budget waits for the warm-up as long as for an endpoint (the timeout, at most half the budget

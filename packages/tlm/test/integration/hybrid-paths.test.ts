@@ -127,6 +127,28 @@ describe("hybrid query paths", () => {
     expect(later.vector).not.toBeNull();
   });
 
+  it("once a query without a budget has loaded the vectors itself, a budgeted query does not wait for the warm-up still running", async () => {
+    const vectors = new QueryVectors({ staticEmbedder: () => words, embedTimeoutMs: 60_000 });
+    cleanups.push(() => vectors.closeAll());
+    const opened = MemoryDatabase.open(dbPath);
+    if (!opened.ok) throw new Error(opened.message);
+    const db = opened.db;
+    cleanups.push(() => db.retire());
+    const side = vectors.side(db);
+    let settled = false;
+    const warming = vectors.warm(db).finally(() => { settled = true; });
+    const t = performance.now();
+    // No budget: reads what is missing at once, on this turn, while the worker still reads.
+    const unbudgeted = await vectors.resolve({ text: PARAPHRASE, limit: 5 }, side, Number.POSITIVE_INFINITY, () => t);
+    expect(unbudgeted.vector).not.toBeNull();
+    expect(settled).toBe(false);
+    // A 1 ms budget could not wait at all: it is hybrid because nothing it needs is missing any more.
+    const budgeted = await vectors.resolve({ text: PARAPHRASE, limit: 5, budget_ms: 1 }, side, t + 1, () => t);
+    expect(budgeted.skipped).toBeUndefined();
+    expect(budgeted.vector).toEqual(unbudgeted.vector);
+    await warming;
+  });
+
   it("a bundle without vectors has no warm-up to wait for: its queries say why they are words only, as before", async () => {
     const lexicalDir = await tempDir();
     cleanups.push(() => rm(lexicalDir, { recursive: true, force: true }));
