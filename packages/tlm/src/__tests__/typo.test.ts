@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,6 +78,21 @@ describe("typo parts", () => {
     expect(warm.size).toBe(60_000);
     expect(turns).toBeGreaterThan(10);
     expect(knownWords()).toBe(warm);
+  });
+
+  it("knownWords called while warmKnownWords is half way answers with the whole list, and the warm-up then resolves to that same list", async () => {
+    // The list is already built by the test above: this checks the hand-over on a fresh module instance.
+    vi.resetModules();
+    const fresh = await import("../embed/word-vectors");
+    let release!: () => void;
+    let turns = 0;
+    const warming = fresh.warmKnownWords(async () => { if (++turns === 3) await new Promise<void>((r) => { release = r; }); }, undefined, 4096);
+    await vi.waitFor(() => expect(turns).toBe(3));
+    const now = fresh.knownWords();
+    expect(now.size).toBe(60_000);
+    release();
+    expect(await warming).toBe(now);
+    expect(fresh.knownWords()).toBe(now);
   });
 
   it("knownWords reads the shipped table's 60 000 words (real words, not typos)", () => {

@@ -222,8 +222,12 @@ let known: WordLookup | undefined;
  * malformed.
  */
 export function knownWords(path: string = defaultWordVectorsPath()): WordLookup {
-  return (known ??= wordLookupFromLines(readWordsSection(path)));
+  // A warm-up half way through is finished here rather than started over.
+  return (known ??= (path === defaultWordVectorsPath() ? knownBuilder?.result() : undefined) ?? wordLookupFromLines(readWordsSection(path)));
 }
+
+/** The shipped list's {@link warmKnownWords} in progress, if any. */
+let knownBuilder: ReturnType<typeof wordLookupBuilder> | undefined;
 
 /**
  * {@link knownWords} built `slice` bytes at a time with a turn of the event
@@ -235,11 +239,17 @@ export function knownWords(path: string = defaultWordVectorsPath()): WordLookup 
 export async function warmKnownWords(turn: () => Promise<unknown>, path: string = defaultWordVectorsPath(), slice = WARM_SLICE_BYTES): Promise<WordLookup> {
   if (known) return known;
   const builder = wordLookupBuilder(readWordsSection(path));
-  while (!builder.step(slice)) {
-    await turn();
-    if (known) return known;
+  const shipped = path === defaultWordVectorsPath();
+  if (shipped) knownBuilder = builder;
+  try {
+    while (!builder.step(slice)) {
+      await turn();
+      if (known) return known;
+    }
+    return (known ??= builder.result());
+  } finally {
+    if (knownBuilder === builder) knownBuilder = undefined;
   }
-  return (known ??= builder.result());
 }
 
 /** The words section of the table at `path`; empty when it cannot be read or is malformed. */
