@@ -99,16 +99,21 @@ describe("hybrid query paths", () => {
     await expect(vectors.warm(db)).resolves.toMatchObject({ vectors: 0 });
   });
 
-  it("a query with a budget arriving while the warm-up reads the vectors does not read them itself: it waits for the warm-up, at most half its budget, then runs on words alone (vectors_loading)", async () => {
-    let made = 0;
-    // The warm-up builds the static embedder too; the timeout is long so the patient query cannot time out.
-    const vectors = new QueryVectors({ staticEmbedder: () => { made++; return words; }, embedTimeoutMs: 60_000 });
+  /** The demo bundle opened with a QueryVectors whose offline embedder is `make` (a long timeout: no query times out). */
+  const openWithVectors = (make: () => StaticWordEmbedder) => {
+    const vectors = new QueryVectors({ staticEmbedder: make, embedTimeoutMs: 60_000 });
     cleanups.push(() => vectors.closeAll());
     const opened = MemoryDatabase.open(dbPath);
     if (!opened.ok) throw new Error(opened.message);
     const db = opened.db;
     cleanups.push(() => db.retire());
-    const side = vectors.side(db);
+    return { vectors, db, side: vectors.side(db) };
+  };
+
+  it("a query with a budget arriving while the warm-up reads the vectors does not read them itself: it waits for the warm-up, at most half its budget, then runs on words alone (vectors_loading)", async () => {
+    let made = 0;
+    // The warm-up builds the static embedder too; the timeout is long so the patient query cannot time out.
+    const { vectors, db, side } = openWithVectors(() => { made++; return words; });
 
     const warming = vectors.warm(db);
     // Half of a 1 ms budget is no time to wait: the answer comes at once, before the worker has read anything.
@@ -128,13 +133,7 @@ describe("hybrid query paths", () => {
   });
 
   it("once a query without a budget has loaded the vectors itself, a budgeted query does not wait for the warm-up still running", async () => {
-    const vectors = new QueryVectors({ staticEmbedder: () => words, embedTimeoutMs: 60_000 });
-    cleanups.push(() => vectors.closeAll());
-    const opened = MemoryDatabase.open(dbPath);
-    if (!opened.ok) throw new Error(opened.message);
-    const db = opened.db;
-    cleanups.push(() => db.retire());
-    const side = vectors.side(db);
+    const { vectors, db, side } = openWithVectors(() => words);
     let settled = false;
     const warming = vectors.warm(db).finally(() => { settled = true; });
     const t = performance.now();
