@@ -10,6 +10,7 @@ import type { MemoryDatabase, QueryOutcome } from "./query-engine";
 import { VectorIndex, type VectorIndexInfo } from "./vector-index";
 import { warmRead } from "./warm-up";
 import { compileKernel } from "./int8-dot";
+import { nextTurn } from "./next-turn";
 
 /** Why a query that could have used vectors ran lexical only (the envelope's `vector_skipped_reason`). */
 export type VectorSkipReason =
@@ -101,15 +102,14 @@ export class VectorSide {
    */
   async warm(file?: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
     if (this.index !== undefined) return file === undefined ? undefined : (await warmRead({ file }, signal)).file;
-    // The dot-product kernel compiles on a background thread while the worker reads.
-    const kernel = compileKernel();
+    // The dot-product kernel compiles on a background thread while the worker reads (Int8Rows.build awaits it).
+    void compileKernel();
     const read = await warmRead({ db: this.path, ...(file === undefined ? {} : { file }) }, signal);
-    await kernel;
     if (this.index === undefined) {
       let index: VectorIndex | null;
       try {
         this.connect();
-        index = await VectorIndex.fromRowsSliced(read.rows ?? [], () => new Promise((resolve) => setImmediate(resolve)));
+        index = await VectorIndex.fromRowsSliced(read.rows ?? [], nextTurn);
       } catch {
         index = null;
       }

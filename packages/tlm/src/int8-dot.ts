@@ -38,20 +38,24 @@ function kernelModule(): WasmModule | null {
   return compiled;
 }
 
+let compiling: Promise<void> | undefined;
+
 /**
  * Compiles the kernel off the event loop (`WebAssembly.compile` runs on a
  * background thread), so the first index to load does not compile it in one
  * piece (≈ 10 ms under load). Resolves when it is ready or known unavailable.
  */
-export async function compileKernel(): Promise<void> {
-  if (compiled !== undefined) return;
-  try {
-    const bytes = Buffer.from(INT8_DOT_WASM, "base64");
-    const mod = wasm ? await wasm.compile(bytes) : null;
-    compiled ??= mod;
-  } catch {
-    compiled ??= null;
-  }
+export function compileKernel(): Promise<void> {
+  if (compiled !== undefined) return Promise.resolve();
+  // One compile, however many indexes load at once.
+  return (compiling ??= (async () => {
+    try {
+      const mod = wasm ? await wasm.compile(Buffer.from(INT8_DOT_WASM, "base64")) : null;
+      compiled ??= mod;
+    } catch {
+      compiled ??= null;
+    }
+  })());
 }
 
 /** Whether the SIMD kernel is in use on this runtime (reported by benches; answers are the same either way). */

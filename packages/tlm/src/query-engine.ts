@@ -10,6 +10,7 @@ import { warmKnownWords } from "./embed/word-vectors";
 import { QueryTokenizer, type ServedLexicalReader, hasLexicalIndex, openLexicalReader } from "./lexical-reader";
 import { warmRead } from "./warm-up";
 import { type LexicalTerm, PROBE_BATCH, type ScoredRow, lexicalTerm, rankGiven, rankLexical } from "./lexical-search";
+import { nextTurn } from "./next-turn";
 
 export { BM25_WEIGHTS } from "./lexical-index";
 export type { ScoredRow } from "./lexical-search";
@@ -128,7 +129,7 @@ export class MemoryDatabase {
    */
   async warmTypos(): Promise<boolean> {
     if (!this.typos) return false;
-    await warmKnownWords(() => new Promise((resolve) => setImmediate(resolve)));
+    await warmKnownWords(nextTurn);
     return true;
   }
 

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { assetPath } from "./assets";
 import { FUNCTION_WORDS } from "./function-words";
 import { words as splitWords } from "./fts-query";
+import { nextTurn } from "./next-turn";
 
 /**
  * Query expansion with a thesaurus of the words software teams use for the
@@ -220,7 +221,7 @@ export async function warmShippedThesaurus(stem: Stemmer, chunk = WARM_CHUNK): P
   } catch {
     return (shipped = null);
   }
-  const built = await Thesaurus.build(text, stem, () => new Promise((resolve) => setImmediate(resolve)), chunk);
+  const built = await Thesaurus.build(text, stem, nextTurn, chunk);
   // A query may have parsed the list meanwhile (shippedThesaurus): the first one kept stays.
   return shipped !== undefined ? shipped : (shipped = built);
 }

@@ -2,6 +2,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs"
 import { endianness } from "node:os";
 import { assetPath } from "../assets";
 import { TlmError } from "../errors";
+import { nextTurn } from "../next-turn";
 
 /** The compact word-vector table shipped in `assets/` (see scripts/compile-word-vectors.mjs). */
 export interface WordVectorTable {
@@ -61,7 +62,7 @@ export async function wordVectorsFromBytes(bytes: Uint8Array, path: string, slic
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const { wordsAt, count, build } = parseWordVectors(buf, path);
   const builder = wordLookupBuilder(buf.subarray(wordsAt));
-  while (!builder.step(slice)) await new Promise<void>((r) => setImmediate(r));
+  while (!builder.step(slice)) await nextTurn();
   const lookup = builder.result();
   if (builder.lines() !== count) throw new TlmError("TLM_EMBEDDER_UNAVAILABLE", `${path}: ${builder.lines()} words for ${count} rows`);
   if (path === defaultWordVectorsPath()) known ??= lookup;
@@ -108,7 +109,7 @@ function parseWordVectors(buf: Buffer, path: string): { wordsAt: number; count: 
  * Membership of words (as UTF-8 bytes) in a newline-separated list, without a
  * string per word; `get` is a word's line number (0-based; the first of equal lines).
  */
-export interface WordLookup extends WordIndex { has(word: string): boolean; readonly size: number }
+export type WordLookup = WordIndex;
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -120,9 +121,7 @@ const FNV_PRIME = 0x01000193;
  * strings and hashing them into a `Set` took ≈ 45 ms).
  */
 export function wordLookupFromLines(bytes: Buffer): WordLookup {
-  const builder = wordLookupBuilder(bytes);
-  builder.step(bytes.length + 1);
-  return builder.result();
+  return wordLookupBuilder(bytes).result();
 }
 
 /**
