@@ -119,8 +119,8 @@ export async function startServer(options: ServerOptions): Promise<TlmServer> {
   let expiryLogged: string | null = null;
 
   // The vector index and word table load on a worker thread, instead of inside the first hybrid query; the typo word
-  // list and the thesaurus (a few tens of ms, the thesaurus a chunk at a time) on the event loop, instead of inside the
-  // first query that needs them. Not before the socket listens: the first load's warm-up delayed `listen` (64 ms after
+  // list and the thesaurus (a few tens of ms) on the event loop a slice per turn, instead of inside the first query
+  // that needs them. Not before the socket listens: the first load's warm-up delayed `listen` (64 ms after
   // the load instead of 8) and so the first health check (spawn to ready, demo bundle, 21 alternating spawns: median
   // 324 ms, 294 ms with the warm-up after `listen`).
   let listening = false;

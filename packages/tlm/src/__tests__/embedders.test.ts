@@ -7,7 +7,7 @@ import { dot } from "../embed/embedder";
 import { embeddingsUrl, parseEmbeddings } from "../embed/http-embedder";
 import { SIF_RANK, STATIC_EMBEDDER_ID, StaticWordEmbedder, embedTokens } from "../embed/static-embedder";
 import { FUNCTION_WORDS } from "../function-words";
-import { defaultWordVectorsPath, loadWordVectors, wordVectorsFromBytes } from "../embed/word-vectors";
+import { defaultWordVectorsPath, knownWords, loadWordVectors, wordVectorsFromBytes } from "../embed/word-vectors";
 import { hasDirection, planQueryVector } from "../hybrid";
 import type { VectorIndexInfo } from "../vector-index";
 
@@ -74,6 +74,10 @@ describe("offline word-vector embedder", () => {
     for (const w of ["", "zzqxv", "deploy\nrollback", "Deploy", "k8s", "😀"]) expect(warm.index.get(w)).toBe(t.index.get(w));
     const a = new StaticWordEmbedder(warm);
     for (const text of ["who signs off on database migrations", "transactional mail provider", "Postmark 😀 k8s"]) expect(a.embedOne(text)).toEqual(e.embedOne(text));
+    // The shipped table, once the typo list is read, shares its lookup instead of hashing the words again: same rows.
+    const shared = await wordVectorsFromBytes(bytes, defaultWordVectorsPath());
+    expect(shared.index).toBe(knownWords());
+    for (const w of ["deploy", "the", "postgresql", "zzqxv"]) expect(shared.index.get(w)).toBe(t.index.get(w));
     // A table whose words do not match its row count is refused.
     const short = Buffer.from(bytes.subarray(0, bytes.length - 20));
     await expect(wordVectorsFromBytes(short, "/x/short.bin")).rejects.toThrow(/words for/);

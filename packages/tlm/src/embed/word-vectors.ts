@@ -56,16 +56,20 @@ export function loadWordVectors(path: string = defaultWordVectorsPath()): WordVe
  * held the event loop ≈ 30 ms, and more under load, mostly in the collector),
  * built `slice` bytes at a time with a turn of the event loop between slices,
  * so a request arriving meanwhile waits for one slice at most. For the shipped
- * table, the same lookup then serves as {@link knownWords}.
+ * table, the lookup is shared with {@link knownWords}: whichever is built first serves both.
  */
 export async function wordVectorsFromBytes(bytes: Uint8Array, path: string, slice = WARM_SLICE_BYTES): Promise<WordVectorTable> {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const { wordsAt, count, build } = parseWordVectors(buf, path);
+  const shipped = path === defaultWordVectorsPath();
+  // The typo list's lookup (knownWords) is over the same words, its line numbers the rows: when it holds every row
+  // (one distinct word per line), it serves as is instead of hashing the words a second time.
+  if (shipped && known?.size === count) return build(known);
   const builder = wordLookupBuilder(buf.subarray(wordsAt));
   while (!builder.step(slice)) await nextTurn();
   const lookup = builder.result();
   if (builder.lines() !== count) throw new TlmError("TLM_EMBEDDER_UNAVAILABLE", `${path}: ${builder.lines()} words for ${count} rows`);
-  if (path === defaultWordVectorsPath()) known ??= lookup;
+  if (shipped) known ??= lookup;
   return build(lookup);
 }
 
