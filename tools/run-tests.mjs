@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: nx builds, typechecks, lints and tests every project, and this
+// `npm test`: nx builds, typechecks and lints (the `check` target: both from one
+// TypeScript program, tools/check.mjs) and tests every project, and this
 // wrapper ends the run with one plain summary line, "N passed, M failed",
 // summed over every vitest run (vitest prints one "Tests" line per project).
 // nx runs through execa: its output goes to our terminal as it comes and, line
@@ -7,7 +8,7 @@
 import { stripVTControlCharacters } from "node:util";
 import { execa } from "execa";
 
-const targets = process.argv.slice(2).length ? process.argv.slice(2) : ["build", "typecheck", "lint", "test"];
+const targets = process.argv.slice(2).length ? process.argv.slice(2) : ["build", "check", "test"];
 const nx = execa("npx", ["nx", "run-many", "-t", ...targets, "--output-style=stream-without-prefixes"], {
   stdin: "inherit",
   stdout: ["pipe", "inherit"],
