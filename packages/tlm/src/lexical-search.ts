@@ -212,7 +212,7 @@ const MIN_SHARE = 32;
  */
 function shareBudget(terms: readonly (LexicalTerm | undefined)[], budget: number): (LexicalTerm | undefined)[] {
   const len = (t: LexicalTerm | undefined) => t?.champions.rowids.length ?? 0;
-  if (terms.reduce((a, t) => a + len(t), 0) <= budget) return [...terms];
+  if (terms.reduce((a, t) => a + len(t), 0) <= budget) return packed(terms, (t) => t);
   const keep = terms.map(len);
   let open = terms.map((t, i) => (t ? i : -1)).filter((i) => i >= 0);
   let left = budget;
@@ -229,9 +229,20 @@ function shareBudget(terms: readonly (LexicalTerm | undefined)[], budget: number
     open = open.filter((i) => !fits.includes(i));
     if (open.length === 0) break;
   }
-  return terms.map((t, i) => (t && keep[i]! < len(t)
+  return packed(terms, (t, i) => (t && keep[i]! < len(t)
     ? lexicalTerm(t.id, t.df, t.idf, { rowids: t.champions.rowids.subarray(0, keep[i]), wtfs: t.champions.wtfs.subarray(0, keep[i]) })
     : t));
+}
+
+/**
+ * `terms.map(f)` as an array built by `push`: always the same elements kind (packed). `map` builds a holey array and
+ * a spread a packed one; the ranking's optimised code, compiled for one, was thrown away on the other (a "wrong map"
+ * deopt, then ≈ 70 ms of recompiling on the machine's other core, and queries run unoptimised meanwhile).
+ */
+function packed(terms: readonly (LexicalTerm | undefined)[], f: (t: LexicalTerm | undefined, i: number) => LexicalTerm | undefined): (LexicalTerm | undefined)[] {
+  const out: (LexicalTerm | undefined)[] = [];
+  for (let i = 0; i < terms.length; i++) out.push(f(terms[i], i));
+  return out;
 }
 
 /**
@@ -258,17 +269,23 @@ export function rankLexical(terms: readonly (LexicalTerm | undefined)[], reader:
   terms = shareBudget(terms, opts.maxPostings);
   const scorer = new QueryScorer(terms, avgdl);
   // A partial list (df > its length) bounds the memories it leaves out by its last (smallest) contribution.
-  const bounds = terms.map((t) => {
+  // Typed, not `terms.map`: an array of numbers changes elements kind (all 0 or some doubles), and optimised code with it.
+  const bounds = new Float64Array(terms.length);
+  let outsideBound = 0;
+  let postings = 0;
+  for (let i = 0; i < terms.length; i++) {
+    const t = terms[i];
     const n = t?.champions.rowids.length ?? 0;
-    if (!t || n === 0 || t.df <= n) return 0;
-    return contribution(t.idf, t.champions.wtfs[n - 1]!, lengths[t.champions.rowids[n - 1]!] ?? 0, avgdl);
-  });
-  const outsideBound = bounds.reduce((a, b) => a + b, 0);
+    postings += n;
+    if (!t || n === 0 || t.df <= n) continue;
+    bounds[i] = contribution(t.idf, t.champions.wtfs[n - 1]!, lengths[t.champions.rowids[n - 1]!] ?? 0, avgdl);
+    outsideBound += bounds[i]!;
+  }
 
   // Scatter into per-memory accumulators (reused across queries, zeroed again below): no hashing per posting.
   // Per-candidate arrays are reused too: a query allocates next to nothing, so the collector seldom pauses a query.
   const { lower, covered } = reader.scratch();
-  const buf = candidateBuffers(terms.reduce((a, t) => a + (t?.champions.rowids.length ?? 0), 0), opts.maxProbes);
+  const buf = candidateBuffers(postings, opts.maxProbes);
   const { rowids, upper, lowers } = buf;
   let n = 0;
   for (let i = 0; i < terms.length; i++) {
