@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stripVTControlCharacters } from "node:util";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -43,7 +44,11 @@ async function project(source: string): Promise<string> {
   return root;
 }
 
-const run = (cwd: string, file: string, args: string[] = []) => execa(file, args, { cwd, reject: false, env: { NO_COLOR: "1" } });
+// Plain text whatever the environment: nx runs its tasks with FORCE_COLOR set, and ESLint's formatter then colours.
+const run = async (cwd: string, file: string, args: string[] = []) => {
+  const r = await execa(file, args, { cwd, reject: false, env: { NO_COLOR: "1", FORCE_COLOR: "0" } });
+  return { exitCode: r.exitCode, stdout: stripVTControlCharacters(r.stdout), stderr: stripVTControlCharacters(r.stderr) };
+};
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "recall-check-"));
