@@ -1,3 +1,6 @@
 import { vitestConfig } from "../../tools/vitest.base";
 
-export default vitestConfig("@recall/safe-fs");
+export default vitestConfig("@recall/safe-fs", {
+  // Mocks node:crypto.
+  isolated: ["src/__tests__/atomic-write.test.ts"],
+});
