@@ -157,11 +157,13 @@ function step1B(b: string[], n: number): [number, boolean] {
   return [n, false];
 }
 
+/** Step 1B2's suffixes, by their first letter (the token's second-to-last). */
+const STEP1B2: Record<string, string> = { a: "at", b: "bl", i: "iz" };
+
 /** fts5PorterStep1B2: "at" → "ate", "bl" → "ble", "iz" → "ize"; the new length, or -1 when none applied. */
 function step1B2(b: string[], n: number): number {
   const key = b[n - 2];
-  const pairs: Record<string, string> = { a: "at", b: "bl", i: "iz" };
-  const suffix = key === undefined ? undefined : pairs[key];
+  const suffix = key === undefined ? undefined : STEP1B2[key];
   if (suffix === undefined || !endsWith(b, n, suffix)) return -1;
   b[n] = "e";
   return n + 1;
