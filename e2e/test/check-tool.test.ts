@@ -90,6 +90,28 @@ describe("tools/check.mjs", () => {
     expect(check.exitCode).toBe(0);
   });
 
+  it("--ignore keeps a nested project's files out of the lint (tools/ holds tools/registry-check)", async () => {
+    const root = await project(FIXED);
+    await mkdir(join(root, "nested"));
+    await writeFile(join(root, "nested/bad.mjs"), "export const f = () => undefinedName;\n");
+    const all = await run(root, process.execPath, [CHECK]);
+    expect(all.exitCode).toBe(1);
+    expect(all.stdout).toMatch(/nested\/bad\.mjs[\s\S]*no-undef/);
+    const ignored = await run(root, process.execPath, [CHECK, "--ignore", "nested/**"]);
+    expect(ignored.stdout).toBe("");
+    expect(ignored.stderr).toContain("3 files linted, 0 lint errors");
+    expect(ignored.exitCode).toBe(0);
+  });
+
+  it("exits 2 on an argument it does not know, or --ignore without its glob, saying which", async () => {
+    const root = await project(FIXED);
+    for (const [args, says] of [[["--fix"], 'unknown argument "--fix"'], [["--ignore"], "--ignore needs a glob"]] as const) {
+      const check = await run(root, process.execPath, [CHECK, ...args]);
+      expect(check.exitCode, args.join(" ")).toBe(2);
+      expect(check.stderr).toContain(`check: ${says} (usage: check.mjs [--ignore <glob>]...)`);
+    }
+  });
+
   it("exits 2 where there is no tsconfig.json to check", async () => {
     const empty = await mkdtemp(join(dir, "empty-"));
     const check = await run(empty, process.execPath, [CHECK]);
