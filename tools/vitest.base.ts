@@ -34,6 +34,8 @@ export function vitestConfig(name: string, opts: VitestOptions = {}) {
             exclude: isolated,
             isolate: false,
             testTimeout: 20_000,
+            // Some unit files build an index or a database in beforeAll (vitest's default hook deadline is 10 s).
+            hookTimeout: 60_000,
           },
         },
         {

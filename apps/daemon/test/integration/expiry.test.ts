@@ -50,7 +50,7 @@ describe("an installed bundle expires while recalld serves it", () => {
     }
   });
 
-  it("after expiry, with no pull at all: still ready and answering, /status + audit + metric + recall status say expired", async () => {
+  it("after expiry, with no pull at all: still ready and answering, /status + audit + metric + recall status say expired", { timeout: 180_000 }, async () => {
     const s = await vi.waitFor(async () => {
       const st = await daemon.status();
       expect((st.bundle as { expired: boolean }).expired, "expired in /status").toBe(true);
