@@ -1,7 +1,9 @@
 // Lexical query cost per query class, against FTS5's full bm25 ranking on the same database, in one run.
 // Run: (cd packages/tlm && npx tsup && node bench/query.bench.mjs); BENCH_FULL=1 adds 1M memories.
 // Env: BENCH_SIZES=20000,100000 (overrides), BENCH_QUERIES (per class, default 300),
-//      BENCH_BASELINE_QUERIES (per class, default 100: the full-bm25 baseline is slow at 1M), BENCH_SOCKET=0 skips the socket part.
+//      BENCH_BASELINE_QUERIES (per class, default 100: the full-bm25 baseline is slow at 1M), BENCH_SOCKET=0 skips the socket part,
+//      BENCH_EMBED=1 builds the bundle with the offline default's vectors, so the socket part measures hybrid queries
+//      (the in-process part is the lexical ranking either way).
 import { execa, execaSync } from "execa";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { connect } from "node:net";
@@ -11,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { socketPaired } from "./socket-floor.mjs";
 import Database from "better-sqlite3";
 import {
-  buildBundle, corpusVocabulary, DEFAULT_ZIPF_S, generateCorpus, MemoryDatabase, seededRandom, tokenize, zipfSampler,
+  buildBundle, corpusVocabulary, DEFAULT_ZIPF_S, generateCorpus, MemoryDatabase, seededRandom, StaticWordEmbedder, tokenize, zipfSampler,
 } from "../dist/index.js";
 
 const BIN = fileURLToPath(new URL("../bin/tlm.js", import.meta.url));
@@ -21,6 +23,7 @@ const SIZES = process.env.BENCH_SIZES
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 300);
 const BASELINE_QUERIES = Number(process.env.BENCH_BASELINE_QUERIES ?? 100);
 const SOCKET = process.env.BENCH_SOCKET !== "0";
+const EMBED = process.env.BENCH_EMBED === "1";
 const LIMIT = 10;
 const work = mkdtempSync(join(tmpdir(), "tlm-bench-"));
 const children = new Set();
@@ -125,7 +128,7 @@ for (const n of SIZES) {
   const root = join(work, `root-${n}`);
   const id = `bench${n}`;
   const b0 = performance.now();
-  const built = await buildBundle({ records: generateCorpus(n, 1), outDir: pub, bundleId: id });
+  const built = await buildBundle({ records: generateCorpus(n, 1), outDir: pub, bundleId: id, ...(EMBED ? { embedder: new StaticWordEmbedder() } : {}) });
   const buildMs = performance.now() - b0;
   const dir = join(root, "bundles", id);
   mkdirSync(dir, { recursive: true });
@@ -224,7 +227,7 @@ for (const n of SIZES) {
   rmSync(root, { recursive: true, force: true });
 }
 
-process.stdout.write(`tlm lexical query bench — ${QUERIES} queries per class (baseline and recall on the first ${BASELINE_QUERIES}), limit ${LIMIT}, ` +
+process.stdout.write(`tlm ${EMBED ? "hybrid bundle (socket), lexical engine (in-process)" : "lexical"} query bench — ${QUERIES} queries per class (baseline and recall on the first ${BASELINE_QUERIES}), limit ${LIMIT}, ` +
   `Zipf s=${DEFAULT_ZIPF_S} corpus, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}\n`);
 process.stdout.write("cpu_ms: mean CPU time per query (user+system of this process: what the engine costs, whatever the load);\n" +
   "p50/p99: one in-process run per query (lexicalCandidates + materialize); best3_p99: p99 of each query's best of 3 runs;\n" +

@@ -124,27 +124,38 @@ export function openLexicalReader(db: Database.Database, meta: Readonly<Record<s
     for (let i = 0; i < n; i++) lengths[i] = blob!.readUInt32LE(i * 4);
     return lengths;
   };
-  // Zipf queries repeat their common words: their decoded lists stay (least recently used out; ≤ TERM_CACHE_SIZE × 4 KB).
-  // Clearing the whole cache when full made every common word's next query decode its list again.
-  const termCache = new Map<string, LexicalTerm | undefined>();
+  // Zipf queries repeat their common words: their decoded lists stay (≤ TERM_CACHE_SIZE × 4 KB). Two generations, an
+  // approximate least-recently-used: words go into `young`; when it holds half the cache it becomes `old` (the
+  // previous `old` is dropped), and a word found in `old` moves back to `young`. A word used once per generation
+  // stays. A hit costs one lookup (an exact LRU moved every hit to the end of a Map: a delete and a set per word).
+  // Clearing the whole cache when full made every common word's next query decode its list again. `null`: not in the index.
+  let young = new Map<string, LexicalTerm | null>();
+  let old = new Map<string, LexicalTerm | null>();
+  const remember = (token: string, term: LexicalTerm | null): void => {
+    if (young.size >= TERM_CACHE_SIZE / 2) {
+      old = young;
+      young = new Map();
+    }
+    young.set(token, term);
+  };
   let scratch: { lower: Float64Array; covered: Float64Array } | undefined;
   return {
     stats,
     docLengths,
     scratch: () => (scratch ??= { lower: new Float64Array(docLengths().length + 1), covered: new Float64Array(docLengths().length + 1) }),
     term(token): LexicalTerm | undefined {
-      if (termCache.has(token)) {
-        // Least recently used goes first: a hit moves to the end (Map keeps insertion order).
-        const hit = termCache.get(token);
-        termCache.delete(token);
-        termCache.set(token, hit);
-        return hit;
+      const hit = young.get(token);
+      if (hit !== undefined) return hit ?? undefined;
+      const aged = old.get(token);
+      if (aged !== undefined) {
+        old.delete(token);
+        remember(token, aged);
+        return aged ?? undefined;
       }
       const r = termStmt.get(token) as { id: number; df: number; idf: number; champions: Buffer } | undefined;
-      const term = r ? lexicalTerm(r.id, r.df, r.idf, decodeChampions(r.champions)) : undefined;
-      if (termCache.size >= TERM_CACHE_SIZE) termCache.delete(termCache.keys().next().value!);
-      termCache.set(token, term);
-      return term;
+      const term = r ? lexicalTerm(r.id, r.df, r.idf, decodeChampions(r.champions)) : null;
+      remember(token, term);
+      return term ?? undefined;
     },
     docTerms(rowid, into): boolean {
       const chunk = chunkOf(rowid);

@@ -85,6 +85,20 @@ interface Row { id: string; text: string; kind: string; entities: string; create
 interface LexicalEngine { reader: ServedLexicalReader; tokenizer: QueryTokenizer }
 
 /**
+ * The rewrites of one query's text (typo.ts): its corrections, `fix` (a word →
+ * the words it is searched as), the compounds joined from adjacent words, the
+ * text's words with the fixes applied, and whether every word was checked
+ * (false when the deadline cut the corrections short).
+ */
+interface Rewrite {
+  corrections: Correction[];
+  fix: (word: string) => string[];
+  joined: string[];
+  textWords: string[];
+  complete: boolean;
+}
+
+/**
  * One read-only `memories.db` and its cached prepared statements. Reference
  * counted: {@link acquire} before a query, {@link release} after; {@link retire}
  * closes it once the last holder releases (reload swaps databases this way).
@@ -101,6 +115,12 @@ export class MemoryDatabase {
   /** The bundle indexed CJK runs as characters and pairs (`meta.lex_segmenter`): query text is split the same way. */
   private readonly segmentsCjk: boolean;
   private readonly typos: TypoCorrector | null;
+  /**
+   * The last complete rewrite {@link correctedText} made, kept for the lexical
+   * search of the same text that follows it in a hybrid query (taken once):
+   * the query's words are then looked up and corrected once, not twice.
+   */
+  private lastRewrite: { text: string; rewrite: Rewrite } | undefined;
   private refs = 0;
   private retired = false;
   private closed = false;
@@ -275,7 +295,9 @@ export class MemoryDatabase {
     // The text's words in order, stop words kept, as corrected (phrases of the thesaurus are looked up in them).
     let textWords: readonly string[] | undefined;
     if (this.typos && opts.correct !== false) {
-      const r = this.rewrite(text, words, tokens, deadline, now);
+      const kept = this.lastRewrite;
+      this.lastRewrite = undefined;
+      const r = kept?.text === text ? kept.rewrite : this.rewrite(text, words, tokens, deadline, now);
       corrections = r.corrections;
       textWords = r.textWords;
       if (corrections.length > 0 || r.joined.length > 0) {
@@ -368,7 +390,9 @@ export class MemoryDatabase {
     if (words.length === 0) return text;
     const tokens = this.lexical.tokenizer.tokensOf(words);
     if (tokens.some((t) => t.length > 1)) return text;
-    const { corrections, joined } = this.rewrite(segmented, words, tokens, deadline, () => clock.now());
+    const rewrite = this.rewrite(segmented, words, tokens, deadline, () => clock.now());
+    this.lastRewrite = rewrite.complete ? { text: segmented, rewrite } : undefined;
+    const { corrections, joined } = rewrite;
     if (corrections.length === 0 && joined.length === 0) return text;
     const fixed = new Map(corrections.map((c) => [c.word, c.to]));
     // The same split into words as words() (fts-query.ts), on the text as typed: only corrected words change.
@@ -383,13 +407,12 @@ export class MemoryDatabase {
    * included ("log in"), which tokenize() drops; `textWords`: those words of
    * `text`, in order, with the fixes applied.
    */
-  private rewrite(text: string, words: readonly string[], tokens: readonly (readonly string[])[], deadline: number, now: () => number):
-    { corrections: Correction[]; fix: (word: string) => string[]; joined: string[]; textWords: string[] } {
-    const corrections = this.correct(words, tokens, deadline, now);
+  private rewrite(text: string, words: readonly string[], tokens: readonly (readonly string[])[], deadline: number, now: () => number): Rewrite {
+    const { corrections, complete } = this.correct(words, tokens, deadline, now);
     const fixed = new Map(corrections.map((c) => [c.word, c.to]));
     const fix = (w: string) => (fixed.get(w) ?? w).split(" ");
     const textWords = allWords(text).flatMap(fix);
-    return { corrections, fix, joined: this.typos!.joins(textWords), textWords };
+    return { corrections, fix, joined: this.typos!.joins(textWords), textWords, complete };
   }
 
   /**
@@ -399,17 +422,18 @@ export class MemoryDatabase {
    * A word's first fix costs a statement or two: past `deadline` the words
    * left are searched as typed, so `budget_ms` bounds a query of 32 unknown words too.
    */
-  private correct(words: readonly string[], tokens: readonly (readonly string[])[], deadline: number, now: () => number): Correction[] {
-    const out: Correction[] = [];
+  private correct(words: readonly string[], tokens: readonly (readonly string[])[], deadline: number, now: () => number):
+    { corrections: Correction[]; complete: boolean } {
+    const corrections: Correction[] = [];
     const { reader } = this.lexical!;
     for (let i = 0; i < words.length; i++) {
       const token = tokens[i]?.[0];
       if (token === undefined || reader.term(token) !== undefined) continue;
-      if (now() > deadline) break;
+      if (now() > deadline) return { corrections, complete: false };
       const to = this.typos!.fix(words[i]!);
-      if (to !== undefined) out.push({ word: words[i]!, to });
+      if (to !== undefined) corrections.push({ word: words[i]!, to });
     }
-    return out;
+    return { corrections, complete: true };
   }
 
   /** The bounded ranking of {@link lexicalCandidates} over words already split into single tokens. */

@@ -189,6 +189,19 @@ describe("typo correction over a built database", () => {
       expect(db.correctedText("How do I DEPLY? (billing)")).toBe("How do I deploy? (billing)");
       expect(db.correctedText("stale deploys")).toBe("stale deploys");
       expect(db.correctedText("")).toBe("");
+      // A hybrid query corrects its text (correctedText, for the embedder), then searches it: the search reuses that
+      // rewrite. What it finds is what a search alone finds, whatever came before it.
+      const alone = (text: string) => db.lexicalCandidates({ text, limit: 5 });
+      const fresh = alone(three);
+      expect(db.correctedText(three)).toBe("deploy notifications terraform");
+      expect(alone(three)).toEqual(fresh);
+      expect(db.correctedText("deply billing")).toBe("deploy billing");
+      expect(alone(three)).toEqual(fresh);
+      expect(alone("deply billing")).toEqual(db.lexicalCandidates({ text: "deply billing", limit: 5 }));
+      // A rewrite the deadline cut short is not kept: the search that follows, with time, corrects every word.
+      let later = 0;
+      expect(db.correctedText(three, 1.5, { now: () => ++later })).toBe("deploy notifcations terrafrom");
+      expect(alone(three)).toEqual(fresh);
     } finally {
       db.retire();
     }
