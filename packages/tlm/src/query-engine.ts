@@ -401,11 +401,9 @@ export class MemoryDatabase {
   }
 
   /**
-   * The rewrites of one query (typo.ts): its corrections, `fix` (a word → the
-   * words it is searched as: a split compound is two) and the compounds to
-   * search beside them, joined from words adjacent in `text`, stop words
-   * included ("log in"), which tokenize() drops; `textWords`: those words of
-   * `text`, in order, with the fixes applied.
+   * The {@link Rewrite} of `text`. A split compound is two words; the joined
+   * compounds come from words adjacent in `text`, stop words included ("log
+   * in"), which tokenize() drops.
    */
   private rewrite(text: string, words: readonly string[], tokens: readonly (readonly string[])[], deadline: number, now: () => number): Rewrite {
     const { corrections, complete } = this.correct(words, tokens, deadline, now);
